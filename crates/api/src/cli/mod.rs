@@ -1,0 +1,31 @@
+//! Command-line interface: one module per subcommand.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
+/// retrain.
+#[derive(Debug, Parser)]
+#[command(name = "scorewatch", version, about)]
+pub struct Cli {
+    /// The data directory (`data/` of the monitoring guide).
+    #[arg(long, global = true, env = "SCOREWATCH_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the command reports; the message names the file, line or field at fault.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {}
+}

@@ -1,0 +1,78 @@
+//! The metrics summary: the JSON shape of `scorewatch evaluate` and of metrics history.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Confusion matrix at the decision threshold (score >= threshold is positive).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    /// Positives predicted positive.
+    pub tp: u64,
+    /// Negatives predicted positive.
+    pub fp: u64,
+    /// Negatives predicted negative.
+    pub tn: u64,
+    /// Positives predicted negative.
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+}
+
+/// Every metric of a labelled, scored sample. Undefined values are `None` (JSON `null`)
+/// and `undefined` says why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationMetrics {
+    /// ROC AUC with average ranks for ties.
+    pub roc_auc: Option<f64>,
+    /// 2 * AUC - 1.
+    pub gini: Option<f64>,
+    /// KS separation: max |TPR - FPR| over whole tie groups.
+    pub ks: Option<f64>,
+    /// Share of correct decisions at the threshold.
+    pub accuracy: Option<f64>,
+    /// TP / (TP + FP).
+    pub precision: Option<f64>,
+    /// TP / (TP + FN).
+    pub recall: Option<f64>,
+    /// Harmonic mean of precision and recall.
+    pub f1: Option<f64>,
+    /// Log loss with probabilities clipped to [eps, 1 - eps].
+    pub log_loss: Option<f64>,
+    /// Mean squared error of the probabilities.
+    pub brier: Option<f64>,
+    /// Expected calibration error over 10 equal-width bins.
+    pub ece: Option<f64>,
+    /// Confusion matrix at the threshold.
+    pub confusion: Confusion,
+    /// Decision threshold used.
+    pub threshold: f64,
+    /// Rows.
+    pub n: u64,
+    /// Positive rows.
+    pub n_positive: u64,
+    /// Metric name to the reason it is `null`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub undefined: BTreeMap<String, String>,
+}
+
+impl ClassificationMetrics {
+    /// The defined scalar metrics by name, the form kept in metrics history.
+    #[must_use]
+    pub fn values(&self) -> BTreeMap<String, f64> {
+        [
+            ("roc_auc", self.roc_auc),
+            ("gini", self.gini),
+            ("ks", self.ks),
+            ("accuracy", self.accuracy),
+            ("precision", self.precision),
+            ("recall", self.recall),
+            ("f1", self.f1),
+            ("log_loss", self.log_loss),
+            ("brier", self.brier),
+            ("ece", self.ece),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+        .collect()
+    }
+}

@@ -1,0 +1,137 @@
+//! Pipeline states and the persisted status (`pipeline_status.json`).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The stages of a run, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Reading the training files and production rows.
+    LoadingData,
+    /// Checking the data against the schema.
+    Validating,
+    /// Fitting the model.
+    Training,
+    /// Computing validation metrics.
+    Evaluating,
+    /// Building the drift reference profile.
+    Profiling,
+    /// Writing the model version and deciding promotion.
+    Publishing,
+}
+
+/// The state of the pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum PipelineState {
+    /// No run has happened, or the last one was acknowledged.
+    Idle,
+    /// A run is in progress.
+    Running {
+        /// Id of the run.
+        run_id: String,
+        /// Current stage.
+        stage: Stage,
+        /// Progress of the whole run in [0, 1].
+        progress: f64,
+        /// When the run started.
+        #[serde(with = "time::serde::rfc3339")]
+        started_at: OffsetDateTime,
+    },
+    /// The last run finished and published a model (promoted or rejected).
+    Succeeded {
+        /// Id of the run.
+        run_id: String,
+        /// The model version it produced.
+        model_version: String,
+        /// When it finished.
+        #[serde(with = "time::serde::rfc3339")]
+        finished_at: OffsetDateTime,
+    },
+    /// The last run failed.
+    Failed {
+        /// Id of the run.
+        run_id: String,
+        /// What went wrong.
+        error: String,
+        /// When it failed.
+        #[serde(with = "time::serde::rfc3339")]
+        finished_at: OffsetDateTime,
+    },
+    /// The last run was cancelled.
+    Cancelled {
+        /// Id of the run.
+        run_id: String,
+        /// When it stopped.
+        #[serde(with = "time::serde::rfc3339")]
+        finished_at: OffsetDateTime,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// A new model was published and became current.
+    Promoted,
+    /// A new model was published but kept as rejected.
+    Rejected,
+    /// The run failed.
+    Failed,
+    /// The run was cancelled.
+    Cancelled,
+}
+
+/// One finished run, kept in the status history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Id of the run.
+    pub run_id: String,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When it ended.
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// The stage it was in when it ended.
+    pub last_stage: Option<Stage>,
+    /// The model version produced, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// Error or rejection reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Stage name to seconds spent in it.
+    #[serde(default)]
+    pub stage_seconds: Vec<(Stage, f64)>,
+    /// The data the run trained on (file names, row counts, sha256).
+    #[serde(default)]
+    pub data: Vec<DataSource>,
+}
+
+/// A data set a run used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataSource {
+    /// File name inside `data/training/`, or `production` for labelled predictions.
+    pub name: String,
+    /// Rows used.
+    pub rows: u64,
+    /// sha256 of the file, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// The content of `pipeline_status.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineStatus {
+    /// File format version.
+    pub schema_version: u32,
+    /// The current state.
+    #[serde(flatten)]
+    pub state: PipelineState,
+    /// The most recent finished runs, newest last (bounded, default 20).
+    pub runs: Vec<RunRecord>,
+}
