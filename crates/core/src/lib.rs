@@ -7,6 +7,7 @@
 //!   atomic JSON files and append-only CSV logs.
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
 //! - metrics: [`ClassificationMetrics`] of a scored, labelled sample.
+//! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
 //! - pipeline: the training pipeline's [`PipelineState`] machine and [`PipelineStatus`].
 #![deny(missing_docs)]
 
@@ -14,6 +15,7 @@ mod drift;
 mod metrics;
 mod pipeline;
 mod store;
+pub mod views;
 
 pub use drift::{
     BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod, KsResult,
