@@ -21,4 +21,9 @@ pub use drift::{
 };
 pub use metrics::{ClassificationMetrics, Confusion};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
-pub use store::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
+pub use store::{
+    AtomicStep, DRIFT_REPORTS_FILE, DataLayout, DirLock, LOCK_FILE, MODEL_METRICS_FILE,
+    MetricSource, MetricsEntry, OUTCOMES_LOG_FILE, OutcomeRecord, PIPELINE_STATUS_FILE,
+    PREDICTIONS_LOG_FILE, PredictionRecord, StoreError, atomic_create_new, atomic_write_bytes,
+    atomic_write_bytes_with, atomic_write_json, clean_tmp,
+};
