@@ -3,8 +3,10 @@
 //! The crate has no web, GUI or async dependency; the API, the dashboard and other tools
 //! link it.
 //!
-//! - [`store`](crate::MetricsEntry): the data directory (`data/monitoring/...`), with
-//!   atomic JSON files and append-only CSV logs.
+//! - store: [`Store`] owns the data directory (`data/monitoring/...`, see [`DataLayout`]):
+//!   atomic JSON files and append-only CSV logs behind one trait per kind of record
+//!   ([`PredictionLog`], [`OutcomeLog`], [`MetricsHistory`], [`DriftReportStore`],
+//!   [`PipelineStatusStore`]); [`init`] creates the layout.
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
 //! - metrics: [`ClassificationMetrics`] of a scored, labelled sample.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -23,4 +25,16 @@ pub use drift::{
 };
 pub use metrics::{ClassificationMetrics, Confusion};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
-pub use store::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
+pub use store::{
+    AtomicStep, CsvLog, DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION,
+    DEFAULT_PIPELINE_RUNS_RETENTION, DRIFT_REPORTS_FILE, DataLayout, DirLock, DriftReportStore,
+    DriftReportSummary, DriftReportsDocument, FileDriftReports, FileMetricsHistory, FileOutcomeLog,
+    FilePipelineStatus, FilePredictionLog, FsyncPolicy, InitAction, InitEntry, InitReport,
+    LOCK_FILE, MODEL_METRICS_FILE, MetricSource, MetricsDocument, MetricsEntry, MetricsHistory,
+    NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS, OUTCOMES_LOG_FILE, OldestFirst, OpenReport,
+    OutcomeLog, OutcomeRecord, PIPELINE_STATUS_FILE, PIPELINE_STATUS_SCHEMA_VERSION,
+    PREDICTION_BASE_COLUMNS, PREDICTIONS_LOG_FILE, PipelineStatusStore, PredictionLog,
+    PredictionQuery, PredictionRecord, RowEncoder, RowLocation, Store, StoreBackends, StoreError,
+    StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
+    atomic_write_json, clean_tmp, init,
+};
