@@ -20,8 +20,13 @@ mod store;
 pub mod views;
 
 pub use drift::{
-    BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod, KsResult,
-    PsiBand, WindowSpec,
+    BinShare, CategoricalProfile, CategoricalValues, Chi2Result, Column, ColumnValues,
+    CsvColumnOptions, CsvColumns, CurrentFeature, CurrentSample, DEFAULT_DATASET_DRIFT_THRESHOLD,
+    DriftError, DriftOptions, DriftReport, DriftRule, FeatureDrift, FeatureKind, FeatureProfile,
+    FeatureReference, KS_MAX_EXACT_N, KsMethod, KsResult, NumericProfile, NumericValues,
+    PSI_SHARE_FLOOR, PsiBand, ReferenceProfile, WindowSpec, chi2_homogeneity, compute_report,
+    count_sorted, decile_edges, is_missing, ks_2samp, ks_statistic, numeric_bin, numeric_labels,
+    profile_and_window_from_csv, psi, read_categorical_columns, read_csv_columns, shares,
 };
 pub use metrics::{ClassificationMetrics, Confusion};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
