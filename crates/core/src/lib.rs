@@ -12,13 +12,22 @@
 
 mod drift;
 mod metrics;
+mod model;
 mod pipeline;
+mod sample;
 mod store;
 
 pub use drift::{
     BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod, KsResult,
     PsiBand, WindowSpec,
 };
-pub use metrics::{ClassificationMetrics, Confusion};
+pub use metrics::{
+    CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,
+    LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
+    confusion_at, ks_separation, log_loss, roc_auc,
+};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
+pub use sample::{
+    Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
+};
 pub use store::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
