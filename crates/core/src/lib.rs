@@ -26,6 +26,11 @@ pub use metrics::{
     LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
     confusion_at, ks_separation, log_loss, roc_auc,
 };
+pub use model::{
+    Column, DataError, Dataset, DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform,
+    FeatureValue, LoadedFile, LogisticConfig, LogisticError, LogisticFit, NUMERIC_INFERENCE_SHARE,
+    Preprocessor, TargetSpec, fit_logistic, load_csv, parse_csv, sha256_hex, sigmoid,
+};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
