@@ -31,7 +31,10 @@ pub use model::{
     FeatureValue, LoadedFile, LogisticConfig, LogisticError, LogisticFit, NUMERIC_INFERENCE_SHARE,
     Preprocessor, TargetSpec, fit_logistic, load_csv, parse_csv, sha256_hex, sigmoid,
 };
-pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
+pub use pipeline::{
+    DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,
+    Stage, TransitionError, state_name, transition,
+};
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
 };
