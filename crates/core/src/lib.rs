@@ -27,9 +27,13 @@ pub use metrics::{
     confusion_at, ks_separation, log_loss, roc_auc,
 };
 pub use model::{
-    Column, DataError, Dataset, DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform,
-    FeatureValue, LoadedFile, LogisticConfig, LogisticError, LogisticFit, NUMERIC_INFERENCE_SHARE,
-    Preprocessor, TargetSpec, fit_logistic, load_csv, parse_csv, sha256_hex, sigmoid,
+    ApplicationError, CURRENT_FILE, Coefficients, Column, DEFAULT_AUC_TOLERANCE, DataError,
+    Dataset, DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue,
+    FieldProblem, FitSummary, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError,
+    LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry,
+    ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy,
+    RegistryError, TargetSpec, TrainConfig, TrainError, decide_promotion, fit_logistic, load_csv,
+    parse_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use pipeline::{
     DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,
