@@ -15,7 +15,9 @@
 
 mod drift;
 mod metrics;
+mod model;
 mod pipeline;
+mod sample;
 mod store;
 pub mod views;
 
@@ -28,8 +30,28 @@ pub use drift::{
     count_sorted, decile_edges, is_missing, ks_2samp, ks_statistic, numeric_bin, numeric_labels,
     profile_and_window_from_csv, psi, read_categorical_columns, read_csv_columns, shares,
 };
-pub use metrics::{ClassificationMetrics, Confusion};
-pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
+pub use metrics::{
+    CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,
+    LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
+    confusion_at, ks_separation, log_loss, roc_auc,
+};
+pub use model::Column as DatasetColumn;
+pub use model::{
+    ApplicationError, CURRENT_FILE, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset,
+    DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,
+    FitSummary, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError, LogisticFit,
+    MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry, ModelVersion,
+    NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy, RegistryError,
+    TargetSpec, TrainConfig, TrainError, decide_promotion, fit_logistic, load_csv, parse_csv,
+    score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+};
+pub use pipeline::{
+    DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,
+    Stage, TransitionError, state_name, transition,
+};
+pub use sample::{
+    Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
+};
 pub use store::{
     AtomicStep, CsvLog, DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION,
     DEFAULT_PIPELINE_RUNS_RETENTION, DRIFT_REPORTS_FILE, DataLayout, DirLock, DriftReportStore,

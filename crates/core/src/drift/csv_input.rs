@@ -54,8 +54,13 @@ pub struct CsvColumns {
 enum Plan {
     Skip,
     /// Numeric column into `slot`; `forced` makes a non-number an error.
-    Numeric { slot: usize, forced: bool },
-    Categorical { slot: usize },
+    Numeric {
+        slot: usize,
+        forced: bool,
+    },
+    Categorical {
+        slot: usize,
+    },
     Score,
 }
 
@@ -72,7 +77,10 @@ fn trim(bytes: &[u8]) -> &[u8] {
 }
 
 fn echo(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).chars().take(MAX_ECHO).collect()
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(MAX_ECHO)
+        .collect()
 }
 
 fn parse_number(bytes: &[u8]) -> Option<f64> {
@@ -109,7 +117,10 @@ fn csv_error(path: &Path, source: csv::Error) -> DriftError {
 }
 
 fn header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<String>, DriftError> {
-    let raw = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let raw = reader
+        .byte_headers()
+        .map_err(|e| csv_error(path, e))?
+        .clone();
     if raw.is_empty() {
         return Err(DriftError::NoHeader {
             path: path.to_path_buf(),
@@ -319,13 +330,12 @@ pub fn read_categorical_columns(path: &Path, names: &[String]) -> Result<Vec<Col
     let header_names = header(&mut reader, path)?;
     let mut wanted = Vec::with_capacity(names.len());
     for name in names {
-        let index = header_names
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| DriftError::MissingColumn {
+        let index = header_names.iter().position(|h| h == name).ok_or_else(|| {
+            DriftError::MissingColumn {
                 path: path.to_path_buf(),
                 column: name.clone(),
-            })?;
+            }
+        })?;
         wanted.push(index);
     }
     let mut values = vec![CategoricalValues::new(); names.len()];
@@ -373,7 +383,10 @@ pub fn profile_and_window_from_csv(
         let reference_thread = scope.spawn(|| {
             let table = read_csv_columns(reference, options)?;
             let rows = table.rows;
-            Ok::<_, DriftError>((ReferenceProfile::from_columns(table.columns, table.score), rows))
+            Ok::<_, DriftError>((
+                ReferenceProfile::from_columns(table.columns, table.score),
+                rows,
+            ))
         });
         let current_thread = scope.spawn(|| {
             let mut table = read_csv_columns(current, &current_options)?;

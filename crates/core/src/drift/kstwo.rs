@@ -49,7 +49,9 @@ pub(crate) fn kstwo_sf(n: u64, x: f64) -> f64 {
             return 1.0;
         }
         let cdf = if n <= 140 {
-            (1..=n).fold(1.0, |acc, i| acc * (i as f64 * (1.0 / nf) * (2.0 * t - 1.0)))
+            (1..=n).fold(1.0, |acc, i| {
+                acc * (i as f64 * (1.0 / nf) * (2.0 * t - 1.0))
+            })
         } else {
             (log_nfactorial_div_n_pow_n(nf) + nf * (2.0 * t - 1.0).ln()).exp()
         };
