@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod serve;
+
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
 #[derive(Debug, Parser)]
@@ -25,12 +27,17 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Serve the REST API (predictions, monitoring, pipeline, health, Prometheus, docs).
+    Serve(crate::config::ServeArgs),
+}
 
 /// Runs a parsed command line.
 ///
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => serve::run(args, &cli.data_dir),
+    }
 }
