@@ -8,11 +8,11 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_web::{HttpMessage, web};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -95,10 +95,7 @@ impl ApiKeys {
     /// 0600) when it does not exist. The file's path is logged, never its content.
     pub fn load(configured: &[Secret], data_dir: &Path) -> Result<Self, AuthError> {
         if !configured.is_empty() {
-            tracing::info!(
-                keys = configured.len(),
-                "api keys from SCOREWATCH_API_KEYS"
-            );
+            tracing::info!(keys = configured.len(), "api keys from SCOREWATCH_API_KEYS");
             return Ok(Self::new(configured));
         }
         let path = key_file(data_dir);

@@ -234,7 +234,9 @@ mod tests {
 
     #[test]
     fn flag_defaults_match_config_defaults() {
-        let args = Wrapper::try_parse_from(["x"]).expect("defaults parse").serve;
+        let args = Wrapper::try_parse_from(["x"])
+            .expect("defaults parse")
+            .serve;
         let from_flags = Config::from_args(args, PathBuf::from("d"), None);
         let defaults = Config::new(PathBuf::from("d"));
         assert_eq!(format!("{from_flags:?}"), format!("{defaults:?}"));

@@ -259,7 +259,9 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
     }
     let status = res.status();
     let error = match status {
-        StatusCode::NOT_FOUND => ApiError::NotFound(format!("no route for {}", res.request().path())),
+        StatusCode::NOT_FOUND => {
+            ApiError::NotFound(format!("no route for {}", res.request().path()))
+        }
         StatusCode::METHOD_NOT_ALLOWED => ApiError::NotFound(format!(
             "no route for {} {}",
             res.request().method(),
@@ -267,11 +269,9 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
         )),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        s if s.is_client_error() => ApiError::BadRequest(
-            s.canonical_reason()
-                .unwrap_or("bad request")
-                .to_lowercase(),
-        ),
+        s if s.is_client_error() => {
+            ApiError::BadRequest(s.canonical_reason().unwrap_or("bad request").to_lowercase())
+        }
         _ => ApiError::Internal(anyhow::anyhow!("{status} without a body")),
     };
     let (req, _) = res.into_parts();

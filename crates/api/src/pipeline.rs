@@ -12,10 +12,10 @@ use std::time::Instant;
 use anyhow::Context as _;
 use scorewatch_core::views::{FieldProblem, RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
-    Column, ColumnValues, CategoricalValues, DataSource, DatasetColumn, MetricSource,
-    MetricsEntry, Model, NumericValues, PipelineEvent, PipelineState, PipelineStatus,
-    PromotionPolicy, ReferenceProfile, RunOutcome, RunRecord, Stage, TargetSpec, TrainConfig,
-    TransitionError, load_csv, parse_csv, score_matrix, split_indices, train_model, transition,
+    CategoricalValues, Column, ColumnValues, DataSource, DatasetColumn, MetricSource, MetricsEntry,
+    Model, NumericValues, PipelineEvent, PipelineState, PipelineStatus, PromotionPolicy,
+    ReferenceProfile, RunOutcome, RunRecord, Stage, TargetSpec, TrainConfig, TransitionError,
+    load_csv, parse_csv, score_matrix, split_indices, train_model, transition,
 };
 use time::OffsetDateTime;
 
@@ -222,7 +222,8 @@ impl Progress<'_> {
 
     fn close_stage(&mut self) {
         if let Some((stage, since)) = self.stage.take() {
-            self.stage_seconds.push((stage, since.elapsed().as_secs_f64()));
+            self.stage_seconds
+                .push((stage, since.elapsed().as_secs_f64()));
         }
     }
 }
@@ -351,15 +352,29 @@ fn train_and_publish(
     let train = dataset.select(&train_idx);
     let validation = dataset.select(&valid_idx);
     let cancelled = || progress.cancel.load(Ordering::Acquire);
-    let artifact = match train_model(&train, &validation, data.clone(), &TrainConfig::default(), &cancelled) {
+    let artifact = match train_model(
+        &train,
+        &validation,
+        data.clone(),
+        &TrainConfig::default(),
+        &cancelled,
+    ) {
         Ok(artifact) => artifact,
         Err(_) if cancelled() => return Err(RunError::Cancelled),
-        Err(err) => return Err(RunError::Failed(anyhow::Error::new(err).context("training"))),
+        Err(err) => {
+            return Err(RunError::Failed(
+                anyhow::Error::new(err).context("training"),
+            ));
+        }
     };
 
     progress.enter(Stage::Evaluating, 0.7)?;
     let x = artifact.preprocessing.transform(&train);
-    let scores = score_matrix(&x, artifact.coefficients.intercept, &artifact.coefficients.weights);
+    let scores = score_matrix(
+        &x,
+        artifact.coefficients.intercept,
+        &artifact.coefficients.weights,
+    );
 
     progress.enter(Stage::Profiling, 0.8)?;
     let profile = reference_profile(&train, scores);
@@ -377,8 +392,16 @@ fn train_and_publish(
     let version = published.version.to_string();
     let now = OffsetDateTime::now_utc();
     for (source, metrics, rows) in [
-        (MetricSource::Training, &published.training_metrics, published.training_rows),
-        (MetricSource::Validation, &published.validation_metrics, published.validation_rows),
+        (
+            MetricSource::Training,
+            &published.training_metrics,
+            published.training_rows,
+        ),
+        (
+            MetricSource::Validation,
+            &published.validation_metrics,
+            published.validation_rows,
+        ),
     ] {
         state
             .store
@@ -394,11 +417,14 @@ fn train_and_publish(
             })
             .context("recording training metrics")?;
     }
-    let promotion = published.promotion.clone().unwrap_or_else(|| scorewatch_core::Promotion {
-        promoted: false,
-        reason: "no promotion decision".to_owned(),
-        previous: None,
-    });
+    let promotion = published
+        .promotion
+        .clone()
+        .unwrap_or_else(|| scorewatch_core::Promotion {
+            promoted: false,
+            reason: "no promotion decision".to_owned(),
+            previous: None,
+        });
     if promotion.promoted {
         state.set_served(Served::new(Model::new(published), Some(Arc::new(profile))));
     }
@@ -486,7 +512,13 @@ fn production_rows(
 pub fn recover(state: &AppState) -> anyhow::Result<()> {
     let store = state.store.pipeline_status();
     let mut status = store.load()?;
-    if let PipelineState::Running { run_id, started_at, stage, .. } = status.state.clone() {
+    if let PipelineState::Running {
+        run_id,
+        started_at,
+        stage,
+        ..
+    } = status.state.clone()
+    {
         let at = OffsetDateTime::now_utc();
         status.state = transition(&status.state, PipelineEvent::RecoverInterrupted { at })?;
         status.runs.push(RunRecord {

@@ -52,7 +52,10 @@ impl HttpMetrics {
 
     fn stats(&self, method: &str, route: &str, status: u16) -> Arc<RouteStats> {
         {
-            let routes = self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let routes = self
+                .routes
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if let Some(stats) = routes
                 .iter()
                 .find(|((m, r, s), _)| m == method && r == route && *s == status)
@@ -75,7 +78,10 @@ impl HttpMetrics {
     /// Requests counted for a route and status (tests and `/metrics`).
     #[must_use]
     pub fn count(&self, method: &str, route: &str, status: u16) -> u64 {
-        let routes = self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let routes = self
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         routes
             .get(&(method.to_owned(), route.to_owned(), status))
             .map_or(0, |stats| stats.count.load(Ordering::Relaxed))
@@ -83,10 +89,15 @@ impl HttpMetrics {
 
     /// Appends `http_requests_total` and `http_request_duration_seconds` in text format.
     pub fn render(&self, out: &mut String) {
-        let routes = self.routes.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let routes = self
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut keys: Vec<&RouteKey> = routes.keys().collect();
         keys.sort();
-        out.push_str("# HELP scorewatch_http_requests_total HTTP requests by method, route and status.\n");
+        out.push_str(
+            "# HELP scorewatch_http_requests_total HTTP requests by method, route and status.\n",
+        );
         out.push_str("# TYPE scorewatch_http_requests_total counter\n");
         for key in &keys {
             let (method, route, status) = key;
@@ -120,8 +131,14 @@ impl HttpMetrics {
                 out,
                 "scorewatch_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {count}"
             );
-            let _ = writeln!(out, "scorewatch_http_request_duration_seconds_sum{{{labels}}} {sum}");
-            let _ = writeln!(out, "scorewatch_http_request_duration_seconds_count{{{labels}}} {count}");
+            let _ = writeln!(
+                out,
+                "scorewatch_http_request_duration_seconds_sum{{{labels}}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "scorewatch_http_request_duration_seconds_count{{{labels}}} {count}"
+            );
         }
     }
 }
@@ -137,12 +154,18 @@ pub fn escape(value: &str) -> String {
 
 /// Appends one gauge with its HELP and TYPE lines.
 pub fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }
 
 /// Appends one counter with its HELP and TYPE lines.
 pub fn counter(out: &mut String, name: &str, help: &str, value: u64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+    );
 }
 
 /// Middleware: times every request and records it under its route pattern (never the raw

@@ -79,7 +79,9 @@ pub struct Application {
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,11 +91,10 @@ async fn deadline(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let limit = req
-        .app_data::<web::Data<AppState>>()
-        .map_or(Duration::from_secs(crate::config::DEFAULT_HANDLER_TIMEOUT_SECS), |s| {
-            s.config.handler_timeout
-        });
+    let limit = req.app_data::<web::Data<AppState>>().map_or(
+        Duration::from_secs(crate::config::DEFAULT_HANDLER_TIMEOUT_SECS),
+        |s| s.config.handler_timeout,
+    );
     match tokio::time::timeout(limit, next.call(req)).await {
         Ok(result) => result,
         Err(_) => Err(ApiError::DeadlineExceeded {
@@ -119,8 +120,7 @@ impl Application {
         }
         let keys = ApiKeys::load(&config.api_keys, &config.data_dir)?;
         let address = format!("{}:{}", config.host, config.port);
-        let listener =
-            TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let keep_alive = config.keep_alive;
@@ -145,7 +145,9 @@ impl Application {
                 .app_data(error::path_config())
                 .app_data(web::PayloadConfig::new(body_limit))
                 .configure(|cfg| {
-                    routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(cfg));
+                    routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(
+                        cfg,
+                    ));
                 })
                 .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, api.clone()))
                 .wrap(from_fn(auth::require_key))

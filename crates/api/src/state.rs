@@ -61,12 +61,7 @@ impl Served {
     /// Wraps a model and its profile.
     #[must_use]
     pub fn new(model: Model, profile: Option<Arc<ReferenceProfile>>) -> Self {
-        let features = model
-            .artifact()
-            .schema
-            .names()
-            .map(str::to_owned)
-            .collect();
+        let features = model.artifact().schema.names().map(str::to_owned).collect();
         Self {
             version: model.artifact().version.to_string(),
             model,

@@ -18,10 +18,11 @@ pub fn run(args: ServeArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let config = Config::from_args(args, data_dir.to_path_buf(), keys.as_deref());
     let _log_guard = telemetry::init(&config.data_dir, config.log_format)?;
     tracing::info!(?config, "starting");
-    actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config).await?;
-        app.run_until_stopped().await
-    })
-    .context("serving")?;
+    actix_web::rt::System::new()
+        .block_on(async move {
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await
+        })
+        .context("serving")?;
     Ok(ExitCode::SUCCESS)
 }

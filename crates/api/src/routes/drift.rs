@@ -40,7 +40,10 @@ pub async fn get_drift(
     let DriftQuery { history, id } = query.into_inner();
     let history = history.unwrap_or(0);
     if history > MAX_HISTORY {
-        return Err(ApiError::invalid("history", format!("must be at most {MAX_HISTORY}")));
+        return Err(ApiError::invalid(
+            "history",
+            format!("must be at most {MAX_HISTORY}"),
+        ));
     }
     let state = state.into_inner();
     let (report, summaries, id) = web::block(move || -> anyhow::Result<_> {

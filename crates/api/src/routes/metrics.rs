@@ -79,11 +79,19 @@ pub async fn get_metrics(
             validation: latest(MetricSource::Validation),
             production: latest(MetricSource::Production),
             history_total: history.len() as u64,
-            history: history.iter().rev().skip(offset).take(limit).cloned().collect(),
+            history: history
+                .iter()
+                .rev()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect(),
             predictions_total: state
                 .predictions_total
                 .load(std::sync::atomic::Ordering::Relaxed),
-            outcomes_total: state.outcomes_total.load(std::sync::atomic::Ordering::Relaxed),
+            outcomes_total: state
+                .outcomes_total
+                .load(std::sync::atomic::Ordering::Relaxed),
         })
     })
     .await
@@ -95,15 +103,17 @@ pub async fn get_metrics(
 /// The range a known metric must fall in.
 fn known_range(name: &str) -> Option<(f64, f64)> {
     match name {
-        "accuracy" | "precision" | "recall" | "f1" | "roc_auc" | "auc" | "ks" | "brier"
-        | "ece" | "specificity" => Some((0.0, 1.0)),
+        "accuracy" | "precision" | "recall" | "f1" | "roc_auc" | "auc" | "ks" | "brier" | "ece"
+        | "specificity" => Some((0.0, 1.0)),
         "gini" => Some((-1.0, 1.0)),
         "log_loss" => Some((0.0, f64::INFINITY)),
         _ => None,
     }
 }
 
-fn validate_metrics(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, f64>, ApiError> {
+fn validate_metrics(
+    body: &serde_json::Map<String, Value>,
+) -> Result<BTreeMap<String, f64>, ApiError> {
     let mut problems = Vec::new();
     let mut metrics = BTreeMap::new();
     if body.is_empty() {

@@ -28,7 +28,11 @@ fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiErro
         });
     }
     for (i, item) in items.iter().enumerate() {
-        let prefix = if batch { format!("outcomes[{i}].") } else { String::new() };
+        let prefix = if batch {
+            format!("outcomes[{i}].")
+        } else {
+            String::new()
+        };
         if item.prediction_id.trim().is_empty() {
             problems.push(FieldProblem {
                 field: format!("{prefix}prediction_id"),

@@ -35,7 +35,10 @@ fn shape(body: Value, batch_limit: usize) -> Result<(Vec<Fields>, bool), ApiErro
     let result = match (top.remove("features"), top.remove("instances")) {
         (Some(Value::Object(one)), None) => Some((vec![one], false)),
         (Some(_), None) => {
-            problems.push(problem("features", "must be an object of feature name to value"));
+            problems.push(problem(
+                "features",
+                "must be an object of feature name to value",
+            ));
             None
         }
         (None, Some(Value::Array(items))) => {
@@ -45,7 +48,10 @@ fn shape(body: Value, batch_limit: usize) -> Result<(Vec<Fields>, bool), ApiErro
             if items.len() > batch_limit {
                 problems.push(problem(
                     "instances",
-                    &format!("{} instances exceed the batch limit of {batch_limit}", items.len()),
+                    &format!(
+                        "{} instances exceed the batch limit of {batch_limit}",
+                        items.len()
+                    ),
                 ));
             }
             let mut maps = Vec::with_capacity(items.len());
@@ -62,11 +68,17 @@ fn shape(body: Value, batch_limit: usize) -> Result<(Vec<Fields>, bool), ApiErro
             None
         }
         (Some(_), Some(_)) => {
-            problems.push(problem("body", "send either features or instances, not both"));
+            problems.push(problem(
+                "body",
+                "send either features or instances, not both",
+            ));
             None
         }
         (None, None) => {
-            problems.push(problem("body", "expected {\"features\": {...}} or {\"instances\": [...]}"));
+            problems.push(problem(
+                "body",
+                "expected {\"features\": {...}} or {\"instances\": [...]}",
+            ));
             None
         }
     };
@@ -90,7 +102,11 @@ fn cell(value: Option<FeatureValue>) -> Option<String> {
     }
 }
 
-fn score_all(served: &Served, instances: &[Fields], batch: bool) -> Result<Vec<PredictionRecord>, ApiError> {
+fn score_all(
+    served: &Served,
+    instances: &[Fields],
+    batch: bool,
+) -> Result<Vec<PredictionRecord>, ApiError> {
     let mut problems = Vec::new();
     let mut records = Vec::with_capacity(instances.len());
     let timestamp = OffsetDateTime::now_utc();
@@ -129,7 +145,10 @@ fn score_all(served: &Served, instances: &[Fields], batch: bool) -> Result<Vec<P
                     } else {
                         format!("features.{field}")
                     };
-                    problems.push(FieldProblem { field, problem: text });
+                    problems.push(FieldProblem {
+                        field,
+                        problem: text,
+                    });
                 }
             }
         }

@@ -2,7 +2,9 @@
 //! tail.
 
 use actix_web::{get, web};
-use scorewatch_core::views::{ErrorBody, FeatureMap, FieldProblem, PredictionView, PredictionsPage};
+use scorewatch_core::views::{
+    ErrorBody, FeatureMap, FieldProblem, PredictionView, PredictionsPage,
+};
 use scorewatch_core::{FeatureKind, PredictionQuery};
 use serde::Deserialize;
 use serde_json::Value;
@@ -32,7 +34,11 @@ pub struct PredictionsQuery {
     pub model_version: Option<String>,
 }
 
-fn instant(field: &str, value: Option<&str>, problems: &mut Vec<FieldProblem>) -> Option<OffsetDateTime> {
+fn instant(
+    field: &str,
+    value: Option<&str>,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<OffsetDateTime> {
     let value = value?;
     match OffsetDateTime::parse(value, &Rfc3339) {
         Ok(at) => Some(at),

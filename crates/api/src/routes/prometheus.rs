@@ -72,7 +72,9 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
     );
     if let Some(served) = &served {
         let history = state.store.metrics().history()?;
-        out.push_str("# HELP scorewatch_model_auc Latest ROC AUC of the current model by source.\n");
+        out.push_str(
+            "# HELP scorewatch_model_auc Latest ROC AUC of the current model by source.\n",
+        );
         out.push_str("# TYPE scorewatch_model_auc gauge\n");
         for source in [MetricSource::Validation, MetricSource::Production] {
             let latest = history.iter().rev().find(|e| {
@@ -118,7 +120,9 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
     out.push_str("# TYPE scorewatch_pipeline_state gauge\n");
     for name in PIPELINE_STATES {
         let value = u8::from(name == current);
-        out.push_str(&format!("scorewatch_pipeline_state{{state=\"{name}\"}} {value}\n"));
+        out.push_str(&format!(
+            "scorewatch_pipeline_state{{state=\"{name}\"}} {value}\n"
+        ));
     }
     Ok(out)
 }
