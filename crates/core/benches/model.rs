@@ -14,7 +14,14 @@ use scorewatch_core::{
 fn sample(rows: usize) -> Dataset {
     let mut bytes = Vec::new();
     write_sample_csv(&mut bytes, rows, 42, Scenario::Baseline).expect("sample");
-    parse_csv(Path::new("bench.csv"), &bytes, &TargetSpec::default(), None, &[]).expect("parse")
+    parse_csv(
+        Path::new("bench.csv"),
+        &bytes,
+        &TargetSpec::default(),
+        None,
+        &[],
+    )
+    .expect("parse")
 }
 
 fn bench_training(c: &mut Criterion) {

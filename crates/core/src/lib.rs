@@ -32,8 +32,9 @@ pub use model::{
     FieldProblem, FitSummary, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError,
     LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry,
     ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy,
-    RegistryError, TargetSpec, TrainConfig, TrainError, decide_promotion, fit_logistic, load_csv,
-    parse_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+    RegistryError, ScoredRows, TargetSpec, TrainConfig, TrainError, decide_promotion, fit_logistic,
+    load_csv, parse_csv, read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices,
+    train_model,
 };
 pub use pipeline::{
     DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,

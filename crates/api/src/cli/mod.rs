@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod evaluate;
+pub mod generate;
+
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
 #[derive(Debug, Parser)]
@@ -25,12 +28,20 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Write a synthetic credit application sample (deterministic for a seed).
+    Generate(generate::GenerateArgs),
+    /// Compute the metrics of a scored, labelled CSV.
+    Evaluate(evaluate::EvaluateArgs),
+}
 
 /// Runs a parsed command line.
 ///
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Generate(args) => generate::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
+    }
 }

@@ -5,6 +5,7 @@ mod dataset;
 mod logistic;
 mod preprocess;
 mod schema;
+mod scored;
 mod scoring;
 mod train;
 mod versions;
@@ -20,6 +21,7 @@ pub use dataset::{
 pub use logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
+pub use scored::{ScoredRows, read_scored_csv};
 pub use scoring::{ApplicationError, FieldProblem, Model};
 pub use train::{TrainConfig, TrainError, score_matrix, split_indices, train_model};
 pub use versions::{
