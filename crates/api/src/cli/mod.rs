@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod init;
+
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
 #[derive(Debug, Parser)]
@@ -25,12 +27,17 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Create the data directory's structure; never overwrites existing files.
+    Init(init::InitArgs),
+}
 
 /// Runs a parsed command line.
 ///
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+    }
 }
