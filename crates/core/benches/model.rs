@@ -7,8 +7,8 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use scorewatch_core::{
-    Column, Dataset, FeatureValue, Model, Scenario, TargetSpec, TrainConfig, parse_csv,
-    split_indices, train_model, write_sample_csv,
+    Dataset, DatasetColumn as Column, FeatureValue, Model, Scenario, TargetSpec, TrainConfig,
+    parse_csv, split_indices, train_model, write_sample_csv,
 };
 
 fn sample(rows: usize) -> Dataset {

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod evaluate;
 pub mod generate;
+pub mod init;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
@@ -33,6 +34,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Compute the metrics of a scored, labelled CSV.
     Evaluate(evaluate::EvaluateArgs),
+    /// Create the data directory's structure; never overwrites existing files.
+    Init(init::InitArgs),
 }
 
 /// Runs a parsed command line.
@@ -43,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
     }
 }

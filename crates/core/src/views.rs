@@ -1,0 +1,272 @@
+//! Bodies of the HTTP API's requests and responses, shared by the API (which serialises
+//! them) and the dashboard (which deserialises them), so the two cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::{DriftReport, MetricsEntry};
+
+/// A feature value as it travels in JSON: a number, a string or null (missing).
+pub type FeatureMap = BTreeMap<String, serde_json::Value>;
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`, or `degraded` when the data directory cannot be written.
+    pub status: String,
+    /// Version of the scorewatch binary.
+    pub version: String,
+    /// The current model version, if a model is published.
+    pub model_version: Option<String>,
+    /// Seconds since the server started.
+    pub uptime_seconds: f64,
+    /// Resident memory of the server process, when the platform reports it.
+    pub resident_memory_bytes: Option<u64>,
+}
+
+/// What the API tells about the current model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// Model version (directory name under `data/models/`).
+    pub version: String,
+    /// When it was trained.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Decision threshold: score >= threshold is positive.
+    pub threshold: f64,
+    /// Rows it was trained on.
+    pub training_rows: u64,
+    /// Feature names in schema order.
+    pub features: Vec<String>,
+}
+
+/// `GET /monitoring/metrics`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsView {
+    /// The current model, if any.
+    pub model: Option<ModelSummary>,
+    /// Latest `training` entry of the current model.
+    pub training: Option<MetricsEntry>,
+    /// Latest `validation` entry of the current model.
+    pub validation: Option<MetricsEntry>,
+    /// Latest `production` entry of the current model.
+    pub production: Option<MetricsEntry>,
+    /// History entries, newest first, after `offset` and up to `limit`.
+    pub history: Vec<MetricsEntry>,
+    /// Entries in the whole history.
+    pub history_total: u64,
+    /// Predictions logged since the server started (all models).
+    pub predictions_total: u64,
+    /// Outcomes received since the server started.
+    pub outcomes_total: u64,
+}
+
+/// One line of the drift history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftSummary {
+    /// Report id; `GET /monitoring/drift?id=...` returns the full report.
+    pub id: String,
+    /// When it was computed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub computed_at: OffsetDateTime,
+    /// Model version of the current window.
+    pub model_version: Option<String>,
+    /// Rows in the current window.
+    pub current_rows: u64,
+    /// Share of drifted features.
+    pub drifted_share: f64,
+    /// The dataset verdict.
+    pub dataset_drift: bool,
+}
+
+impl From<&DriftReport> for DriftSummary {
+    fn from(report: &DriftReport) -> Self {
+        Self {
+            id: report.id.clone(),
+            computed_at: report.computed_at,
+            model_version: report.current.model_version.clone(),
+            current_rows: report.current.rows,
+            drifted_share: report.drifted_share,
+            dataset_drift: report.dataset_drift,
+        }
+    }
+}
+
+/// `GET /monitoring/drift`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftView {
+    /// The latest report (or the one asked for by id); `None` before the first one.
+    pub report: Option<DriftReport>,
+    /// Summaries of the newest reports, newest first (`?history=N`).
+    pub history: Vec<DriftSummary>,
+}
+
+/// One logged prediction as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionView {
+    /// Unique id, used to post its outcome.
+    pub prediction_id: String,
+    /// When it was made.
+    #[serde(with = "time::serde::rfc3339")]
+    pub timestamp: OffsetDateTime,
+    /// The model version that scored it.
+    pub model_version: String,
+    /// Probability of the positive class.
+    pub score: f64,
+    /// 1 when score >= threshold.
+    pub decision: u8,
+    /// Feature name to value (number, string or null).
+    pub features: FeatureMap,
+}
+
+/// `GET /monitoring/predictions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionsPage {
+    /// Newest first.
+    pub predictions: Vec<PredictionView>,
+    /// The limit applied.
+    pub limit: usize,
+    /// The offset applied.
+    pub offset: usize,
+    /// Whether older matching predictions exist beyond this page.
+    pub has_more: bool,
+}
+
+/// `POST /predict` body: one application or a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PredictRequest {
+    /// `{"features": {...}}`.
+    One {
+        /// Feature name to value.
+        features: FeatureMap,
+    },
+    /// `{"instances": [{...}, ...]}`.
+    Batch {
+        /// One feature map per application.
+        instances: Vec<FeatureMap>,
+    },
+}
+
+/// One scored application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictResponse {
+    /// Id under which it was logged.
+    pub prediction_id: String,
+    /// Probability of the positive class.
+    pub score: f64,
+    /// 1 when score >= threshold.
+    pub decision: u8,
+    /// The model version that scored it.
+    pub model_version: String,
+}
+
+/// `POST /predict` answer to a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchPredictResponse {
+    /// In the order of the instances.
+    pub predictions: Vec<PredictResponse>,
+}
+
+/// One late label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeItem {
+    /// The prediction it labels.
+    pub prediction_id: String,
+    /// Observed label, 0 or 1.
+    pub actual: u8,
+}
+
+/// `POST /monitoring/outcomes` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OutcomesRequest {
+    /// A batch: `{"outcomes": [...]}`.
+    Batch {
+        /// The labels.
+        outcomes: Vec<OutcomeItem>,
+    },
+    /// One label.
+    One(OutcomeItem),
+}
+
+/// What happened to one posted outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// Recorded.
+    Accepted,
+    /// No prediction has this id.
+    UnknownId,
+    /// An outcome for this id was already recorded (a single post of it gets 409).
+    Duplicate,
+}
+
+/// Per-item result of `POST /monitoring/outcomes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeResult {
+    /// The id posted.
+    pub prediction_id: String,
+    /// What happened.
+    pub status: OutcomeStatus,
+}
+
+/// `POST /monitoring/outcomes` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomesResponse {
+    /// How many were recorded.
+    pub accepted: usize,
+    /// One result per posted item, in order.
+    pub results: Vec<OutcomeResult>,
+}
+
+/// `POST /monitoring/run-pipeline` answer (202).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunAccepted {
+    /// Id of the started run.
+    pub run_id: String,
+    /// Where to follow it: `/monitoring/pipeline-status`.
+    pub status_url: String,
+}
+
+/// `POST /monitoring/run-pipeline` body (optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunPipelineRequest {
+    /// Training file name inside `data/training/` (default `applications.csv`).
+    pub training_file: Option<String>,
+    /// Whether to add labelled production rows (default true).
+    pub include_production: Option<bool>,
+    /// Promote even when validation AUC is worse than the current model's.
+    pub force: bool,
+}
+
+/// The body of every error response: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine code such as `invalid_fields`, `unauthorized`, `pipeline_running`.
+    pub code: String,
+    /// Human message.
+    pub message: String,
+    /// Per-field problems, when there are any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldProblem>,
+}
+
+/// One invalid field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    /// Field path, such as `instances[3].monthly_income`.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
