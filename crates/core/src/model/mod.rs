@@ -23,7 +23,10 @@ pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
 pub use scored::{ScoredRows, read_scored_csv};
 pub use scoring::{ApplicationError, FieldProblem, Model};
-pub use train::{TrainConfig, TrainError, score_matrix, split_indices, train_model};
+pub use train::{
+    FittedModel, TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model,
+    score_matrix, split_indices, train_model,
+};
 pub use versions::{
     CURRENT_FILE, DEFAULT_AUC_TOLERANCE, MODEL_FILE, ModelRegistry, PROFILE_FILE, PromotionPolicy,
     RegistryError, decide_promotion,
