@@ -47,8 +47,10 @@ pub use model::{
     read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use pipeline::{
-    DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,
-    Stage, TransitionError, state_name, transition,
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, DataSource, INTERRUPTED, PRODUCTION_SOURCE,
+    PipelineError, PipelineEvent, PipelineRunner, PipelineState, PipelineStatus, RunOutcome,
+    RunRecord, RunReport, RunRequest, Stage, TrainingData, TransitionError, Validation, state_name,
+    training_file_path, transition,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
