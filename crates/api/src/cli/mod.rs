@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod train;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
@@ -34,6 +35,9 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Compute the metrics of a scored, labelled CSV.
     Evaluate(evaluate::EvaluateArgs),
+    /// Train a model through the pipeline and decide its promotion (exit 0 promoted,
+    /// 3 rejected, 4 cancelled, 1 failed).
+    Train(train::TrainArgs),
     /// Create the data directory's structure; never overwrites existing files.
     Init(init::InitArgs),
 }
@@ -46,6 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Train(args) => train::run(&cli.data_dir, &args),
         Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
     }
 }
