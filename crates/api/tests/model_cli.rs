@@ -8,7 +8,7 @@ use scorewatch_api::cli::{Cli, run};
 fn scorewatch(args: &[&str]) -> ExitCode {
     let mut argv = vec!["scorewatch"];
     argv.extend_from_slice(args);
-    run(Cli::parse_from(argv)).unwrap()
+    run(Cli::parse_from(argv)).expect("the command runs")
 }
 
 #[test]
