@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod drift;
+
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
 #[derive(Debug, Parser)]
@@ -20,12 +22,17 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
+    Drift(drift::DriftArgs),
+}
 
 /// Runs a parsed command line.
 ///
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Drift(args) => drift::run(&args),
+    }
 }
