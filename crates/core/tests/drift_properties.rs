@@ -1,4 +1,8 @@
 //! Invariants and edge cases of the drift engine.
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+// "Exactly 0" and "exactly 1" are the properties under test.
+#![allow(clippy::float_cmp)]
 
 use proptest::prelude::*;
 use scorewatch_core::{
@@ -73,7 +77,10 @@ proptest! {
 #[test]
 fn empty_current_window_is_insufficient_data() {
     let profile = ReferenceProfile::from_columns(
-        vec![numeric("x", (0..100).map(f64::from).collect()), categorical("c", &["a", "b"])],
+        vec![
+            numeric("x", (0..100).map(f64::from).collect()),
+            categorical("c", &["a", "b"]),
+        ],
         None,
     );
     let current = CurrentSample::new(&profile);
@@ -91,11 +98,18 @@ fn empty_current_window_is_insufficient_data() {
 #[test]
 fn all_missing_column_is_insufficient_data() {
     let profile = ReferenceProfile::from_columns(vec![numeric("x", vec![f64::NAN; 20])], None);
-    let current = window(&profile, vec![numeric("x", (0..20).map(f64::from).collect())]);
+    let current = window(
+        &profile,
+        vec![numeric("x", (0..20).map(f64::from).collect())],
+    );
     let report = compute_report(&profile, &current, &DriftOptions::default()).unwrap();
     let f = &report.features[0];
     assert_eq!((f.psi, f.drifted, f.missing_reference), (None, false, 1.0));
-    assert!(f.reason.contains("all 20 reference rows are missing"), "{}", f.reason);
+    assert!(
+        f.reason.contains("all 20 reference rows are missing"),
+        "{}",
+        f.reason
+    );
 }
 
 #[test]
@@ -114,7 +128,8 @@ fn constant_column_has_one_edge_and_no_drift_against_itself() {
 
 #[test]
 fn category_only_in_current_goes_to_unseen() {
-    let profile = ReferenceProfile::from_columns(vec![categorical("c", &["a", "b", "a", "b"])], None);
+    let profile =
+        ReferenceProfile::from_columns(vec![categorical("c", &["a", "b", "a", "b"])], None);
     let current = window(&profile, vec![categorical("c", &["a", "b", "z", "z"])]);
     let report = compute_report(&profile, &current, &DriftOptions::default()).unwrap();
     let f = &report.features[0];
@@ -132,13 +147,19 @@ fn values_equal_to_an_edge_fall_in_the_bin_it_opens() {
     assert_eq!(numeric_bin(&edges, 2.0), 2);
     assert_eq!(numeric_bin(&edges, 3.0), 3);
     let sorted = [1.0, 1.0, 2.0, 2.5, 3.0];
-    assert_eq!(scorewatch_core::count_sorted(&edges, &sorted), vec![0, 2, 2, 1]);
+    assert_eq!(
+        scorewatch_core::count_sorted(&edges, &sorted),
+        vec![0, 2, 2, 1]
+    );
 }
 
 #[test]
 fn streamed_rows_equal_columns() {
     let profile = ReferenceProfile::from_columns(
-        vec![numeric("x", (0..100).map(f64::from).collect()), categorical("c", &["a", "b"])],
+        vec![
+            numeric("x", (0..100).map(f64::from).collect()),
+            categorical("c", &["a", "b"]),
+        ],
         None,
     );
     let mut streamed = CurrentSample::new(&profile);
@@ -148,8 +169,13 @@ fn streamed_rows_equal_columns() {
         streamed.push_row(&[Some(&x), Some(c)], None).unwrap();
     }
     streamed.push_row(&[Some(""), None], None).unwrap();
-    let err = streamed.push_row(&[Some("x1"), Some("a")], None).unwrap_err();
-    assert!(err.to_string().contains("row 62") || err.to_string().contains("line 62"), "{err}");
+    let err = streamed
+        .push_row(&[Some("x1"), Some("a")], None)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("row 62") || err.to_string().contains("line 62"),
+        "{err}"
+    );
     let options = DriftOptions {
         computed_at: Some(time::OffsetDateTime::UNIX_EPOCH),
         ..DriftOptions::default()

@@ -2,6 +2,8 @@
 //!
 //! The samples are built from integer arithmetic so that Python and Rust see the same
 //! numbers: `A(n, k, m, s, d) = [((i * k) % m) / d + s for i in range(n)]`.
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
 
 use scorewatch_core::{KsMethod, chi2_homogeneity, decile_edges, ks_2samp, psi};
 
@@ -30,8 +32,16 @@ fn rel(got: f64, want: f64) -> f64 {
 fn check_exact(x: &[f64], y: &[f64], statistic: f64, p: f64) {
     let r = ks_2samp(x, y).unwrap();
     assert_eq!(r.method, KsMethod::Exact);
-    assert!((r.statistic - statistic).abs() < STAT_TOL, "D {} vs {statistic}", r.statistic);
-    assert!(rel(r.p_value, p) < EXACT_REL_TOL, "p {:e} vs {p:e}", r.p_value);
+    assert!(
+        (r.statistic - statistic).abs() < STAT_TOL,
+        "D {} vs {statistic}",
+        r.statistic
+    );
+    assert!(
+        rel(r.p_value, p) < EXACT_REL_TOL,
+        "p {:e} vs {p:e}",
+        r.p_value
+    );
 }
 
 #[test]
@@ -67,9 +77,19 @@ fn ks_exact_with_unequal_sizes() {
 fn ks_exact_tiny_p_values() {
     let range = |lo: u32, hi: u32| (lo..hi).map(f64::from).collect::<Vec<_>>();
     // ks_2samp(range(500), range(400, 900), method="auto")
-    check_exact(&range(0, 500), &range(400, 900), 0.8, 4.724_623_735_236_384_6e-160);
+    check_exact(
+        &range(0, 500),
+        &range(400, 900),
+        0.8,
+        4.724_623_735_236_384_6e-160,
+    );
     // ks_2samp(range(600), range(450, 950), method="auto")
-    check_exact(&range(0, 600), &range(450, 950), 0.75, 1.799_950_973_575_102_8e-150);
+    check_exact(
+        &range(0, 600),
+        &range(450, 950),
+        0.75,
+        1.799_950_973_575_102_8e-150,
+    );
 }
 
 #[test]
@@ -89,56 +109,135 @@ fn ks_identical_samples_give_zero_and_one() {
     check_exact(&a(40, 3, 17, 0.0, 1.0), &a(40, 3, 17, 0.0, 1.0), 0.0, 1.0);
     let big = a(50_000, 7919, 10_007, 0.0, 1.0);
     let r = ks_2samp(&big, &big).unwrap();
-    assert_eq!((r.statistic, r.p_value, r.method), (0.0, 1.0, KsMethod::Asymptotic));
+    assert_eq!(
+        (r.statistic, r.p_value, r.method),
+        (0.0, 1.0, KsMethod::Asymptotic)
+    );
 }
 
 #[test]
 fn ks_asymptotic_above_ten_thousand() {
     let cases = [
         // ks_2samp(A(20000,7919,10007,0,10007.0), A(15000,104729,9973,0.01,9973.0))
-        (20_000, 7919, 10_007, 15_000, 104_729, 9973, 0.01, 0.0101, 0.343_898_101_155_266_87),
+        (
+            20_000,
+            7919,
+            10_007,
+            15_000,
+            104_729,
+            9973,
+            0.01,
+            0.0101,
+            0.343_898_101_155_266_87,
+        ),
         // ks_2samp(A(20000,7919,10007,0,10007.0), A(15000,104729,9973,0.02,9973.0))
-        (20_000, 7919, 10_007, 15_000, 104_729, 9973, 0.02, 0.0201, 0.001_937_733_869_107_710_1),
+        (
+            20_000,
+            7919,
+            10_007,
+            15_000,
+            104_729,
+            9973,
+            0.02,
+            0.0201,
+            0.001_937_733_869_107_710_1,
+        ),
         // ks_2samp(A(30000,7919,30011,0,30011.0), A(25000,104729,24989,0.012,24989.0))
-        (30_000, 7919, 30_011, 25_000, 104_729, 24_989, 0.012, 0.012_086_666_666_666_69, 0.036_917_108_162_580_09),
+        (
+            30_000,
+            7919,
+            30_011,
+            25_000,
+            104_729,
+            24_989,
+            0.012,
+            0.012_086_666_666_666_69,
+            0.036_917_108_162_580_09,
+        ),
     ];
     for (n1, k1, m1, n2, k2, m2, shift, d, p) in cases {
         let x = a(n1, k1, m1, 0.0, m1 as f64);
         let y = a(n2, k2, m2, shift, m2 as f64);
         let r = ks_2samp(&x, &y).unwrap();
         assert_eq!(r.method, KsMethod::Asymptotic);
-        assert!((r.statistic - d).abs() < STAT_TOL, "D {} vs {d}", r.statistic);
-        assert!(rel(r.p_value, p) < ASYMP_REL_TOL, "p {:e} vs {p:e}", r.p_value);
+        assert!(
+            (r.statistic - d).abs() < STAT_TOL,
+            "D {} vs {d}",
+            r.statistic
+        );
+        assert!(
+            rel(r.p_value, p) < ASYMP_REL_TOL,
+            "p {:e} vs {p:e}",
+            r.p_value
+        );
     }
 }
 
 fn check_chi2(reference: &[u64], current: &[u64], statistic: f64, p: f64, dof: u32) {
     let r = chi2_homogeneity(reference, current).unwrap();
     assert_eq!(r.dof, dof);
-    assert!(rel(r.statistic, statistic) < EXACT_REL_TOL, "{} vs {statistic}", r.statistic);
-    assert!(rel(r.p_value, p) < EXACT_REL_TOL, "{:e} vs {p:e}", r.p_value);
+    assert!(
+        rel(r.statistic, statistic) < EXACT_REL_TOL,
+        "{} vs {statistic}",
+        r.statistic
+    );
+    assert!(
+        rel(r.p_value, p) < EXACT_REL_TOL,
+        "{:e} vs {p:e}",
+        r.p_value
+    );
 }
 
 #[test]
 fn chi2_without_yates() {
     // chi2_contingency([[10,20,30],[15,25,5]])
-    check_chi2(&[10, 20, 30], &[15, 25, 5], 17.629_629_629_629_633, 0.000_148_516_452_469_971_3, 2);
+    check_chi2(
+        &[10, 20, 30],
+        &[15, 25, 5],
+        17.629_629_629_629_633,
+        0.000_148_516_452_469_971_3,
+        2,
+    );
     // chi2_contingency([[300,100,7],[100,300,9]])
-    check_chi2(&[300, 100, 7], &[100, 300, 9], 200.246_300_979_797_3, 3.289_033_004_071_690_3e-44, 2);
+    check_chi2(
+        &[300, 100, 7],
+        &[100, 300, 9],
+        200.246_300_979_797_3,
+        3.289_033_004_071_690_3e-44,
+        2,
+    );
 }
 
 #[test]
 fn chi2_with_yates() {
     // chi2_contingency([[12,30],[25,18]])
-    check_chi2(&[12, 30], &[25, 18], 6.401_846_588_074_783_5, 0.011_400_172_800_365_725, 1);
+    check_chi2(
+        &[12, 30],
+        &[25, 18],
+        6.401_846_588_074_783_5,
+        0.011_400_172_800_365_725,
+        1,
+    );
     // chi2_contingency([[300,100],[100,300]])
-    check_chi2(&[300, 100], &[100, 300], 198.005, 5.691_099_965_684_614e-45, 1);
+    check_chi2(
+        &[300, 100],
+        &[100, 300],
+        198.005,
+        5.691_099_965_684_614e-45,
+        1,
+    );
 }
 
 #[test]
 fn chi2_drops_categories_empty_on_both_sides() {
     // chi2_contingency([[10,30],[15,5]]): the same table with an empty middle column
-    check_chi2(&[10, 0, 30], &[15, 0, 5], 11.734_285_714_285_715, 0.000_613_591_297_459_049_5, 1);
+    check_chi2(
+        &[10, 0, 30],
+        &[15, 0, 5],
+        11.734_285_714_285_715,
+        0.000_613_591_297_459_049_5,
+        1,
+    );
 }
 
 /// numpy implementation of the PSI rule (PRODUCT.md "Statistics"):
@@ -157,7 +256,11 @@ fn chi2_drops_categories_empty_on_both_sides() {
 ///     return np.sum((a - e) * np.log(a / e)), edges
 /// ```
 fn rust_psi(reference: &[f64], current: &[f64]) -> (f64, Vec<f64>) {
-    let mut finite: Vec<f64> = reference.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut finite: Vec<f64> = reference
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     finite.sort_unstable_by(f64::total_cmp);
     let edges = decile_edges(&finite);
     let counts = |x: &[f64]| {
@@ -177,18 +280,40 @@ fn rust_psi(reference: &[f64], current: &[f64]) -> (f64, Vec<f64>) {
 #[test]
 fn psi_matches_numpy_rule_with_missing_values() {
     let reference: Vec<f64> = (0..1000u64)
-        .map(|i| if i % 50 == 0 { f64::NAN } else { ((i * 7919) % 10_007) as f64 / 100.0 })
+        .map(|i| {
+            if i % 50 == 0 {
+                f64::NAN
+            } else {
+                ((i * 7919) % 10_007) as f64 / 100.0
+            }
+        })
         .collect();
     let current: Vec<f64> = (0..800u64)
-        .map(|i| if i % 40 == 0 { f64::INFINITY } else { ((i * 104_729) % 9973) as f64 / 100.0 + 5.0 })
+        .map(|i| {
+            if i % 40 == 0 {
+                f64::INFINITY
+            } else {
+                ((i * 104_729) % 9973) as f64 / 100.0 + 5.0
+            }
+        })
         .collect();
     let (value, edges) = rust_psi(&reference, &current);
     // psi_rule(ref, cur) with ref = A(1000,7919,10007,0,100.0) with every 50th NaN,
     // cur = A(800,104729,9973,5.0,100.0) with every 40th inf
-    assert!(rel(value, 0.048_200_576_757_312_465) < EXACT_REL_TOL, "{value}");
+    assert!(
+        rel(value, 0.048_200_576_757_312_465) < EXACT_REL_TOL,
+        "{value}"
+    );
     let numpy_edges = [
-        10.09, 19.990_000_000_000_002, 30.18, 40.080_000_000_000_005, 49.980_000_000_000_004,
-        60.076, 70.07, 80.070_000_000_000_01, 90.069,
+        10.09,
+        19.990_000_000_000_002,
+        30.18,
+        40.080_000_000_000_005,
+        49.980_000_000_000_004,
+        60.076,
+        70.07,
+        80.070_000_000_000_01,
+        90.069,
     ];
     assert_eq!(edges, numpy_edges, "edges must equal numpy's bit for bit");
 }
@@ -199,10 +324,20 @@ fn psi_matches_numpy_rule_with_duplicate_edges() {
     let current: Vec<f64> = (0..250u64).map(|i| ((i * 3) % 7) as f64).collect();
     let (value, edges) = rust_psi(&reference, &current);
     // psi_rule([float((i*7)%5) for i in range(300)], [float((i*3)%7) for i in range(250)])
-    assert!(rel(value, 0.250_052_908_907_323_35) < EXACT_REL_TOL, "{value}");
+    assert!(
+        rel(value, 0.250_052_908_907_323_35) < EXACT_REL_TOL,
+        "{value}"
+    );
     let numpy_edges = [
-        0.0, 0.800_000_000_000_004_3, 1.0, 1.600_000_000_000_008_5, 2.0, 2.400_000_000_000_005_7,
-        3.0, 3.200_000_000_000_017, 4.0,
+        0.0,
+        0.800_000_000_000_004_3,
+        1.0,
+        1.600_000_000_000_008_5,
+        2.0,
+        2.400_000_000_000_005_7,
+        3.0,
+        3.200_000_000_000_017,
+        4.0,
     ];
     assert_eq!(edges, numpy_edges);
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use scorewatch_core::{
-    CsvColumnOptions, DriftOptions, DriftReport, FeatureDrift, PsiBand, WindowSpec,
-    compute_report, profile_and_window_from_csv,
+    CsvColumnOptions, DriftOptions, DriftReport, FeatureDrift, PsiBand, WindowSpec, compute_report,
+    profile_and_window_from_csv,
 };
 
 /// How the report is printed.
@@ -103,7 +103,10 @@ fn test_cell(feature: &FeatureDrift) -> String {
     if let Some(ks) = feature.ks {
         format!("ks D={:.4} p={:.2e}", ks.statistic, ks.p_value)
     } else if let Some(chi2) = feature.chi2 {
-        format!("chi2={:.2} dof={} p={:.2e}", chi2.statistic, chi2.dof, chi2.p_value)
+        format!(
+            "chi2={:.2} dof={} p={:.2e}",
+            chi2.statistic, chi2.dof, chi2.p_value
+        )
     } else {
         "-".to_owned()
     }
@@ -129,7 +132,11 @@ fn write_row(out: &mut impl Write, f: &FeatureDrift, colour: bool) -> std::io::R
 ///
 /// # Errors
 /// When the output cannot be written.
-pub fn write_table(out: &mut impl Write, report: &DriftReport, colour: bool) -> std::io::Result<()> {
+pub fn write_table(
+    out: &mut impl Write,
+    report: &DriftReport,
+    colour: bool,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "reference: {} ({} rows)\ncurrent:   {} ({} rows)\n",

@@ -13,7 +13,12 @@ pub mod drift;
 #[command(name = "scorewatch", version, about)]
 pub struct Cli {
     /// The data directory (`data/` of the monitoring guide).
-    #[arg(long, global = true, env = "SCOREWATCH_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        global = true,
+        env = "SCOREWATCH_DATA_DIR",
+        default_value = "data"
+    )]
     pub data_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]

@@ -11,9 +11,7 @@ use super::profile::{CategoricalProfile, FeatureReference, NumericProfile, Refer
 use super::psi::{count_sorted, numeric_labels, psi_of_shares, shares};
 use super::sample::{CurrentFeature, CurrentSample};
 use super::values::NumericValues;
-use crate::{
-    BinShare, DriftReport, DriftRule, FeatureDrift, FeatureKind, PsiBand, WindowSpec,
-};
+use crate::{BinShare, DriftReport, DriftRule, FeatureDrift, FeatureKind, PsiBand, WindowSpec};
 
 /// Default share of drifted features at which the data set counts as drifted.
 pub const DEFAULT_DATASET_DRIFT_THRESHOLD: f64 = 0.5;
@@ -111,7 +109,14 @@ pub fn compute_report(
                     unseen,
                     missing,
                 },
-            ) => categorical_drift(&feature.name, reference, counts, *unseen, *missing, options.rule),
+            ) => categorical_drift(
+                &feature.name,
+                reference,
+                counts,
+                *unseen,
+                *missing,
+                options.rule,
+            ),
             _ => {
                 return Err(DriftError::KindMismatch {
                     path: "current window".into(),
@@ -228,7 +233,10 @@ fn verdict(rule: DriftRule, psi: f64, band: PsiBand, test: &str, p: Option<f64>)
             Some(p) => {
                 let drifted = p < alpha;
                 let relation = if drifted { "<" } else { ">=" };
-                (drifted, format!("{test} p-value {p:.3e} {relation} alpha {alpha}"))
+                (
+                    drifted,
+                    format!("{test} p-value {p:.3e} {relation} alpha {alpha}"),
+                )
             }
             None => (false, format!("{test} p-value undefined; not judged")),
         },

@@ -54,8 +54,13 @@ pub struct CsvColumns {
 enum Plan {
     Skip,
     /// Numeric column into `slot`; `forced` makes a non-number an error.
-    Numeric { slot: usize, forced: bool },
-    Categorical { slot: usize },
+    Numeric {
+        slot: usize,
+        forced: bool,
+    },
+    Categorical {
+        slot: usize,
+    },
     Score,
 }
 
@@ -72,7 +77,10 @@ fn trim(bytes: &[u8]) -> &[u8] {
 }
 
 fn echo(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).chars().take(MAX_ECHO).collect()
+    String::from_utf8_lossy(bytes)
+        .chars()
+        .take(MAX_ECHO)
+        .collect()
 }
 
 fn parse_number(bytes: &[u8]) -> Option<f64> {
@@ -109,7 +117,10 @@ fn csv_error(path: &Path, source: csv::Error) -> DriftError {
 }
 
 fn header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<String>, DriftError> {
-    let raw = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let raw = reader
+        .byte_headers()
+        .map_err(|e| csv_error(path, e))?
+        .clone();
     if raw.is_empty() {
         return Err(DriftError::NoHeader {
             path: path.to_path_buf(),
@@ -136,15 +147,12 @@ fn header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<St
     Ok(names)
 }
 
-/// Reads the feature columns (and the score) of a CSV file with a header row.
-///
-/// # Errors
-/// [`DriftError::Io`], [`DriftError::Csv`] (with the line), [`DriftError::NoHeader`],
-/// [`DriftError::DuplicateColumn`], [`DriftError::UnknownOption`], and
-/// [`DriftError::NotANumber`] / [`DriftError::NotUtf8`] naming the line and column.
-pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvColumns, DriftError> {
-    let mut reader = open(path)?;
-    let names = header(&mut reader, path)?;
+/// With `require_named_columns`, every column named in the options must exist.
+fn check_named_columns(
+    path: &Path,
+    names: &[String],
+    options: &CsvColumnOptions,
+) -> Result<(), DriftError> {
     if options.require_named_columns {
         let named = options
             .categorical
@@ -162,10 +170,18 @@ pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvCo
             }
         }
     }
+    Ok(())
+}
+
+/// What to do with each header column, and the storage of the kept ones.
+fn plan_columns(
+    names: &[String],
+    options: &CsvColumnOptions,
+) -> (Vec<Plan>, Vec<Slot>, Vec<String>) {
     let mut plans = Vec::with_capacity(names.len());
     let mut slots = Vec::new();
     let mut slot_names = Vec::new();
-    for name in &names {
+    for name in names {
         let plan = if options.exclude.contains(name) {
             Plan::Skip
         } else if options.score_column.as_ref() == Some(name) {
@@ -186,6 +202,20 @@ pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvCo
         };
         plans.push(plan);
     }
+    (plans, slots, slot_names)
+}
+
+/// Reads the feature columns (and the score) of a CSV file with a header row.
+///
+/// # Errors
+/// [`DriftError::Io`], [`DriftError::Csv`] (with the line), [`DriftError::NoHeader`],
+/// [`DriftError::DuplicateColumn`], [`DriftError::UnknownOption`], and
+/// [`DriftError::NotANumber`] / [`DriftError::NotUtf8`] naming the line and column.
+pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvColumns, DriftError> {
+    let mut reader = open(path)?;
+    let names = header(&mut reader, path)?;
+    check_named_columns(path, &names, options)?;
+    let (mut plans, mut slots, slot_names) = plan_columns(&names, options);
     let mut score = options
         .score_column
         .as_ref()
@@ -319,13 +349,12 @@ pub fn read_categorical_columns(path: &Path, names: &[String]) -> Result<Vec<Col
     let header_names = header(&mut reader, path)?;
     let mut wanted = Vec::with_capacity(names.len());
     for name in names {
-        let index = header_names
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| DriftError::MissingColumn {
+        let index = header_names.iter().position(|h| h == name).ok_or_else(|| {
+            DriftError::MissingColumn {
                 path: path.to_path_buf(),
                 column: name.clone(),
-            })?;
+            }
+        })?;
         wanted.push(index);
     }
     let mut values = vec![CategoricalValues::new(); names.len()];
@@ -373,7 +402,10 @@ pub fn profile_and_window_from_csv(
         let reference_thread = scope.spawn(|| {
             let table = read_csv_columns(reference, options)?;
             let rows = table.rows;
-            Ok::<_, DriftError>((ReferenceProfile::from_columns(table.columns, table.score), rows))
+            Ok::<_, DriftError>((
+                ReferenceProfile::from_columns(table.columns, table.score),
+                rows,
+            ))
         });
         let current_thread = scope.spawn(|| {
             let mut table = read_csv_columns(current, &current_options)?;
@@ -387,15 +419,14 @@ pub fn profile_and_window_from_csv(
             }
             Ok::<_, DriftError>(table)
         });
-        let joined = (
+        (
             reference_thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             current_thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        );
-        joined
+        )
     });
     let (profile, reference_rows) = reference_side?;
     let mut table = current_side?;

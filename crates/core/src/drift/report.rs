@@ -38,7 +38,7 @@ pub enum KsMethod {
 /// Two-sample Kolmogorov-Smirnov result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct KsResult {
-    /// D = max |F_ref - F_cur|.
+    /// D = max |`F_ref` - `F_cur`|.
     pub statistic: f64,
     /// Two-sided p-value as `scipy.stats.ks_2samp(method="auto")`.
     pub p_value: f64,
@@ -134,10 +134,18 @@ pub struct WindowSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_version: Option<String>,
     /// Timestamp of the oldest row in the window, when known.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from: Option<OffsetDateTime>,
     /// Timestamp of the newest row in the window, when known.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to: Option<OffsetDateTime>,
     /// Rows in the window.
     pub rows: u64,

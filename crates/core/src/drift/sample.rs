@@ -98,7 +98,11 @@ impl CurrentSample {
     /// # Errors
     /// [`DriftError::RowWidth`] when the row has the wrong number of cells,
     /// [`DriftError::NotANumber`] when a numeric feature's cell does not parse.
-    pub fn push_row(&mut self, cells: &[Option<&str>], score: Option<f64>) -> Result<(), DriftError> {
+    pub fn push_row(
+        &mut self,
+        cells: &[Option<&str>],
+        score: Option<f64>,
+    ) -> Result<(), DriftError> {
         let row = self.rows + 1;
         if cells.len() != self.features.len() {
             return Err(DriftError::RowWidth {
@@ -136,7 +140,9 @@ impl CurrentSample {
             }
         }
         if let Some(score) = score {
-            self.score.get_or_insert_with(NumericValues::new).push(score);
+            self.score
+                .get_or_insert_with(NumericValues::new)
+                .push(score);
         }
         self.rows = row;
         Ok(())
@@ -159,12 +165,13 @@ impl CurrentSample {
             columns.into_iter().map(|c| (c.name, c.values)).collect();
         let mut rows = score.as_ref().map_or(0, NumericValues::rows);
         for (i, feature) in profile.features.iter().enumerate() {
-            let values = by_name
-                .remove(&feature.name)
-                .ok_or_else(|| DriftError::MissingColumn {
-                    path: source.to_path_buf(),
-                    column: feature.name.clone(),
-                })?;
+            let values =
+                by_name
+                    .remove(&feature.name)
+                    .ok_or_else(|| DriftError::MissingColumn {
+                        path: source.to_path_buf(),
+                        column: feature.name.clone(),
+                    })?;
             let slot = &mut sample.features[i];
             match (values, slot) {
                 (ColumnValues::Numeric(values), CurrentFeature::Numeric(current)) => {
