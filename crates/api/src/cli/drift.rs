@@ -43,11 +43,11 @@ pub struct DriftArgs {
     pub format: Format,
 }
 
-/// Runs `scorewatch drift`.
+/// Builds the drift report that `scorewatch drift` prints.
 ///
 /// # Errors
 /// Unreadable or malformed files; the message names the file, line and column.
-pub fn run(args: &DriftArgs) -> anyhow::Result<ExitCode> {
+pub fn build_report(args: &DriftArgs) -> anyhow::Result<DriftReport> {
     let options = CsvColumnOptions {
         categorical: args.categorical.clone(),
         exclude: args.exclude.clone(),
@@ -68,7 +68,15 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<ExitCode> {
         current: spec(&args.current, current_rows),
         ..DriftOptions::default()
     };
-    let report = compute_report(&profile, &window, &drift_options)?;
+    Ok(compute_report(&profile, &window, &drift_options)?)
+}
+
+/// Runs `scorewatch drift`.
+///
+/// # Errors
+/// As [`build_report`], or when stdout cannot be written.
+pub fn run(args: &DriftArgs) -> anyhow::Result<ExitCode> {
+    let report = build_report(args)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -167,4 +175,38 @@ pub fn write_table(
             "no dataset drift"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scorewatch_core::{Column, ColumnValues, CurrentSample, NumericValues, ReferenceProfile};
+
+    #[test]
+    fn table_marks_drift_and_colours_bands() {
+        let column = |v: Vec<f64>| Column {
+            name: "x".into(),
+            values: ColumnValues::Numeric(NumericValues::from_raw(v)),
+        };
+        let profile =
+            ReferenceProfile::from_columns(vec![column((0..100).map(f64::from).collect())], None);
+        let window = CurrentSample::from_columns(
+            &profile,
+            vec![column((50..150).map(f64::from).collect())],
+            None,
+            "cur.csv".as_ref(),
+        )
+        .unwrap();
+        let report = compute_report(&profile, &window, &DriftOptions::default()).unwrap();
+        let mut plain = Vec::new();
+        write_table(&mut plain, &report, false).unwrap();
+        let plain = String::from_utf8(plain).unwrap();
+        assert!(
+            plain.contains("significant") && plain.contains("DRIFT"),
+            "{plain}"
+        );
+        let mut coloured = Vec::new();
+        write_table(&mut coloured, &report, true).unwrap();
+        assert!(String::from_utf8(coloured).unwrap().contains("\x1b[31m"));
+    }
 }
