@@ -1,5 +1,6 @@
 //! `scorewatch drift` end to end, in-process.
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
@@ -19,12 +20,14 @@ fn csv(rows: usize, shift: f64) -> String {
     let mut text = String::from("age,income,segment,score\n");
     for i in 0..rows {
         let segment = ["a", "b", "c"][i % 3];
-        text.push_str(&format!(
-            "{},{},{segment},0.{}\n",
+        writeln!(
+            text,
+            "{},{},{segment},0.{}",
             i % 50,
             shift + (i % 97) as f64,
             i % 10
-        ));
+        )
+        .expect("writing to a String cannot fail");
     }
     text
 }
@@ -50,10 +53,9 @@ fn json_report_has_every_feature_and_the_score() {
     ])
     .unwrap();
     // Other subcommands join `Command` later; this test only parses `drift`.
-    #[allow(unreachable_patterns)]
-    let args = match cli.command {
-        Command::Drift(args) => args,
-        _ => unreachable!("parsed a drift command line"),
+    #[allow(irrefutable_let_patterns)]
+    let Command::Drift(args) = cli.command else {
+        unreachable!("parsed a drift command line")
     };
     let report = build_report(&args).unwrap();
     let names: Vec<&str> = report.features.iter().map(|f| f.name.as_str()).collect();
