@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod drift;
 pub mod init;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Create the data directory's structure; never overwrites existing files.
     Init(init::InitArgs),
+    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
+    Drift(drift::DriftArgs),
 }
 
 /// Runs a parsed command line.
@@ -39,5 +42,6 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+        Command::Drift(args) => drift::run(&args),
     }
 }
