@@ -39,15 +39,18 @@ pub use model::Column as DatasetColumn;
 pub use model::{
     ApplicationError, CURRENT_FILE, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset,
     DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,
-    FitSummary, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError, LogisticFit,
-    MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry, ModelVersion,
-    NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy, RegistryError,
-    TargetSpec, TrainConfig, TrainError, decide_promotion, fit_logistic, load_csv, parse_csv,
-    score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+    FitSummary, FittedModel, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError,
+    LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry,
+    ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy,
+    RegistryError, ScoredRows, TargetSpec, TrainConfig, TrainError, assemble_artifact,
+    decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
+    read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use pipeline::{
-    DataSource, INTERRUPTED, PipelineEvent, PipelineState, PipelineStatus, RunOutcome, RunRecord,
-    Stage, TransitionError, state_name, transition,
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, DataSource, INTERRUPTED, PRODUCTION_SOURCE,
+    PipelineError, PipelineEvent, PipelineRunner, PipelineState, PipelineStatus, RunOutcome,
+    RunRecord, RunReport, RunRequest, Stage, TrainingData, TransitionError, Validation, state_name,
+    training_file_path, transition,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
