@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod drift;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
@@ -40,6 +41,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Create the data directory's structure; never overwrites existing files.
     Init(init::InitArgs),
+    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
+    Drift(drift::DriftArgs),
 }
 
 /// Runs a parsed command line.
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Train(args) => train::run(&cli.data_dir, &args),
         Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+        Command::Drift(args) => drift::run(&args),
     }
 }
