@@ -333,3 +333,73 @@ fn worse_model_is_rejected_and_forced_one_promoted() {
         .unwrap();
     assert_eq!(forced.record.outcome, RunOutcome::Promoted);
 }
+
+#[test]
+fn labelled_production_rows_join_the_training_data_when_enough_exist() {
+    let env = env();
+    let store = env.runner.store();
+    let features: Vec<String> = crate::SAMPLE_COLUMNS[..12]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut csv = Vec::new();
+    write_sample_csv(&mut csv, 80, 99, Scenario::Baseline).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let now = time::OffsetDateTime::now_utc();
+    let mut predictions = Vec::new();
+    let mut outcomes = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.unwrap();
+        let id = format!("p{i}");
+        predictions.push(crate::PredictionRecord {
+            prediction_id: id.clone(),
+            timestamp: now,
+            model_version: "v0".into(),
+            score: 0.5,
+            decision: 1,
+            features: row
+                .iter()
+                .take(12)
+                .map(|c| (!c.is_empty()).then(|| c.to_owned()))
+                .collect(),
+        });
+        // Only 60 of the 80 predictions get an outcome.
+        if i < 60 {
+            outcomes.push(crate::OutcomeRecord {
+                prediction_id: id,
+                timestamp: now,
+                actual: u8::from(&row[12] == "1"),
+            });
+        }
+    }
+    store.predictions().append(&features, &predictions).unwrap();
+    store.outcomes().append(&outcomes).unwrap();
+
+    let request = RunRequest {
+        min_production_rows: 50,
+        ..RunRequest::default()
+    };
+    let report = env.runner.run(&request, &no_progress).unwrap();
+    let data = &report.record.data;
+    assert_eq!(data.len(), 2, "{data:?}");
+    assert_eq!(data[1].name, PRODUCTION_SOURCE);
+    assert_eq!(data[1].rows, 60);
+    let model = report.model.unwrap();
+    assert_eq!(model.training_rows + model.validation_rows, 2_060);
+
+    // Below the minimum, or turned off, the production rows are left out.
+    for request in [
+        RunRequest {
+            min_production_rows: 61,
+            ..RunRequest::default()
+        },
+        RunRequest {
+            min_production_rows: 50,
+            include_production: false,
+            ..RunRequest::default()
+        },
+    ] {
+        let report = env.runner.run(&request, &no_progress).unwrap();
+        assert_eq!(report.record.data.len(), 1);
+    }
+}
