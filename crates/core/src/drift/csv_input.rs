@@ -147,15 +147,12 @@ fn header(reader: &mut csv::Reader<std::fs::File>, path: &Path) -> Result<Vec<St
     Ok(names)
 }
 
-/// Reads the feature columns (and the score) of a CSV file with a header row.
-///
-/// # Errors
-/// [`DriftError::Io`], [`DriftError::Csv`] (with the line), [`DriftError::NoHeader`],
-/// [`DriftError::DuplicateColumn`], [`DriftError::UnknownOption`], and
-/// [`DriftError::NotANumber`] / [`DriftError::NotUtf8`] naming the line and column.
-pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvColumns, DriftError> {
-    let mut reader = open(path)?;
-    let names = header(&mut reader, path)?;
+/// With `require_named_columns`, every column named in the options must exist.
+fn check_named_columns(
+    path: &Path,
+    names: &[String],
+    options: &CsvColumnOptions,
+) -> Result<(), DriftError> {
     if options.require_named_columns {
         let named = options
             .categorical
@@ -173,10 +170,18 @@ pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvCo
             }
         }
     }
+    Ok(())
+}
+
+/// What to do with each header column, and the storage of the kept ones.
+fn plan_columns(
+    names: &[String],
+    options: &CsvColumnOptions,
+) -> (Vec<Plan>, Vec<Slot>, Vec<String>) {
     let mut plans = Vec::with_capacity(names.len());
     let mut slots = Vec::new();
     let mut slot_names = Vec::new();
-    for name in &names {
+    for name in names {
         let plan = if options.exclude.contains(name) {
             Plan::Skip
         } else if options.score_column.as_ref() == Some(name) {
@@ -197,6 +202,20 @@ pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvCo
         };
         plans.push(plan);
     }
+    (plans, slots, slot_names)
+}
+
+/// Reads the feature columns (and the score) of a CSV file with a header row.
+///
+/// # Errors
+/// [`DriftError::Io`], [`DriftError::Csv`] (with the line), [`DriftError::NoHeader`],
+/// [`DriftError::DuplicateColumn`], [`DriftError::UnknownOption`], and
+/// [`DriftError::NotANumber`] / [`DriftError::NotUtf8`] naming the line and column.
+pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvColumns, DriftError> {
+    let mut reader = open(path)?;
+    let names = header(&mut reader, path)?;
+    check_named_columns(path, &names, options)?;
+    let (mut plans, mut slots, slot_names) = plan_columns(&names, options);
     let mut score = options
         .score_column
         .as_ref()
@@ -400,15 +419,14 @@ pub fn profile_and_window_from_csv(
             }
             Ok::<_, DriftError>(table)
         });
-        let joined = (
+        (
             reference_thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             current_thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        );
-        joined
+        )
     });
     let (profile, reference_rows) = reference_side?;
     let mut table = current_side?;

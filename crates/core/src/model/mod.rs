@@ -5,6 +5,7 @@ mod dataset;
 mod logistic;
 mod preprocess;
 mod schema;
+mod scored;
 mod scoring;
 mod train;
 mod versions;
@@ -20,8 +21,12 @@ pub use dataset::{
 pub use logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
+pub use scored::{ScoredRows, read_scored_csv};
 pub use scoring::{ApplicationError, FieldProblem, Model};
-pub use train::{TrainConfig, TrainError, score_matrix, split_indices, train_model};
+pub use train::{
+    FittedModel, TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model,
+    score_matrix, split_indices, train_model,
+};
 pub use versions::{
     CURRENT_FILE, DEFAULT_AUC_TOLERANCE, MODEL_FILE, ModelRegistry, PROFILE_FILE, PromotionPolicy,
     RegistryError, decide_promotion,

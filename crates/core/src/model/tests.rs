@@ -131,7 +131,7 @@ fn promotion_rule() {
 #[test]
 fn publish_writes_versions_and_moves_current_only_on_promotion() {
     let dir = tempfile::tempdir().unwrap();
-    let registry = ModelRegistry::new(dir.path().join("models"));
+    let registry = ModelRegistry::new(dir.path().join("models"), dir.path().join("tmp"));
     assert_eq!(registry.current_version().unwrap(), None);
     let (first, _) = trained(1_000);
     let first = registry

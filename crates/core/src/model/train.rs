@@ -6,8 +6,9 @@ use super::artifact::{
     Coefficients, FitSummary, MODEL_FORMAT_VERSION, ModelArtifact, ModelVersion,
 };
 use super::dataset::Dataset;
-use super::logistic::{LogisticConfig, LogisticError, fit_logistic, sigmoid};
+use super::logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 use super::preprocess::{DesignMatrix, Preprocessor};
+use super::schema::FeatureSchema;
 use crate::{ClassificationMetrics, DataSource, MetricsError, classification_metrics};
 
 /// Settings of a training run.
@@ -58,8 +59,97 @@ pub fn score_matrix(x: &DesignMatrix, intercept: f64, weights: &[f64]) -> Vec<f6
         .collect()
 }
 
-/// Fits preprocessing and logistic regression on `train`, and computes training and
-/// validation metrics. The returned artifact has no promotion decision yet.
+/// Preprocessing and coefficients fitted on training rows, before evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedModel {
+    /// Fitted preprocessing.
+    pub preprocessing: Preprocessor,
+    /// Fitted logistic regression.
+    pub fit: LogisticFit,
+}
+
+impl FittedModel {
+    /// Scores of every row of `data`.
+    #[must_use]
+    pub fn scores(&self, data: &Dataset) -> Vec<f64> {
+        let x = self.preprocessing.transform(data);
+        score_matrix(&x, self.fit.intercept, &self.fit.weights)
+    }
+}
+
+/// Fits preprocessing and logistic regression on `train`; `cancelled` is checked between
+/// IRLS iterations.
+///
+/// # Errors
+/// [`TrainError::Fit`].
+pub fn fit_model(
+    train: &Dataset,
+    config: &TrainConfig,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<FittedModel, TrainError> {
+    if !(config.threshold > 0.0 && config.threshold < 1.0) {
+        return Err(TrainError::InvalidThreshold(config.threshold));
+    }
+    let preprocessing = Preprocessor::fit(train);
+    let x = preprocessing.transform(train);
+    let fit =
+        fit_logistic(&x, &train.labels, &config.logistic, cancelled).map_err(TrainError::Fit)?;
+    Ok(FittedModel { preprocessing, fit })
+}
+
+/// Metrics of a fitted model on `data` (`which` names the set in errors).
+///
+/// # Errors
+/// [`TrainError::Metrics`].
+pub fn evaluate_model(
+    model: &FittedModel,
+    data: &Dataset,
+    threshold: f64,
+    which: &'static str,
+) -> Result<ClassificationMetrics, TrainError> {
+    classification_metrics(&model.scores(data), &data.labels, threshold)
+        .map_err(|source| TrainError::Metrics { which, source })
+}
+
+/// The artifact of a fitted, evaluated model, without a promotion decision yet.
+#[must_use]
+pub fn assemble_artifact(
+    fitted: FittedModel,
+    schema: FeatureSchema,
+    config: &TrainConfig,
+    (training_metrics, validation_metrics): (ClassificationMetrics, ClassificationMetrics),
+    (training_rows, validation_rows): (usize, usize),
+    data: Vec<DataSource>,
+) -> ModelArtifact {
+    let created_at = OffsetDateTime::now_utc();
+    ModelArtifact {
+        format_version: MODEL_FORMAT_VERSION,
+        version: ModelVersion::generate(created_at),
+        created_at,
+        schema,
+        coefficients: Coefficients {
+            intercept: fitted.fit.intercept,
+            columns: fitted.preprocessing.column_names(),
+            weights: fitted.fit.weights,
+        },
+        preprocessing: fitted.preprocessing,
+        fit: FitSummary {
+            c: config.logistic.c,
+            iterations: fitted.fit.iterations,
+            converged: fitted.fit.converged,
+        },
+        threshold: config.threshold,
+        training_metrics,
+        validation_metrics,
+        training_rows: training_rows as u64,
+        validation_rows: validation_rows as u64,
+        data,
+        promotion: None,
+    }
+}
+
+/// Fits on `train` and evaluates on `train` and `validation`: [`fit_model`],
+/// [`evaluate_model`] and [`assemble_artifact`] in one call.
 ///
 /// # Errors
 /// [`TrainError`].
@@ -70,46 +160,17 @@ pub fn train_model(
     config: &TrainConfig,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<ModelArtifact, TrainError> {
-    if !(config.threshold > 0.0 && config.threshold < 1.0) {
-        return Err(TrainError::InvalidThreshold(config.threshold));
-    }
-    let preprocessing = Preprocessor::fit(train);
-    let x = preprocessing.transform(train);
-    let fit =
-        fit_logistic(&x, &train.labels, &config.logistic, cancelled).map_err(TrainError::Fit)?;
-    let metrics = |which: &'static str, d: &Dataset, x: &DesignMatrix| {
-        let scores = score_matrix(x, fit.intercept, &fit.weights);
-        classification_metrics(&scores, &d.labels, config.threshold)
-            .map_err(|source| TrainError::Metrics { which, source })
-    };
-    let training_metrics: ClassificationMetrics = metrics("training", train, &x)?;
-    let validation_x = preprocessing.transform(validation);
-    let validation_metrics = metrics("validation", validation, &validation_x)?;
-    let created_at = OffsetDateTime::now_utc();
-    Ok(ModelArtifact {
-        format_version: MODEL_FORMAT_VERSION,
-        version: ModelVersion::generate(created_at),
-        created_at,
-        schema: train.schema.clone(),
-        coefficients: Coefficients {
-            intercept: fit.intercept,
-            columns: preprocessing.column_names(),
-            weights: fit.weights,
-        },
-        preprocessing,
-        fit: FitSummary {
-            c: config.logistic.c,
-            iterations: fit.iterations,
-            converged: fit.converged,
-        },
-        threshold: config.threshold,
-        training_metrics,
-        validation_metrics,
-        training_rows: train.len() as u64,
-        validation_rows: validation.len() as u64,
+    let fitted = fit_model(train, config, cancelled)?;
+    let training = evaluate_model(&fitted, train, config.threshold, "training")?;
+    let validation_metrics = evaluate_model(&fitted, validation, config.threshold, "validation")?;
+    Ok(assemble_artifact(
+        fitted,
+        train.schema.clone(),
+        config,
+        (training, validation_metrics),
+        (train.len(), validation.len()),
         data,
-        promotion: None,
-    })
+    ))
 }
 
 /// Splits row indices into (training, validation) with a seeded shuffle; the validation

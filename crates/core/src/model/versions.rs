@@ -2,7 +2,6 @@
 //! profile beside it, and the `current` pointer.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::artifact::{InvalidModelVersion, ModelArtifact, ModelVersion, Promotion};
@@ -49,6 +48,9 @@ pub enum RegistryError {
         #[source]
         source: InvalidModelVersion,
     },
+    /// An atomic write failed.
+    #[error("writing the model version failed")]
+    Store(#[source] crate::StoreError),
     /// The version directory already exists.
     #[error("model version {0} already exists")]
     Exists(ModelVersion),
@@ -118,6 +120,7 @@ pub fn decide_promotion(
 #[derive(Debug, Clone)]
 pub struct ModelRegistry {
     dir: PathBuf,
+    tmp_dir: PathBuf,
 }
 
 fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> RegistryError {
@@ -129,34 +132,25 @@ fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> R
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, fsynced and
-/// renamed, so readers see the old or the new content, never a mix.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp-{}", uuid::Uuid::now_v7().simple()));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp).map_err(io_err(&tmp, "create"))?;
-        file.write_all(bytes).map_err(io_err(&tmp, "write"))?;
-        file.sync_all().map_err(io_err(&tmp, "fsync"))?;
-        fs::rename(&tmp, path).map_err(io_err(path, "rename"))?;
-        // Make the rename durable; a directory fsync is not supported everywhere.
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+fn write_atomic(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+    crate::atomic_write_bytes(tmp_dir, path, bytes).map_err(RegistryError::Store)
 }
 
 impl ModelRegistry {
-    /// The registry in `dir` (normally `data/models`).
+    /// The registry in `dir` (normally `data/models`), staging atomic writes in
+    /// `tmp_dir` (normally `data/monitoring/tmp`, on the same file system).
     #[must_use]
-    pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    pub fn new(dir: impl Into<PathBuf>, tmp_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            tmp_dir: tmp_dir.into(),
+        }
+    }
+
+    /// The registry of a data directory.
+    #[must_use]
+    pub fn for_layout(layout: &crate::DataLayout) -> Self {
+        Self::new(layout.models_dir(), layout.tmp_dir())
     }
 
     /// The directory of `version`.
@@ -252,16 +246,18 @@ impl ModelRegistry {
             return Err(RegistryError::Exists(artifact.version.clone()));
         }
         fs::create_dir_all(&dir).map_err(io_err(&dir, "create directory"))?;
+        fs::create_dir_all(&self.tmp_dir).map_err(io_err(&self.tmp_dir, "create directory"))?;
         if let Some(profile) = profile {
-            write_atomic(&dir.join(PROFILE_FILE), profile)?;
+            write_atomic(&self.tmp_dir, &dir.join(PROFILE_FILE), profile)?;
         }
         let json = serde_json::to_vec_pretty(&artifact).map_err(|source| RegistryError::Parse {
             path: dir.join(MODEL_FILE),
             source,
         })?;
-        write_atomic(&dir.join(MODEL_FILE), &json)?;
+        write_atomic(&self.tmp_dir, &dir.join(MODEL_FILE), &json)?;
         if promotion.promoted {
             write_atomic(
+                &self.tmp_dir,
                 &self.dir.join(CURRENT_FILE),
                 format!("{}\n", artifact.version).as_bytes(),
             )?;

@@ -217,7 +217,8 @@ mod tests {
             }
         })
         .unwrap_err();
-        assert!(err.to_string().contains("injected crash"), "{err}");
+        let cause = std::error::Error::source(&err).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("injected crash before rename"));
         assert_eq!(fs::read(&target).unwrap(), b"{\"old\":true}\n");
         assert!(tmp_is_empty(&tmp), "temporary file not cleaned up");
     }

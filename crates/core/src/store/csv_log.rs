@@ -302,6 +302,8 @@ impl CsvLog {
             return Err(StoreError::io("append to", &self.path, e));
         }
         appender.len += bytes.len() as u64;
+        // The rows are whole in the file now, whatever the fsync below says.
+        self.committed.store(appender.len, Ordering::Release);
         if self.policy == FsyncPolicy::Always {
             appender
                 .file
@@ -310,7 +312,6 @@ impl CsvLog {
         } else {
             self.dirty.store(true, Ordering::Release);
         }
-        self.committed.store(appender.len, Ordering::Release);
         Ok(())
     }
 

@@ -4,11 +4,12 @@ use std::io;
 use std::path::PathBuf;
 
 /// Everything that can go wrong in the data directory. Each message names the file (and,
-/// where known, the line and field) at fault.
+/// where known, the line and field) at fault; the underlying error is the `source`, so
+/// print the whole chain (`{:#}` with anyhow) to see it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// An operating-system call on a path failed.
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}", path.display())]
     Io {
         /// What the store was doing, such as `create directory` or `rename`.
         action: &'static str,
@@ -40,7 +41,7 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// A JSON document does not parse or does not have the expected shape.
-    #[error("{}:{line}:{column}: invalid {kind}: {source}", path.display())]
+    #[error("{}:{line}:{column}: invalid {kind}", path.display())]
     Json {
         /// The file.
         path: PathBuf,
@@ -55,7 +56,7 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// A value could not be turned into JSON.
-    #[error("cannot encode {kind} for {}: {source}", path.display())]
+    #[error("cannot encode {kind} for {}", path.display())]
     Encode {
         /// The file it was meant for.
         path: PathBuf,

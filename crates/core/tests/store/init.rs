@@ -111,8 +111,7 @@ fn init_fails_with_the_path_when_it_cannot_create() {
     assert!(message.contains("not-a-dir"), "{message}");
 
     let err = init(&DataLayout::new(&blocker)).unwrap_err();
-    assert!(
-        err.to_string().contains("a file of that name exists"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("cannot create directory"), "{err}");
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(cause.as_deref(), Some("a file of that name exists"));
 }
