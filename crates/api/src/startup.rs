@@ -23,8 +23,8 @@ use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
 use crate::config::Config;
 use crate::error::{self, ApiError};
 use crate::prometheus::{self, HttpMetrics};
+use crate::routes;
 use crate::state::AppState;
-use crate::{pipeline, routes};
 
 /// Where the OpenAPI document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -131,7 +131,6 @@ impl Application {
             protect_reads: config.protect_reads,
         });
         let state = Arc::new(AppState::open(config, store)?);
-        pipeline::recover(&state)?;
         let data = web::Data::from(Arc::clone(&state));
         let http_metrics = web::Data::new(HttpMetrics::default());
         let api = openapi();

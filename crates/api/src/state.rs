@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use scorewatch_core::{
     CurrentSample, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
-    ModelRegistry, PROFILE_FILE, PredictionQuery, ReferenceProfile, Store, WindowSpec,
-    classification_metrics, compute_report,
+    ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
+    WindowSpec, classification_metrics, compute_report,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -183,7 +183,10 @@ impl AppState {
     /// # Errors
     /// When the store cannot be opened (locked, corrupt) or the model cannot be loaded.
     pub fn open(config: Config, store: Store) -> anyhow::Result<Self> {
-        let registry = ModelRegistry::new(store.layout().models_dir());
+        let store = Arc::new(store);
+        // Marks a run left `running` by a dead process as failed ("interrupted").
+        let runner = PipelineRunner::new(Arc::clone(&store))?;
+        let registry = runner.registry().clone();
         let served = Served::load_current(&registry)?.map(Arc::new);
         let index = OutcomeIndex::build(&store)?;
         tracing::info!(
@@ -194,7 +197,7 @@ impl AppState {
         Ok(Self {
             config,
             started: Instant::now(),
-            store: Arc::new(store),
+            store,
             registry,
             served: RwLock::new(served),
             index: Mutex::new(index),
@@ -204,7 +207,7 @@ impl AppState {
             since_metrics: AtomicU64::new(0),
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
-            pipeline: PipelineControl::default(),
+            pipeline: PipelineControl::new(runner),
             background: Mutex::new(Vec::new()),
         })
     }

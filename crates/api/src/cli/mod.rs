@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-pub mod serve;
 pub mod drift;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod serve;
 pub mod train;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,

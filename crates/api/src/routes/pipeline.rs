@@ -46,7 +46,7 @@ pub async fn run_pipeline(
     let request = parse_request(&req, &body)?;
     pipeline::validate_request(&state, &request)?;
     let state = state.into_inner();
-    let accepted = pipeline::start(&state, request)?;
+    let accepted = pipeline::start(&state, &request)?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, STATUS_URL))
         .json(accepted))
@@ -80,9 +80,12 @@ pub async fn pipeline_status(
     state: web::Data<AppState>,
 ) -> Result<web::Json<PipelineStatus>, ApiError> {
     let state = state.into_inner();
-    let status = web::block(move || state.store.pipeline_status().load())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let status = web::block(move || {
+        state.pipeline.settle();
+        state.store.pipeline_status().load()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     Ok(web::Json(status))
 }
