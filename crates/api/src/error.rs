@@ -203,7 +203,7 @@ fn from_payload(err: PayloadError) -> ApiError {
     }
 }
 
-/// serde_json appends " at line L column C"; the position is reported separately.
+/// `serde_json` appends " at line L column C"; the position is reported separately.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),

@@ -120,6 +120,43 @@ fn running(run_id: &str) -> ApiError {
     }
 }
 
+/// The body of the run's thread: runs, signals the start (or the refusal), and swaps in
+/// a promoted model.
+fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<Started>) {
+    let signalled = AtomicBool::new(false);
+    let signal = |message: Started| {
+        if !signalled.swap(true, Ordering::AcqRel) {
+            let _ = tx.try_send(message);
+        }
+    };
+    match state
+        .pipeline
+        .runner
+        .run(request, &|_, _| signal(Started::Yes))
+    {
+        Ok(report) => {
+            signal(Started::Yes);
+            let promoted = report
+                .model
+                .as_ref()
+                .and_then(|m| m.promotion.as_ref())
+                .is_some_and(|p| p.promoted);
+            if promoted {
+                match Served::load_current(&state.registry) {
+                    Ok(Some(served)) => state.set_served(served),
+                    Ok(None) => tracing::error!("promoted model has no current pointer"),
+                    Err(err) => tracing::error!(
+                        error = format!("{err:#}"),
+                        "cannot load the promoted model"
+                    ),
+                }
+            }
+            tracing::info!(run = ?report.record.outcome, "pipeline run ended");
+        }
+        Err(err) => signal(Started::Refused(err)),
+    }
+}
+
 enum Started {
     Yes,
     Refused(PipelineError),
@@ -154,40 +191,7 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
     let worker_state = Arc::clone(state);
     let handle = std::thread::Builder::new()
         .name("scorewatch-pipeline".to_owned())
-        .spawn(move || {
-            let signalled = AtomicBool::new(false);
-            let signal = |message: Started| {
-                if !signalled.swap(true, Ordering::AcqRel) {
-                    let _ = tx.try_send(message);
-                }
-            };
-            let result = worker_state
-                .pipeline
-                .runner
-                .run(&run_request, &|_, _| signal(Started::Yes));
-            match result {
-                Ok(report) => {
-                    signal(Started::Yes);
-                    let promoted = report
-                        .model
-                        .as_ref()
-                        .and_then(|m| m.promotion.as_ref())
-                        .is_some_and(|p| p.promoted);
-                    if promoted {
-                        match Served::load_current(&worker_state.registry) {
-                            Ok(Some(served)) => worker_state.set_served(served),
-                            Ok(None) => tracing::error!("promoted model has no current pointer"),
-                            Err(err) => tracing::error!(
-                                error = format!("{err:#}"),
-                                "cannot load the promoted model"
-                            ),
-                        }
-                    }
-                    tracing::info!(run = ?report.record.outcome, "pipeline run ended");
-                }
-                Err(err) => signal(Started::Refused(err)),
-            }
-        })
+        .spawn(move || run_in_thread(&worker_state, &run_request, &tx))
         .map_err(ApiError::internal)?;
     match rx.recv() {
         Ok(Started::Yes) => {}

@@ -26,7 +26,7 @@ use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
 use crate::state::AppState;
 
-/// Where the OpenAPI document is served.
+/// Where the `OpenAPI` document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
 
 /// The document's fixed parts; paths and schemas come from the routes.
@@ -59,7 +59,7 @@ impl utoipa::Modify for SecurityAddon {
     }
 }
 
-/// The OpenAPI document of every route.
+/// The `OpenAPI` document of every route.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, api) = App::new()
@@ -111,7 +111,7 @@ impl Application {
     /// # Errors
     /// When the directory is locked or corrupt, the keys cannot be loaded or generated,
     /// or the address cannot be bound.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub fn build(config: Config) -> anyhow::Result<Self> {
         let store = Store::open(&config.data_dir, StoreOptions::default())
             .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
         let report = store.open_report();

@@ -20,7 +20,7 @@ pub fn run(args: ServeArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     tracing::info!(?config, "starting");
     actix_web::rt::System::new()
         .block_on(async move {
-            let app = Application::build(config).await?;
+            let app = Application::build(config)?;
             app.run_until_stopped().await
         })
         .context("serving")?;

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::KeyId;
 
-/// Registers every route; paths and schemas are collected into the OpenAPI document.
+/// Registers every route; paths and schemas are collected into the `OpenAPI` document.
 pub fn configure(cfg: &mut ServiceConfig<'_>) {
     cfg.service(health::health)
         .service(prometheus::metrics)

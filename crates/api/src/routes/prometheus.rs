@@ -1,5 +1,6 @@
 //! `GET /metrics`: Prometheus text exposition.
 
+use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, get, web};
@@ -83,10 +84,11 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
             if let Some(auc) = latest.and_then(|e| e.metrics.get("roc_auc")) {
                 let source = serde_json::to_value(source)?;
                 let source = source.as_str().unwrap_or("unknown");
-                out.push_str(&format!(
-                    "scorewatch_model_auc{{model_version=\"{}\",source=\"{source}\"}} {auc}\n",
+                let _ = writeln!(
+                    out,
+                    "scorewatch_model_auc{{model_version=\"{}\",source=\"{source}\"}} {auc}",
                     escape(&served.version)
-                ));
+                );
             }
         }
     }
@@ -95,10 +97,11 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
         out.push_str("# TYPE scorewatch_feature_psi gauge\n");
         for feature in report.features.iter().chain(report.score.as_ref()) {
             if let Some(psi) = feature.psi {
-                out.push_str(&format!(
-                    "scorewatch_feature_psi{{feature=\"{}\"}} {psi}\n",
+                let _ = writeln!(
+                    out,
+                    "scorewatch_feature_psi{{feature=\"{}\"}} {psi}",
                     escape(&feature.name)
-                ));
+                );
             }
         }
         gauge(
@@ -120,9 +123,7 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
     out.push_str("# TYPE scorewatch_pipeline_state gauge\n");
     for name in PIPELINE_STATES {
         let value = u8::from(name == current);
-        out.push_str(&format!(
-            "scorewatch_pipeline_state{{state=\"{name}\"}} {value}\n"
-        ));
+        let _ = writeln!(out, "scorewatch_pipeline_state{{state=\"{name}\"}} {value}");
     }
     Ok(out)
 }

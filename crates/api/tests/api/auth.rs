@@ -1,3 +1,5 @@
+use std::os::unix::fs::PermissionsExt;
+
 use reqwest::StatusCode;
 use scorewatch_api::config::Secret;
 use serde_json::json;
@@ -115,7 +117,6 @@ async fn without_configured_keys_a_private_key_file_is_generated() {
     let app = spawn_with(dir, |c| c.api_keys.clear()).await;
     let path = app.path().join("secrets/api_key");
     let key = std::fs::read_to_string(&path).unwrap().trim().to_owned();
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600

@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::helpers::{API_KEY, expect_error, snapshot, spawn_app, spawn_with};
 
 #[tokio::test]
+#[allow(clippy::too_many_lines)] // one scenario: every class against one data dir
 async fn bad_requests_are_rejected_and_change_nothing() {
     let app = spawn_with(tempfile::tempdir().unwrap(), |c| c.body_limit = 4096).await;
     app.train().await;

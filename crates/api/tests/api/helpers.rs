@@ -35,13 +35,13 @@ pub async fn spawn_app() -> TestApp {
 /// A server on `dir`, with `tweak` applied to the test configuration.
 pub async fn spawn_with(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::new(dir.path().to_path_buf());
-    config.host = "127.0.0.1".to_owned();
+    "127.0.0.1".clone_into(&mut config.host);
     config.port = 0;
     config.workers = 1;
     config.api_keys = vec![Secret::new(API_KEY)];
     config.shutdown_timeout = Duration::from_secs(5);
     tweak(&mut config);
-    let app = Application::build(config).await.expect("app builds");
+    let app = Application::build(config).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let task = tokio::spawn(app.run_until_stopped());

@@ -31,7 +31,7 @@ async fn training_and_manual_metrics_show_in_the_view() {
     assert_eq!(view.history_total, 3);
     let newest = &view.history[0];
     assert_eq!(newest.source, MetricSource::Manual);
-    assert_eq!(newest.metrics["accuracy"], 0.95);
+    assert!((newest.metrics["accuracy"] - 0.95).abs() < f64::EPSILON);
     assert!(newest.posted_by.as_deref().unwrap().starts_with("key-"));
 
     let page: MetricsView =
