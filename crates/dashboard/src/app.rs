@@ -4,13 +4,13 @@
 use std::collections::BTreeSet;
 
 use egui::{Color32, RichText};
-use scorewatch_core::views::RunPipelineRequest;
 use scorewatch_core::PipelineState;
+use scorewatch_core::views::RunPipelineRequest;
 use time::OffsetDateTime;
 
 use crate::client::{ApiClient, ApiKey, Request, RequestKind};
 use crate::state::{
-    self, Connection, FollowUp, NoticeLevel, Settings, Tab, ViewState, START_API_HINT,
+    self, Connection, FollowUp, NoticeLevel, START_API_HINT, Settings, Tab, ViewState,
 };
 use crate::tabs;
 
@@ -97,6 +97,7 @@ impl std::fmt::Debug for DashboardApp {
 
 impl DashboardApp {
     /// Builds the app from eframe's creation context (which holds the saved settings).
+    #[must_use]
     pub fn new(
         cc: &eframe::CreationContext<'_>,
         options: StartupOptions,
@@ -132,7 +133,10 @@ impl DashboardApp {
             },
         };
         let url_text = settings.api_url.clone();
-        let key_text = key.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default();
+        let key_text = key
+            .as_ref()
+            .map(|k| k.expose().to_owned())
+            .unwrap_or_default();
         Self {
             settings,
             state: ViewState::default(),
@@ -416,10 +420,10 @@ impl DashboardApp {
             badge_dot(ui, color);
             ui.label(format!("{} ({text})", self.settings.api_url));
             ui.separator();
-            let updated = self
-                .state
-                .last_updated
-                .map_or_else(|| "never".to_owned(), |t| format!("{} UTC", state::format_time(t)));
+            let updated = self.state.last_updated.map_or_else(
+                || "never".to_owned(),
+                |t| format!("{} UTC", state::format_time(t)),
+            );
             ui.label(format!("Last updated: {updated}"));
             ui.separator();
             ui.checkbox(&mut self.settings.auto_refresh, "Auto-refresh");
@@ -436,62 +440,72 @@ impl DashboardApp {
             .open(&mut open)
             .resizable(false)
             .show(ctx, |ui| {
-                egui::Grid::new("settings_grid").num_columns(2).show(ui, |ui| {
-                    let label = ui.label("API URL");
-                    ui.add(egui::TextEdit::singleline(&mut self.url_text).desired_width(260.0))
-                        .labelled_by(label.id);
-                    ui.end_row();
-                    ui.label("");
-                    if ui.button("Connect").clicked() {
-                        actions.push(Action::SetApiUrl(self.url_text.clone()));
-                    }
-                    ui.end_row();
+                egui::Grid::new("settings_grid")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        let label = ui.label("API URL");
+                        ui.add(egui::TextEdit::singleline(&mut self.url_text).desired_width(260.0))
+                            .labelled_by(label.id);
+                        ui.end_row();
+                        ui.label("");
+                        if ui.button("Connect").clicked() {
+                            actions.push(Action::SetApiUrl(self.url_text.clone()));
+                        }
+                        ui.end_row();
 
-                    let label = ui.label("API key");
-                    let response = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut self.key_text)
-                                .password(true)
-                                .desired_width(260.0),
+                        let label = ui.label("API key");
+                        let response = ui
+                            .add(
+                                egui::TextEdit::singleline(&mut self.key_text)
+                                    .password(true)
+                                    .desired_width(260.0),
+                            )
+                            .labelled_by(label.id);
+                        if response.changed() {
+                            self.key = ApiKey::new(&self.key_text);
+                            self.key_source = if self.key.is_some() {
+                                KeySource::Typed
+                            } else {
+                                KeySource::None
+                            };
+                        }
+                        ui.end_row();
+                        ui.label("");
+                        ui.label(match self.key_source {
+                            KeySource::None => "no key: read-only",
+                            KeySource::Environment => "from --api-key / SCOREWATCH_API_KEY",
+                            KeySource::KeyFile => "from the key file",
+                            KeySource::Remembered => "remembered in the settings",
+                            KeySource::Typed => "typed here",
+                        });
+                        ui.end_row();
+                        ui.label("");
+                        ui.checkbox(
+                            &mut self.settings.remember_key,
+                            "Remember the key (stored in plain text)",
+                        );
+                        ui.end_row();
+
+                        let label = ui.label("Refresh every (s)");
+                        ui.add(
+                            egui::DragValue::new(&mut self.settings.refresh_seconds)
+                                .range(1..=3600),
                         )
                         .labelled_by(label.id);
-                    if response.changed() {
-                        self.key = ApiKey::new(&self.key_text);
-                        self.key_source = if self.key.is_some() {
-                            KeySource::Typed
-                        } else {
-                            KeySource::None
-                        };
-                    }
-                    ui.end_row();
-                    ui.label("");
-                    ui.label(match self.key_source {
-                        KeySource::None => "no key: read-only",
-                        KeySource::Environment => "from --api-key / SCOREWATCH_API_KEY",
-                        KeySource::KeyFile => "from the key file",
-                        KeySource::Remembered => "remembered in the settings",
-                        KeySource::Typed => "typed here",
+                        ui.end_row();
                     });
-                    ui.end_row();
-                    ui.label("");
-                    ui.checkbox(
-                        &mut self.settings.remember_key,
-                        "Remember the key (stored in plain text)",
-                    );
-                    ui.end_row();
-
-                    let label = ui.label("Refresh every (s)");
-                    ui.add(egui::DragValue::new(&mut self.settings.refresh_seconds).range(1..=3600))
-                        .labelled_by(label.id);
-                    ui.end_row();
-                });
             });
         self.show_settings = open;
     }
 
     fn banners(&mut self, ui: &mut egui::Ui) {
         if let Some(problem) = &self.state.auth_problem {
-            banner(ui, Color32::from_rgb(210, 60, 60), "Unauthorised key", problem);
+            banner(
+                ui,
+                Color32::from_rgb(210, 60, 60),
+                "Unauthorised key",
+                problem,
+            );
         }
         let mut dismiss = false;
         if let Some(notice) = &self.state.notice {
@@ -533,17 +547,22 @@ impl eframe::App for DashboardApp {
 }
 
 fn banner(ui: &mut egui::Ui, color: Color32, title: &str, text: &str) {
-    egui::Frame::group(ui.style()).stroke((1.0, color)).show(ui, |ui| {
-        ui.label(RichText::new(title).strong().color(color));
-        ui.label(text);
-    });
+    egui::Frame::group(ui.style())
+        .stroke((1.0, color))
+        .show(ui, |ui| {
+            ui.label(RichText::new(title).strong().color(color));
+            ui.label(text);
+        });
     ui.add_space(4.0);
 }
 
 fn unreachable(ui: &mut egui::Ui, url: &str, error: &str) {
     ui.add_space(24.0);
     ui.vertical_centered(|ui| {
-        ui.heading(RichText::new("The scorewatch API is unreachable").color(Color32::from_rgb(210, 60, 60)));
+        ui.heading(
+            RichText::new("The scorewatch API is unreachable")
+                .color(Color32::from_rgb(210, 60, 60)),
+        );
     });
     ui.add_space(12.0);
     ui.label(format!("URL: {url}"));

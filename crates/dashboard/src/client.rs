@@ -508,6 +508,9 @@ mod tests {
             ApiError::Unreachable { url, .. } => assert_eq!(url, "http://127.0.0.1:1/health"),
             other => panic!("expected unreachable, got {other:?}"),
         }
-        assert!(err.chain().starts_with("cannot reach the api at http://127.0.0.1:1/health"));
+        assert!(
+            err.chain()
+                .starts_with("cannot reach the api at http://127.0.0.1:1/health")
+        );
     }
 }

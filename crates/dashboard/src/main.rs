@@ -10,7 +10,7 @@ use scorewatch_dashboard::{ApiKey, DashboardApp, HttpClient, KeySource, StartupO
 #[derive(Debug, Parser)]
 #[command(name = "scorewatch-dashboard", version, about)]
 struct Args {
-    /// Base URL of the API [default: the remembered one, else http://127.0.0.1:8000].
+    /// Base URL of the API [default: the remembered one, else `http://127.0.0.1:8000`].
     #[arg(long, env = "SCOREWATCH_API_URL")]
     api_url: Option<String>,
     /// API key for running the pipeline and drift checks (never logged).
@@ -23,8 +23,12 @@ struct Args {
     /// Log file [default: <data dir>/logs/dashboard.log].
     #[arg(long, env = "SCOREWATCH_DASHBOARD_LOG")]
     log_file: Option<PathBuf>,
-    /// Log filter, as RUST_LOG.
-    #[arg(long, env = "RUST_LOG", default_value = "info,scorewatch_dashboard=debug")]
+    /// Log filter, as `RUST_LOG`.
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,scorewatch_dashboard=debug"
+    )]
     log: String,
 }
 
@@ -45,7 +49,9 @@ fn main() -> anyhow::Result<()> {
     };
     tracing::info!(api_url = ?args.api_url, ?key_source, log = %log_file.display(), "dashboard starting");
     let options = StartupOptions {
-        api_url: args.api_url.map(|u| u.trim().trim_end_matches('/').to_owned()),
+        api_url: args
+            .api_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned()),
         api_key,
         key_source,
     };
@@ -59,7 +65,13 @@ fn main() -> anyhow::Result<()> {
     eframe::run_native(
         "scorewatch-dashboard",
         native,
-        Box::new(|cc| Ok(Box::new(DashboardApp::new(cc, options, Box::new(HttpClient::new()))))),
+        Box::new(|cc| {
+            Ok(Box::new(DashboardApp::new(
+                cc,
+                options,
+                Box::new(HttpClient::new()),
+            )))
+        }),
     )
     .map_err(|err| anyhow::anyhow!("cannot open the dashboard window: {err}"))?;
     tracing::info!("dashboard closed");

@@ -25,8 +25,7 @@ pub const KPI_METRICS: [(&str, &str); 7] = [
 ];
 
 /// How to start the API, shown when it cannot be reached.
-pub const START_API_HINT: &str =
-    "Start it with `cargo run --release -p scorewatch-api -- demo` (sample data and a model) \
+pub const START_API_HINT: &str = "Start it with `cargo run --release -p scorewatch-api -- demo` (sample data and a model) \
      or `scorewatch serve` (your data directory).";
 
 /// The tabs.
@@ -259,19 +258,24 @@ impl PredictionFilter {
     ///
     /// # Errors
     /// [`FilterError`] when a custom bound does not parse or the window is empty.
-    pub fn query(&self, now: OffsetDateTime, limit: usize) -> Result<PredictionsQuery, FilterError> {
-        let parse = |field: &'static str, value: &str| -> Result<Option<OffsetDateTime>, FilterError> {
-            let value = value.trim();
-            if value.is_empty() {
-                return Ok(None);
-            }
-            OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
-                .map(Some)
-                .map_err(|_| FilterError::BadTime {
-                    field,
-                    value: value.to_owned(),
-                })
-        };
+    pub fn query(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+    ) -> Result<PredictionsQuery, FilterError> {
+        let parse =
+            |field: &'static str, value: &str| -> Result<Option<OffsetDateTime>, FilterError> {
+                let value = value.trim();
+                if value.is_empty() {
+                    return Ok(None);
+                }
+                OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+                    .map(Some)
+                    .map_err(|_| FilterError::BadTime {
+                        field,
+                        value: value.to_owned(),
+                    })
+            };
         let (since, until) = match self.range {
             TimeRange::All => (None, None),
             TimeRange::LastHour => (Some(now - time::Duration::HOUR), None),
@@ -548,7 +552,9 @@ fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
         } if kind == RequestKind::Drift && state.drift.pinned.is_some() => {
             state.connection = Connection::Online;
             state.drift.pinned = None;
-            state.errors.insert(kind, format!("That report is gone: {message}"));
+            state
+                .errors
+                .insert(kind, format!("That report is gone: {message}"));
         }
         ApiError::Status { .. } | ApiError::Decode { .. } | ApiError::Client { .. } => {
             if !matches!(err, ApiError::Client { .. }) {
@@ -593,7 +599,11 @@ pub fn format_duration(seconds: f64) -> String {
     if seconds < 60.0 {
         return format!("{seconds:.1}s");
     }
-    #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked finite and >= 60 above")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "checked finite and >= 60 above"
+    )]
     let whole = seconds.round() as u64;
     let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60);
     if h > 0 {
@@ -641,7 +651,11 @@ pub fn sorted_features(report: &DriftReport, sort: DriftColumn, descending: bool
                 (None, None) => std::cmp::Ordering::Equal,
             }
         };
-        if descending { ordering.reverse() } else { ordering }
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
     });
     order
 }

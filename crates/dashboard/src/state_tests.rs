@@ -46,7 +46,13 @@ fn success_marks_online_and_updated_and_clears_the_endpoint_error() {
     state.errors.insert(RequestKind::Metrics, "old".into());
     let follow = apply_response(
         &mut state,
-        ok(Request::Metrics { limit: 10, offset: 0 }, Payload::Metrics(fixtures::metrics())),
+        ok(
+            Request::Metrics {
+                limit: 10,
+                offset: 0,
+            },
+            Payload::Metrics(fixtures::metrics()),
+        ),
         NOW,
     );
     assert_eq!(follow, FollowUp::None);
@@ -80,10 +86,16 @@ fn transport_error_marks_unreachable_with_url_and_cause() {
 #[test]
 fn refused_key_sets_the_auth_problem_and_success_clears_it() {
     let mut state = ViewState::default();
-    let request = Request::RunPipeline { key: key(), body: Default::default() };
+    let request = Request::RunPipeline {
+        key: key(),
+        body: scorewatch_core::views::RunPipelineRequest::default(),
+    };
     apply_response(
         &mut state,
-        failed(request.clone(), status_error("/monitoring/run-pipeline", 401, "invalid api key")),
+        failed(
+            request.clone(),
+            status_error("/monitoring/run-pipeline", 401, "invalid api key"),
+        ),
         NOW,
     );
     let problem = state.auth_problem.clone().unwrap();
@@ -102,10 +114,16 @@ fn refused_key_sets_the_auth_problem_and_success_clears_it() {
 #[test]
 fn conflict_on_run_is_a_warning_not_an_error() {
     let mut state = ViewState::default();
-    let request = Request::RunPipeline { key: key(), body: Default::default() };
+    let request = Request::RunPipeline {
+        key: key(),
+        body: scorewatch_core::views::RunPipelineRequest::default(),
+    };
     apply_response(
         &mut state,
-        failed(request, status_error("/monitoring/run-pipeline", 409, "a run is in progress")),
+        failed(
+            request,
+            status_error("/monitoring/run-pipeline", 409, "a run is in progress"),
+        ),
         NOW,
     );
     let notice = state.notice.unwrap();
@@ -119,14 +137,20 @@ fn other_errors_are_kept_per_endpoint() {
     let mut state = ViewState::default();
     apply_response(
         &mut state,
-        failed(Request::PipelineStatus, status_error("/monitoring/pipeline-status", 503, "store busy")),
+        failed(
+            Request::PipelineStatus,
+            status_error("/monitoring/pipeline-status", 503, "store busy"),
+        ),
         NOW,
     );
     assert_eq!(
         state.errors[&RequestKind::PipelineStatus],
         "/monitoring/pipeline-status answered 503: store busy"
     );
-    assert_eq!(state.notice, None, "a background read does not raise a notice");
+    assert_eq!(
+        state.notice, None,
+        "a background read does not raise a notice"
+    );
 }
 
 #[test]
@@ -134,19 +158,28 @@ fn pipeline_finishing_asks_for_a_full_refresh() {
     let mut state = ViewState::default();
     let first = apply_response(
         &mut state,
-        ok(Request::PipelineStatus, Payload::PipelineStatus(fixtures::pipeline_running())),
+        ok(
+            Request::PipelineStatus,
+            Payload::PipelineStatus(fixtures::pipeline_running()),
+        ),
         NOW,
     );
     assert_eq!(first, FollowUp::None);
     let second = apply_response(
         &mut state,
-        ok(Request::PipelineStatus, Payload::PipelineStatus(fixtures::pipeline_idle())),
+        ok(
+            Request::PipelineStatus,
+            Payload::PipelineStatus(fixtures::pipeline_idle()),
+        ),
         NOW,
     );
     assert_eq!(second, FollowUp::All);
     let third = apply_response(
         &mut state,
-        ok(Request::PipelineStatus, Payload::PipelineStatus(fixtures::pipeline_idle())),
+        ok(
+            Request::PipelineStatus,
+            Payload::PipelineStatus(fixtures::pipeline_idle()),
+        ),
         NOW,
     );
     assert_eq!(third, FollowUp::None);
@@ -169,16 +202,32 @@ fn predictions_first_page_replaces_and_next_page_appends() {
         active: Some(query(0, None)),
         ..Default::default()
     };
-    apply_predictions(&mut predictions, &query(0, None), fixtures::page(&all, 100, 0));
+    apply_predictions(
+        &mut predictions,
+        &query(0, None),
+        fixtures::page(&all, 100, 0),
+    );
     assert_eq!(predictions.rows.len(), 100);
     assert!(predictions.has_more && predictions.loaded);
-    apply_predictions(&mut predictions, &query(100, None), fixtures::page(&all, 100, 100));
-    apply_predictions(&mut predictions, &query(200, None), fixtures::page(&all, 100, 200));
+    apply_predictions(
+        &mut predictions,
+        &query(100, None),
+        fixtures::page(&all, 100, 100),
+    );
+    apply_predictions(
+        &mut predictions,
+        &query(200, None),
+        fixtures::page(&all, 100, 200),
+    );
     assert_eq!(predictions.rows.len(), 250);
     assert!(!predictions.has_more);
     assert_eq!(predictions.rows[249].id, "pred-00249");
     // A refresh of the first page replaces everything.
-    apply_predictions(&mut predictions, &query(0, None), fixtures::page(&all, 100, 0));
+    apply_predictions(
+        &mut predictions,
+        &query(0, None),
+        fixtures::page(&all, 100, 0),
+    );
     assert_eq!(predictions.rows.len(), 100);
 }
 
@@ -186,7 +235,11 @@ fn predictions_first_page_replaces_and_next_page_appends() {
 fn predictions_rows_are_formatted_once() {
     let all = fixtures::predictions(1);
     let mut predictions = PredictionsState::default();
-    apply_predictions(&mut predictions, &query(0, None), fixtures::page(&all, 100, 0));
+    apply_predictions(
+        &mut predictions,
+        &query(0, None),
+        fixtures::page(&all, 100, 0),
+    );
     let row = &predictions.rows[0];
     assert_eq!(row.time, "2026-01-12 10:00:00");
     assert_eq!(row.features, "age=20, employment=employed, income=null");
@@ -200,11 +253,23 @@ fn stale_or_out_of_order_prediction_pages_are_dropped() {
         ..Default::default()
     };
     // An answer to the previous filter (no version) arrives late.
-    apply_predictions(&mut predictions, &query(0, None), fixtures::page(&all, 100, 0));
+    apply_predictions(
+        &mut predictions,
+        &query(0, None),
+        fixtures::page(&all, 100, 0),
+    );
     assert!(predictions.rows.is_empty() && !predictions.loaded);
-    apply_predictions(&mut predictions, &query(0, Some("v2")), fixtures::page(&all, 100, 0));
+    apply_predictions(
+        &mut predictions,
+        &query(0, Some("v2")),
+        fixtures::page(&all, 100, 0),
+    );
     // A page that does not follow the loaded rows.
-    apply_predictions(&mut predictions, &query(200, Some("v2")), fixtures::page(&all, 100, 200));
+    apply_predictions(
+        &mut predictions,
+        &query(200, Some("v2")),
+        fixtures::page(&all, 100, 200),
+    );
     assert_eq!(predictions.rows.len(), 100);
 }
 
@@ -272,7 +337,10 @@ fn missing_pinned_drift_report_unpins() {
     apply_response(
         &mut state,
         failed(
-            Request::Drift { history: 20, id: Some("drift-0".into()) },
+            Request::Drift {
+                history: 20,
+                id: Some("drift-0".into()),
+            },
             status_error("/monitoring/drift", 404, "no report drift-0"),
         ),
         NOW,
@@ -303,7 +371,10 @@ fn filter_presets_and_custom_bounds_build_the_query() {
     filter.until = "yesterday".into();
     assert_eq!(
         filter.query(NOW, 10).unwrap_err(),
-        FilterError::BadTime { field: "until", value: "yesterday".into() }
+        FilterError::BadTime {
+            field: "until",
+            value: "yesterday".into()
+        }
     );
     filter.until = "2025-12-31T00:00:00Z".into();
     assert_eq!(filter.query(NOW, 10).unwrap_err(), FilterError::EmptyWindow);
@@ -314,7 +385,10 @@ fn drift_rows_sort_by_psi_with_missing_last() {
     let mut report = fixtures::drift_report("d", NOW);
     report.features[0].psi = None;
     let names = |order: Vec<usize>| -> Vec<String> {
-        order.into_iter().map(|i| report.features[i].name.clone()).collect()
+        order
+            .into_iter()
+            .map(|i| report.features[i].name.clone())
+            .collect()
     };
     assert_eq!(
         names(sorted_features(&report, DriftColumn::Psi, true)),
@@ -346,21 +420,32 @@ fn durations_read_naturally() {
 fn history_series_groups_by_metric_and_source_and_marks_versions() {
     let series = crate::tabs::metrics::history_series(&fixtures::metrics().history);
     assert_eq!(
-        series.versions.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>(),
+        series
+            .versions
+            .iter()
+            .map(|(v, _)| v.as_str())
+            .collect::<Vec<_>>(),
         [fixtures::OLD_MODEL, fixtures::MODEL]
     );
     let training_auc = &series.lines[&("roc_auc".to_owned(), MetricSource::Training)];
     assert_eq!(training_auc.len(), 2);
     assert!(training_auc[0][0] < training_auc[1][0], "sorted by time");
-    assert_eq!(series.lines[&("accuracy".to_owned(), MetricSource::Manual)].len(), 1);
+    assert_eq!(
+        series.lines[&("accuracy".to_owned(), MetricSource::Manual)].len(),
+        1
+    );
     assert!(series.metric_names.contains("precision"));
 }
 
 #[test]
 fn settings_load_with_missing_fields_and_never_hold_the_key_by_default() {
-    let settings: Settings = serde_json::from_str(r#"{"api_url":"http://h:1","tab":"Drift"}"#).unwrap();
+    let settings: Settings =
+        serde_json::from_str(r#"{"api_url":"http://h:1","tab":"Drift"}"#).unwrap();
     assert_eq!(settings.api_url, "http://h:1");
     assert_eq!(settings.tab, Tab::Drift);
-    assert_eq!(settings.refresh_seconds, Settings::default().refresh_seconds);
+    assert_eq!(
+        settings.refresh_seconds,
+        Settings::default().refresh_seconds
+    );
     assert!(!settings.remember_key && settings.remembered_key.is_none());
 }

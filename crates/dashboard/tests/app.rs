@@ -16,17 +16,25 @@ fn harness(answers: Answers, key: Option<&str>) -> (Harness<'static, DashboardAp
     let options = StartupOptions {
         api_url: None,
         api_key: key.and_then(ApiKey::new),
-        key_source: if key.is_some() { KeySource::Environment } else { KeySource::None },
+        key_source: if key.is_some() {
+            KeySource::Environment
+        } else {
+            KeySource::None
+        },
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |_cc| DashboardApp::with_settings(Settings::default(), options, Box::new(client)));
+        .build_eframe(move |_cc| {
+            DashboardApp::with_settings(Settings::default(), options, Box::new(client))
+        });
     harness.run();
     (harness, fake)
 }
 
 fn open_tab(harness: &mut Harness<'static, DashboardApp>, tab: Tab) {
-    harness.get_by_role_and_label(Role::Button, tab.title()).click();
+    harness
+        .get_by_role_and_label(Role::Button, tab.title())
+        .click();
     harness.run();
     assert_eq!(harness.state().settings.tab, tab);
 }
@@ -36,10 +44,19 @@ fn start_reads_every_endpoint() {
     let (_harness, fake) = harness(Answers::full(), None);
     let sent = fake.sent();
     assert!(sent.contains(&Request::Health));
-    assert!(sent.iter().any(|r| matches!(r, Request::Metrics { offset: 0, .. })));
-    assert!(sent.iter().any(|r| matches!(r, Request::Drift { id: None, .. })));
+    assert!(
+        sent.iter()
+            .any(|r| matches!(r, Request::Metrics { offset: 0, .. }))
+    );
+    assert!(
+        sent.iter()
+            .any(|r| matches!(r, Request::Drift { id: None, .. }))
+    );
     assert!(sent.contains(&Request::PipelineStatus));
-    assert!(sent.iter().any(|r| matches!(r, Request::Predictions(q) if q.offset == 0)));
+    assert!(
+        sent.iter()
+            .any(|r| matches!(r, Request::Predictions(q) if q.offset == 0))
+    );
 }
 
 #[test]
@@ -66,10 +83,21 @@ fn metrics_tab_plots_the_chosen_metrics() {
     open_tab(&mut harness, Tab::Metrics);
     harness.get_by_label_contains("5 of 5 entries");
     let auc = harness.get_by_role_and_label(Role::CheckBox, "roc_auc");
-    assert_eq!(auc.accesskit_node().toggled(), Some(egui::accesskit::Toggled::True));
-    harness.get_by_role_and_label(Role::CheckBox, "precision").click();
+    assert_eq!(
+        auc.accesskit_node().toggled(),
+        Some(egui::accesskit::Toggled::True)
+    );
+    harness
+        .get_by_role_and_label(Role::CheckBox, "precision")
+        .click();
     harness.run();
-    assert!(harness.state().settings.shown_metrics.contains(&"precision".to_owned()));
+    assert!(
+        harness
+            .state()
+            .settings
+            .shown_metrics
+            .contains(&"precision".to_owned())
+    );
 }
 
 #[test]
@@ -82,18 +110,32 @@ fn drift_tab_shows_the_table_bins_and_earlier_reports() {
     harness.get_by_label("1.2e-9");
     harness.get_by_label_contains("67% of 3 features drifted");
 
-    harness.get_by_role_and_label(Role::Button, "income").click();
+    harness
+        .get_by_role_and_label(Role::Button, "income")
+        .click();
     harness.run();
     harness.get_by_label_contains("income: share of rows per bin");
-    assert_eq!(harness.state().state.drift.selected_feature.as_deref(), Some("income"));
+    assert_eq!(
+        harness.state().state.drift.selected_feature.as_deref(),
+        Some("income")
+    );
 
     harness.get_by_role_and_label(Role::Button, "PSI").click();
     harness.run();
-    assert_eq!(harness.state().state.drift.sort, scorewatch_dashboard::DriftColumn::Psi);
+    assert_eq!(
+        harness.state().state.drift.sort,
+        scorewatch_dashboard::DriftColumn::Psi
+    );
 
-    harness.get_by_role_and_label(Role::Button, "Run drift check").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Run drift check")
+        .click();
     harness.run();
-    assert!(fake.sent().iter().any(|r| matches!(r, Request::RunDrift { key } if key.expose() == "test-key")));
+    assert!(
+        fake.sent()
+            .iter()
+            .any(|r| matches!(r, Request::RunDrift { key } if key.expose() == "test-key"))
+    );
     harness.get_by_label("Drift check done: 2 of 3 features drifted.");
 }
 
@@ -103,10 +145,19 @@ fn drift_report_selector_loads_an_earlier_report() {
     open_tab(&mut harness, Tab::Drift);
     harness.get_by_label("Report").click();
     harness.run();
-    harness.get_by_label_contains("2026-01-11 09:00:00 UTC").click();
+    harness
+        .get_by_label_contains("2026-01-11 09:00:00 UTC")
+        .click();
     harness.run();
-    assert!(fake.sent().iter().any(|r| matches!(r, Request::Drift { id: Some(id), .. } if id == "drift-1")));
-    assert_eq!(harness.state().state.drift.report.as_ref().unwrap().id, "drift-1");
+    assert!(
+        fake.sent()
+            .iter()
+            .any(|r| matches!(r, Request::Drift { id: Some(id), .. } if id == "drift-1"))
+    );
+    assert_eq!(
+        harness.state().state.drift.report.as_ref().unwrap().id,
+        "drift-1"
+    );
 }
 
 #[test]
@@ -119,10 +170,16 @@ fn predictions_tab_pages_and_virtualises_rows() {
         harness.query_by_label("pred-00400").is_none(),
         "rows below the view must not be laid out"
     );
-    harness.get_by_role_and_label(Role::Button, "Load more").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Load more")
+        .click();
     harness.run();
     harness.get_by_label("1000 predictions loaded, newest first");
-    assert!(fake.sent().iter().any(|r| matches!(r, Request::Predictions(q) if q.offset == 500)));
+    assert!(
+        fake.sent()
+            .iter()
+            .any(|r| matches!(r, Request::Predictions(q) if q.offset == 500))
+    );
 }
 
 #[test]
@@ -144,9 +201,13 @@ fn run_pipeline_button_sends_the_key_and_body() {
     open_tab(&mut harness, Tab::Pipeline);
     harness.get_by_label_contains("training file applications.csv line 12");
     harness.get_by_label("promoted");
-    harness.get_by_role_and_label(Role::CheckBox, "Promote even if worse").click();
+    harness
+        .get_by_role_and_label(Role::CheckBox, "Promote even if worse")
+        .click();
     harness.run();
-    harness.get_by_role_and_label(Role::Button, "Run pipeline").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Run pipeline")
+        .click();
     harness.run();
     let run = fake
         .sent()
@@ -168,10 +229,21 @@ fn running_pipeline_shows_progress_and_can_be_cancelled() {
     let (mut harness, fake) = harness(answers, Some("test-key"));
     open_tab(&mut harness, Tab::Pipeline);
     harness.get_by_label_contains("Running: training (42%)");
-    assert!(harness.get_by_role_and_label(Role::Button, "Run pipeline").accesskit_node().is_disabled());
-    harness.get_by_role_and_label(Role::Button, "Cancel run").click();
+    assert!(
+        harness
+            .get_by_role_and_label(Role::Button, "Run pipeline")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness
+        .get_by_role_and_label(Role::Button, "Cancel run")
+        .click();
     harness.run();
-    assert!(fake.sent().iter().any(|r| matches!(r, Request::CancelPipeline { .. })));
+    assert!(
+        fake.sent()
+            .iter()
+            .any(|r| matches!(r, Request::CancelPipeline { .. }))
+    );
 }
 
 #[test]
@@ -182,7 +254,12 @@ fn without_a_key_mutating_buttons_are_disabled_and_explained() {
     assert!(run.accesskit_node().is_disabled());
     run.click();
     harness.run();
-    assert!(!fake.sent().iter().any(|r| matches!(r, Request::RunPipeline { .. })));
+    assert!(
+        !fake
+            .sent()
+            .iter()
+            .any(|r| matches!(r, Request::RunPipeline { .. }))
+    );
     harness.get_by_label_contains("Running and cancelling need the API key");
 }
 
@@ -192,7 +269,9 @@ fn refused_key_shows_the_unauthorised_banner() {
     answers.refuse_key = true;
     let (mut harness, _) = harness(answers, Some("wrong-key"));
     open_tab(&mut harness, Tab::Pipeline);
-    harness.get_by_role_and_label(Role::Button, "Run pipeline").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Run pipeline")
+        .click();
     harness.run();
     harness.get_by_label("Unauthorised key");
     harness.get_by_label_contains("The API refused the key (invalid api key)");
@@ -230,7 +309,9 @@ fn empty_api_shows_how_to_get_data_on_every_tab() {
 #[test]
 fn no_model_links_to_the_pipeline_tab() {
     let (mut harness, _) = harness(Answers::empty(), None);
-    harness.get_by_role_and_label(Role::Button, "Go to the Pipeline tab").click();
+    harness
+        .get_by_role_and_label(Role::Button, "Go to the Pipeline tab")
+        .click();
     harness.run();
     assert_eq!(harness.state().settings.tab, Tab::Pipeline);
 }

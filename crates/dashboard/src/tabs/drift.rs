@@ -53,16 +53,13 @@ pub fn show(ui: &mut egui::Ui, drift: &mut DriftState, has_key: bool, actions: &
         (&mut drift.sort, &mut drift.descending),
         &mut drift.selected_feature,
     );
-    let selected = drift
-        .selected_feature
-        .as_ref()
-        .and_then(|name| {
-            report
-                .features
-                .iter()
-                .chain(report.score.iter())
-                .find(|f| &f.name == name)
-        });
+    let selected = drift.selected_feature.as_ref().and_then(|name| {
+        report
+            .features
+            .iter()
+            .chain(report.score.iter())
+            .find(|f| &f.name == name)
+    });
     if let Some(feature) = selected {
         ui.add_space(8.0);
         bins_chart(ui, feature);
@@ -161,7 +158,11 @@ fn fmt_opt(value: Option<f64>, digits: usize) -> String {
 }
 
 fn p_value_text(p: f64) -> String {
-    if p < 1e-4 { format!("{p:.1e}") } else { format!("{p:.4}") }
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
 }
 
 fn table(
@@ -211,56 +212,9 @@ fn table(
             for feature in rows {
                 body.row(22.0, |mut row| {
                     let selected = selected_feature.as_deref() == Some(&feature.name);
-                    row.set_selected(selected);
-                    row.col(|ui| {
-                        let name = if feature.name == "score" && feature.kind == FeatureKind::Numeric {
-                            format!("{} (model score)", feature.name)
-                        } else {
-                            feature.name.clone()
-                        };
-                        if ui.selectable_label(selected, name).clicked() {
-                            clicked = Some(feature.name.clone());
-                        }
-                    });
-                    row.col(|ui| {
-                        ui.label(match feature.kind {
-                            FeatureKind::Numeric => "numeric",
-                            FeatureKind::Categorical => "categorical",
-                        });
-                    });
-                    row.col(|ui| {
-                        ui.label(
-                            RichText::new(fmt_opt(feature.psi, 4))
-                                .color(band_color(feature.psi_band))
-                                .strong(),
-                        );
-                    });
-                    row.col(|ui| {
-                        let text = match (feature.ks, feature.chi2) {
-                            (Some(ks), _) => format!("KS {:.4}", ks.statistic),
-                            (None, Some(chi2)) => format!("χ² {:.2} (dof {})", chi2.statistic, chi2.dof),
-                            (None, None) => "—".into(),
-                        };
-                        ui.label(text);
-                    });
-                    row.col(|ui| {
-                        let p = feature.ks.map(|k| k.p_value).or(feature.chi2.map(|c| c.p_value));
-                        ui.label(p.map_or_else(|| "—".into(), p_value_text));
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{:.1}%", feature.missing_reference * 100.0));
-                    });
-                    row.col(|ui| {
-                        ui.label(format!("{:.1}%", feature.missing_current * 100.0));
-                    });
-                    row.col(|ui| {
-                        let text = if feature.drifted {
-                            RichText::new("drifted").color(BAD)
-                        } else {
-                            RichText::new("ok").color(GOOD)
-                        };
-                        ui.label(text).on_hover_text(&feature.reason);
-                    });
+                    if feature_row(&mut row, feature, selected) {
+                        clicked = Some(feature.name.clone());
+                    }
                 });
             }
         });
@@ -312,7 +266,11 @@ fn bins_chart(ui: &mut egui::Ui, feature: &FeatureDrift) {
             if (mark.value - index).abs() > 1e-6 || index < 0.0 {
                 return String::new();
             }
-            #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "checked non-negative integer")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "checked non-negative integer"
+            )]
             labels.get(index as usize).cloned().unwrap_or_default()
         })
         .y_axis_formatter(|mark, _range| format!("{:.0}%", mark.value * 100.0))
@@ -320,4 +278,64 @@ fn bins_chart(ui: &mut egui::Ui, feature: &FeatureDrift) {
             plot.bar_chart(BarChart::new("reference", bars(false)).color(REFERENCE_COLOR));
             plot.bar_chart(BarChart::new("current", bars(true)).color(CURRENT_COLOR));
         });
+}
+
+/// Draws one feature's cells; returns whether its name was clicked.
+fn feature_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    feature: &FeatureDrift,
+    selected: bool,
+) -> bool {
+    let mut clicked = false;
+    row.set_selected(selected);
+    row.col(|ui| {
+        let name = if feature.name == "score" {
+            format!("{} (model score)", feature.name)
+        } else {
+            feature.name.clone()
+        };
+        clicked = ui.selectable_label(selected, name).clicked();
+    });
+    row.col(|ui| {
+        ui.label(match feature.kind {
+            FeatureKind::Numeric => "numeric",
+            FeatureKind::Categorical => "categorical",
+        });
+    });
+    row.col(|ui| {
+        ui.label(
+            RichText::new(fmt_opt(feature.psi, 4))
+                .color(band_color(feature.psi_band))
+                .strong(),
+        );
+    });
+    row.col(|ui| {
+        ui.label(match (feature.ks, feature.chi2) {
+            (Some(ks), _) => format!("KS {:.4}", ks.statistic),
+            (None, Some(chi2)) => format!("χ² {:.2} (dof {})", chi2.statistic, chi2.dof),
+            (None, None) => "—".into(),
+        });
+    });
+    row.col(|ui| {
+        let p = feature
+            .ks
+            .map(|k| k.p_value)
+            .or(feature.chi2.map(|c| c.p_value));
+        ui.label(p.map_or_else(|| "—".into(), p_value_text));
+    });
+    row.col(|ui| {
+        ui.label(format!("{:.1}%", feature.missing_reference * 100.0));
+    });
+    row.col(|ui| {
+        ui.label(format!("{:.1}%", feature.missing_current * 100.0));
+    });
+    row.col(|ui| {
+        let text = if feature.drifted {
+            RichText::new("drifted").color(BAD)
+        } else {
+            RichText::new("ok").color(GOOD)
+        };
+        ui.label(text).on_hover_text(&feature.reason);
+    });
+    clicked
 }

@@ -31,7 +31,10 @@ pub fn history_series(history: &[MetricsEntry]) -> HistorySeries {
     entries.sort_by_key(|e| e.timestamp);
     let mut seen_versions = BTreeSet::new();
     for entry in entries {
-        #[expect(clippy::cast_precision_loss, reason = "unix seconds fit f64 exactly until year 2^53")]
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "unix seconds fit f64 exactly until year 2^53"
+        )]
         let x = entry.timestamp.unix_timestamp() as f64;
         if let Some(version) = &entry.model_version
             && seen_versions.insert(version.clone())
@@ -175,7 +178,10 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
 }
 
 fn time_label(x: f64) -> String {
-    #[expect(clippy::cast_possible_truncation, reason = "plot x values are unix seconds")]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "plot x values are unix seconds"
+    )]
     let seconds = x.round() as i64;
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .map(state::format_time)

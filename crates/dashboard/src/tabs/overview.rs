@@ -7,7 +7,7 @@ use scorewatch_core::{MetricsEntry, PipelineState};
 use crate::app::Action;
 use crate::client::RequestKind;
 use crate::state::{self, KPI_METRICS, ViewState};
-use crate::tabs::{badge, empty_state, pipeline_state_text, GOOD, BAD, NEUTRAL};
+use crate::tabs::{BAD, GOOD, NEUTRAL, badge, empty_state, pipeline_state_text};
 
 /// Draws the overview.
 pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
@@ -18,30 +18,27 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
         ui.label("Loading metrics...");
         return;
     };
-    match &metrics.model {
-        Some(model) => {
-            ui.horizontal(|ui| {
-                ui.heading(format!("Model {}", model.version));
-                ui.label(format!(
-                    "trained {} UTC on {} rows, threshold {:.2}, {} features",
-                    state::format_time(model.created_at),
-                    model.training_rows,
-                    model.threshold,
-                    model.features.len()
-                ));
-            });
-        }
-        None => {
-            empty_state(
-                ui,
-                "No model yet",
-                "Train one: press \"Run pipeline\" on the Pipeline tab (it needs the API key), \
-                 or run `scorewatch train` (or `scorewatch demo` for sample data). If the data \
-                 directory is missing, create it with ./scripts/initialize_metrics.sh.",
-            );
-            if ui.button("Go to the Pipeline tab").clicked() {
-                actions.push(Action::SelectTab(crate::state::Tab::Pipeline));
-            }
+    if let Some(model) = &metrics.model {
+        ui.horizontal(|ui| {
+            ui.heading(format!("Model {}", model.version));
+            ui.label(format!(
+                "trained {} UTC on {} rows, threshold {:.2}, {} features",
+                state::format_time(model.created_at),
+                model.training_rows,
+                model.threshold,
+                model.features.len()
+            ));
+        });
+    } else {
+        empty_state(
+            ui,
+            "No model yet",
+            "Train one: press \"Run pipeline\" on the Pipeline tab (it needs the API key), \
+             or run `scorewatch train` (or `scorewatch demo` for sample data). If the data \
+             directory is missing, create it with ./scripts/initialize_metrics.sh.",
+        );
+        if ui.button("Go to the Pipeline tab").clicked() {
+            actions.push(Action::SelectTab(crate::state::Tab::Pipeline));
         }
     }
     ui.add_space(8.0);
@@ -50,17 +47,30 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
 
     ui.horizontal(|ui| {
         card(ui, "Prediction volume", |ui| {
-            ui.label(RichText::new(metrics.predictions_total.to_string()).size(22.0).strong());
-            ui.label(format!("predictions since the server started, {} outcomes", metrics.outcomes_total));
+            ui.label(
+                RichText::new(metrics.predictions_total.to_string())
+                    .size(22.0)
+                    .strong(),
+            );
+            ui.label(format!(
+                "predictions since the server started, {} outcomes",
+                metrics.outcomes_total
+            ));
         });
         card(ui, "Drift", |ui| match &state.drift.report {
             Some(report) if report.dataset_drift => {
                 badge(ui, "DRIFT DETECTED", BAD);
-                ui.label(format!("{:.0}% of features drifted", report.drifted_share * 100.0));
+                ui.label(format!(
+                    "{:.0}% of features drifted",
+                    report.drifted_share * 100.0
+                ));
             }
             Some(report) => {
                 badge(ui, "NO DRIFT", GOOD);
-                ui.label(format!("{:.0}% of features drifted", report.drifted_share * 100.0));
+                ui.label(format!(
+                    "{:.0}% of features drifted",
+                    report.drifted_share * 100.0
+                ));
             }
             None if state.drift.loaded => {
                 badge(ui, "NO REPORT YET", NEUTRAL);
@@ -85,7 +95,10 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
         if let Some(health) = &state.health {
             card(ui, "Server", |ui| {
                 ui.label(format!("scorewatch {} ({})", health.version, health.status));
-                ui.label(format!("up {}", state::format_duration(health.uptime_seconds)));
+                ui.label(format!(
+                    "up {}",
+                    state::format_duration(health.uptime_seconds)
+                ));
             });
         }
     });
@@ -100,29 +113,34 @@ fn kpi_cards(ui: &mut egui::Ui, metrics: &MetricsView) {
     ui.horizontal_wrapped(|ui| {
         for (name, title) in KPI_METRICS {
             card(ui, title, |ui| {
-                egui::Grid::new(("kpi", name)).num_columns(2).show(ui, |ui| {
-                    ui.label("training");
-                    ui.label(RichText::new(value(metrics.training.as_ref(), name)).strong());
-                    ui.end_row();
-                    ui.label("validation");
-                    ui.label(RichText::new(value(metrics.validation.as_ref(), name)).strong());
-                    ui.end_row();
-                    ui.label("production");
-                    let production = metrics.production.as_ref().and_then(|e| e.metrics.get(name));
-                    let reference = metrics
-                        .validation
-                        .as_ref()
-                        .or(metrics.training.as_ref())
-                        .and_then(|e| e.metrics.get(name));
-                    let text = RichText::new(value(metrics.production.as_ref(), name)).strong();
-                    // Production below validation by more than 0.05 is worth a glance.
-                    let text = match (production, reference) {
-                        (Some(p), Some(r)) if r - p > 0.05 => text.color(BAD),
-                        _ => text,
-                    };
-                    ui.label(text);
-                    ui.end_row();
-                });
+                egui::Grid::new(("kpi", name))
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        ui.label("training");
+                        ui.label(RichText::new(value(metrics.training.as_ref(), name)).strong());
+                        ui.end_row();
+                        ui.label("validation");
+                        ui.label(RichText::new(value(metrics.validation.as_ref(), name)).strong());
+                        ui.end_row();
+                        ui.label("production");
+                        let production = metrics
+                            .production
+                            .as_ref()
+                            .and_then(|e| e.metrics.get(name));
+                        let reference = metrics
+                            .validation
+                            .as_ref()
+                            .or(metrics.training.as_ref())
+                            .and_then(|e| e.metrics.get(name));
+                        let text = RichText::new(value(metrics.production.as_ref(), name)).strong();
+                        // Production below validation by more than 0.05 is worth a glance.
+                        let text = match (production, reference) {
+                            (Some(p), Some(r)) if r - p > 0.05 => text.color(BAD),
+                            _ => text,
+                        };
+                        ui.label(text);
+                        ui.end_row();
+                    });
             });
         }
     });

@@ -141,7 +141,14 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
         .column(Column::auto().at_least(90.0))
         .column(Column::remainder().clip(true))
         .header(22.0, |mut header| {
-            for title in ["Started (UTC)", "Duration", "Outcome", "Model", "Stopped at", "Error / data"] {
+            for title in [
+                "Started (UTC)",
+                "Duration",
+                "Outcome",
+                "Model",
+                "Stopped at",
+                "Error / data",
+            ] {
                 header.col(|ui| {
                     ui.strong(title);
                 });
@@ -159,7 +166,9 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
                         let stages = run
                             .stage_seconds
                             .iter()
-                            .map(|(stage, s)| format!("{}: {}", stage_name(*stage), state::format_duration(*s)))
+                            .map(|(stage, s)| {
+                                format!("{}: {}", stage_name(*stage), state::format_duration(*s))
+                            })
                             .collect::<Vec<_>>()
                             .join("\n");
                         let label = ui.label(state::format_duration(seconds));

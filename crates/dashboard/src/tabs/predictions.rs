@@ -28,7 +28,10 @@ pub fn show(
         ui.colored_label(BAD, format!("Predictions: {error}"));
     }
     ui.horizontal(|ui| {
-        ui.label(format!("{} predictions loaded, newest first", predictions.rows.len()));
+        ui.label(format!(
+            "{} predictions loaded, newest first",
+            predictions.rows.len()
+        ));
         if predictions.has_more && ui.button("Load more").clicked() {
             actions.push(Action::LoadMorePredictions);
         }
@@ -38,9 +41,10 @@ pub fn show(
         return;
     }
     if predictions.rows.is_empty() {
-        let filtered = predictions.active.as_ref().is_some_and(|q| {
-            q.since.is_some() || q.until.is_some() || q.model_version.is_some()
-        });
+        let filtered = predictions
+            .active
+            .as_ref()
+            .is_some_and(|q| q.since.is_some() || q.until.is_some() || q.model_version.is_some());
         if filtered {
             empty_state(
                 ui,
@@ -109,7 +113,9 @@ fn filters(
             .selected_text(page_size.to_string())
             .show_ui(ui, |ui| {
                 for size in PAGE_SIZES {
-                    apply |= ui.selectable_value(page_size, size, size.to_string()).clicked();
+                    apply |= ui
+                        .selectable_value(page_size, size, size.to_string())
+                        .clicked();
                 }
             });
         apply |= ui.button("Apply").clicked();

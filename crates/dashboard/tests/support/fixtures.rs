@@ -1,5 +1,9 @@
 //! API answers for tests, shaped like the real API's (built from the shared core types).
-#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test support: each test binary uses a different subset; a poisoned lock or bad fixture should fail the test"
+)]
 
 use std::collections::BTreeMap;
 
@@ -7,9 +11,9 @@ use scorewatch_core::views::{
     DriftSummary, DriftView, Health, MetricsView, ModelSummary, PredictionView, PredictionsPage,
 };
 use scorewatch_core::{
-    BinShare, Chi2Result, DataSource, DriftReport, DriftRule, FeatureDrift, FeatureKind,
-    KsMethod, KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus, PsiBand,
-    RunOutcome, RunRecord, Stage, WindowSpec,
+    BinShare, Chi2Result, DataSource, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod,
+    KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus, PsiBand, RunOutcome,
+    RunRecord, Stage, WindowSpec,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -63,13 +67,23 @@ pub fn metrics() -> MetricsView {
         datetime!(2026-01-10 12:00:01 UTC),
         MetricSource::Validation,
         MODEL,
-        &[("roc_auc", 0.7988), ("gini", 0.5976), ("ks", 0.4522), ("accuracy", 0.7645)],
+        &[
+            ("roc_auc", 0.7988),
+            ("gini", 0.5976),
+            ("ks", 0.4522),
+            ("accuracy", 0.7645),
+        ],
     );
     let production = entry(
         datetime!(2026-01-12 08:00:00 UTC),
         MetricSource::Production,
         MODEL,
-        &[("roc_auc", 0.7345), ("gini", 0.4690), ("ks", 0.3810), ("accuracy", 0.7301)],
+        &[
+            ("roc_auc", 0.7345),
+            ("gini", 0.4690),
+            ("ks", 0.3810),
+            ("accuracy", 0.7301),
+        ],
     );
     let old = entry(
         datetime!(2026-01-01 09:00:00 UTC),
@@ -122,7 +136,14 @@ pub fn metrics_without_model() -> MetricsView {
     }
 }
 
-fn numeric(name: &str, psi: f64, band: PsiBand, statistic: f64, p: f64, drifted: bool) -> FeatureDrift {
+fn numeric(
+    name: &str,
+    psi: f64,
+    band: PsiBand,
+    statistic: f64,
+    p: f64,
+    drifted: bool,
+) -> FeatureDrift {
     FeatureDrift {
         name: name.into(),
         kind: FeatureKind::Numeric,
@@ -133,12 +154,32 @@ fn numeric(name: &str, psi: f64, band: PsiBand, statistic: f64, p: f64, drifted:
         psi: Some(psi),
         psi_band: Some(band),
         bins: vec![
-            BinShare { label: "[-inf, 30)".into(), reference_share: 0.3, current_share: 0.2 },
-            BinShare { label: "[30, 50)".into(), reference_share: 0.4, current_share: 0.35 },
-            BinShare { label: "[50, +inf)".into(), reference_share: 0.29, current_share: 0.42 },
-            BinShare { label: "missing".into(), reference_share: 0.01, current_share: 0.03 },
+            BinShare {
+                label: "[-inf, 30)".into(),
+                reference_share: 0.3,
+                current_share: 0.2,
+            },
+            BinShare {
+                label: "[30, 50)".into(),
+                reference_share: 0.4,
+                current_share: 0.35,
+            },
+            BinShare {
+                label: "[50, +inf)".into(),
+                reference_share: 0.29,
+                current_share: 0.42,
+            },
+            BinShare {
+                label: "missing".into(),
+                reference_share: 0.01,
+                current_share: 0.03,
+            },
         ],
-        ks: Some(KsResult { statistic, p_value: p, method: KsMethod::Exact }),
+        ks: Some(KsResult {
+            statistic,
+            p_value: p,
+            method: KsMethod::Exact,
+        }),
         chi2: None,
         drifted,
         reason: format!("PSI {psi:.3}"),
@@ -159,13 +200,33 @@ pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
             psi: Some(0.1422),
             psi_band: Some(PsiBand::Moderate),
             bins: vec![
-                BinShare { label: "employed".into(), reference_share: 0.7, current_share: 0.6 },
-                BinShare { label: "self_employed".into(), reference_share: 0.3, current_share: 0.38 },
-                BinShare { label: "unseen".into(), reference_share: 0.0, current_share: 0.018 },
-                BinShare { label: "missing".into(), reference_share: 0.0, current_share: 0.002 },
+                BinShare {
+                    label: "employed".into(),
+                    reference_share: 0.7,
+                    current_share: 0.6,
+                },
+                BinShare {
+                    label: "self_employed".into(),
+                    reference_share: 0.3,
+                    current_share: 0.38,
+                },
+                BinShare {
+                    label: "unseen".into(),
+                    reference_share: 0.0,
+                    current_share: 0.018,
+                },
+                BinShare {
+                    label: "missing".into(),
+                    reference_share: 0.0,
+                    current_share: 0.002,
+                },
             ],
             ks: None,
-            chi2: Some(Chi2Result { statistic: 41.27, dof: 2, p_value: 1.1e-9 }),
+            chi2: Some(Chi2Result {
+                statistic: 41.27,
+                dof: 2,
+                p_value: 1.1e-9,
+            }),
             drifted: true,
             reason: "PSI band moderate".into(),
         },
@@ -206,7 +267,10 @@ pub fn drift_view() -> DriftView {
 }
 
 pub fn empty_drift_view() -> DriftView {
-    DriftView { report: None, history: Vec::new() }
+    DriftView {
+        report: None,
+        history: Vec::new(),
+    }
 }
 
 /// `n` predictions, newest first, one second apart.
@@ -220,7 +284,7 @@ pub fn predictions(n: usize) -> Vec<PredictionView> {
             features.insert("income".to_owned(), serde_json::Value::Null);
             PredictionView {
                 prediction_id: format!("pred-{i:05}"),
-                timestamp: newest - time::Duration::seconds(i as i64),
+                timestamp: newest - time::Duration::seconds(i64::try_from(i).unwrap()),
                 model_version: MODEL.into(),
                 score: (i % 100) as f64 / 100.0,
                 decision: u8::from(i % 100 >= 50),
@@ -258,7 +322,9 @@ pub fn pipeline_idle() -> PipelineStatus {
                 outcome: RunOutcome::Failed,
                 last_stage: Some(Stage::Validating),
                 model_version: None,
-                error: Some("training file applications.csv line 12: column income is not a number".into()),
+                error: Some(
+                    "training file applications.csv line 12: column income is not a number".into(),
+                ),
                 stage_seconds: vec![(Stage::LoadingData, 2.0), (Stage::Validating, 5.0)],
                 data: Vec::new(),
             },
@@ -271,7 +337,11 @@ pub fn pipeline_idle() -> PipelineStatus {
                 model_version: Some(MODEL.into()),
                 error: None,
                 stage_seconds: vec![(Stage::Training, 100.0)],
-                data: vec![DataSource { name: "applications.csv".into(), rows: 8000, sha256: None }],
+                data: vec![DataSource {
+                    name: "applications.csv".into(),
+                    rows: 8000,
+                    sha256: None,
+                }],
             },
         ],
     }

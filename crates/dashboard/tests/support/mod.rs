@@ -1,12 +1,16 @@
 //! A fake API for driving the whole app in tests.
-#![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test support: each test binary uses a different subset; a poisoned lock or bad fixture should fail the test"
+)]
 
 pub mod fixtures;
 
 use std::sync::{Arc, Mutex};
 
-use scorewatch_core::views::{DriftView, MetricsView, PredictionView, RunAccepted};
 use scorewatch_core::PipelineStatus;
+use scorewatch_core::views::{DriftView, MetricsView, PredictionView, RunAccepted};
 use scorewatch_dashboard::{ApiClient, ApiError, Payload, Request, Response};
 
 /// What the fake API answers.
@@ -60,23 +64,32 @@ impl Answers {
             Request::Metrics { .. } => Payload::Metrics(self.metrics.clone()),
             Request::Drift { id: None, .. } => Payload::Drift(self.drift.clone()),
             Request::Drift { id: Some(id), .. } => Payload::Drift(DriftView {
-                report: Some(fixtures::drift_report(id, fixtures::drift_view().history[1].computed_at)),
+                report: Some(fixtures::drift_report(
+                    id,
+                    fixtures::drift_view().history[1].computed_at,
+                )),
                 history: self.drift.history.clone(),
             }),
             Request::Predictions(query) => {
                 let matching: Vec<PredictionView> = self
                     .predictions
                     .iter()
-                    .filter(|p| query.model_version.as_ref().is_none_or(|v| &p.model_version == v))
+                    .filter(|p| {
+                        query
+                            .model_version
+                            .as_ref()
+                            .is_none_or(|v| &p.model_version == v)
+                    })
                     .cloned()
                     .collect();
                 Payload::Predictions(fixtures::page(&matching, query.limit, query.offset))
             }
             Request::PipelineStatus => Payload::PipelineStatus(self.pipeline.clone()),
             Request::RunDrift { .. } if self.refuse_key => return Err(refused()),
-            Request::RunDrift { .. } => {
-                Payload::DriftRun(fixtures::drift_report("drift-new", time::OffsetDateTime::now_utc()))
-            }
+            Request::RunDrift { .. } => Payload::DriftRun(fixtures::drift_report(
+                "drift-new",
+                time::OffsetDateTime::now_utc(),
+            )),
             Request::RunPipeline { .. } | Request::CancelPipeline { .. } if self.refuse_key => {
                 return Err(refused());
             }
