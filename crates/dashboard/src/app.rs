@@ -83,6 +83,37 @@ pub struct DashboardApp {
     last_status_poll: f64,
     /// Options of the next pipeline run, edited on the Pipeline tab.
     pub run_options: RunPipelineRequest,
+    frame_times: FrameTimes,
+}
+
+/// CPU time of recent frames (eframe's `cpu_usage`: UI, tessellation and paint submission).
+#[derive(Debug, Default)]
+struct FrameTimes {
+    recent: std::collections::VecDeque<f32>,
+    last_log: f64,
+}
+
+impl FrameTimes {
+    /// Frames kept for the mean and maximum.
+    const WINDOW: usize = 120;
+
+    fn record(&mut self, seconds: f32) {
+        if self.recent.len() == Self::WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(seconds);
+    }
+
+    /// Mean and maximum in milliseconds.
+    fn stats(&self) -> Option<(f32, f32)> {
+        #[expect(clippy::cast_precision_loss, reason = "at most WINDOW frames")]
+        let n = self.recent.len() as f32;
+        (!self.recent.is_empty()).then(|| {
+            let sum: f32 = self.recent.iter().sum();
+            let max = self.recent.iter().copied().fold(0.0, f32::max);
+            (sum / n * 1000.0, max * 1000.0)
+        })
+    }
 }
 
 impl std::fmt::Debug for DashboardApp {
@@ -150,6 +181,7 @@ impl DashboardApp {
             last_refresh: None,
             last_status_poll: 0.0,
             run_options: RunPipelineRequest::default(),
+            frame_times: FrameTimes::default(),
         }
     }
 
@@ -427,6 +459,10 @@ impl DashboardApp {
             ui.label(format!("Last updated: {updated}"));
             ui.separator();
             ui.checkbox(&mut self.settings.auto_refresh, "Auto-refresh");
+            if let Some((mean, max)) = self.frame_times.stats() {
+                ui.separator();
+                ui.label(format!("frame {mean:.1} ms (max {max:.1})"));
+            }
             if !self.in_flight.is_empty() {
                 ui.separator();
                 ui.label(format!("{} request(s) in flight", self.in_flight.len()));
@@ -537,7 +573,23 @@ impl DashboardApp {
 }
 
 impl eframe::App for DashboardApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if let Some(seconds) = frame.info().cpu_usage {
+            self.frame_times.record(seconds);
+        }
+        let now = ui.input(|i| i.time);
+        if now - self.frame_times.last_log >= 10.0 {
+            self.frame_times.last_log = now;
+            if let Some((mean, max)) = self.frame_times.stats() {
+                tracing::debug!(
+                    mean_ms = mean,
+                    max_ms = max,
+                    frames = self.frame_times.recent.len(),
+                    predictions = self.state.predictions.rows.len(),
+                    "frame time"
+                );
+            }
+        }
         self.show(ui);
     }
 

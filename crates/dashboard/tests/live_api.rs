@@ -18,7 +18,7 @@ use scorewatch_dashboard::{
 
 /// Longest wait for the server to answer `/health` and for a pipeline run to finish; the
 /// loops are bounded by it, never by a condition alone.
-const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+const STARTUP_LIMIT: Duration = Duration::from_mins(1);
 
 struct Server {
     child: Child,
@@ -71,6 +71,33 @@ fn run(bin: &Path, data: &Path, args: &[&str]) {
     );
 }
 
+/// The `scorewatch` binary, or `None` after saying why the test is skipped.
+fn binary_with_serve() -> Option<PathBuf> {
+    let bin = match scorewatch_binary() {
+        Ok(bin) => bin,
+        Err(why) => {
+            eprintln!("SKIPPED dashboard_requests_against_a_real_server: {why}");
+            return None;
+        }
+    };
+    let has_serve = Command::new(&bin)
+        .args(["help", "serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_serve {
+        Some(bin)
+    } else {
+        eprintln!(
+            "SKIPPED dashboard_requests_against_a_real_server: {} has no `serve` command yet \
+             (the REST API is not merged on this branch)",
+            bin.display()
+        );
+        None
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -80,73 +107,26 @@ fn free_port() -> u16 {
 
 #[test]
 fn dashboard_requests_against_a_real_server() {
-    let bin = match scorewatch_binary() {
-        Ok(bin) => bin,
-        Err(why) => {
-            eprintln!("SKIPPED dashboard_requests_against_a_real_server: {why}");
-            return;
-        }
-    };
-    let has_serve = Command::new(&bin)
-        .args(["help", "serve"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_serve {
-        eprintln!(
-            "SKIPPED dashboard_requests_against_a_real_server: {} has no `serve` command yet \
-             (the REST API is not merged on this branch)",
-            bin.display()
-        );
+    let Some(bin) = binary_with_serve() else {
         return;
-    }
-
-    // Arrange: a data directory with a trained model.
-    let temp = tempfile::tempdir().expect("temp dir");
-    let data = temp.path().join("data");
-    let data_arg = data.to_str().expect("utf-8 temp path");
-    run(&bin, &data, &["init"]);
-    let training = data.join("training").join("applications.csv");
-    run(
-        &bin,
-        &data,
-        &["generate", "--rows", "3000", "--out", training.to_str().expect("utf-8")],
-    );
-    run(&bin, &data, &["train"]);
-    let port = free_port();
-    let child = Command::new(&bin)
-        .args(["--data-dir", data_arg, "serve", "--host", "127.0.0.1"])
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start scorewatch serve");
-    let _server = Server { child };
-    let base = format!("http://127.0.0.1:{port}");
+    };
+    // Arrange: a data directory with a trained model, and the server on it.
+    let (_temp, _server, base, key) = start_server(&bin);
     let http = build_http().expect("http client");
-    let started = Instant::now();
-    let health = loop {
-        match execute(&http, &base, &Request::Health) {
-            Ok(Payload::Health(health)) => break health,
-            Ok(other) => panic!("unexpected answer to /health: {other:?}"),
-            Err(err) if started.elapsed() < STARTUP_LIMIT => {
-                let _ = err;
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(err) => panic!("server did not come up: {}", err.chain()),
-        }
+    let Ok(Payload::Health(health)) = execute(&http, &base, &Request::Health) else {
+        panic!("health");
     };
     assert!(health.model_version.is_some());
-    let key = ApiKey::new(
-        &std::fs::read_to_string(data.join("secrets").join("api_key")).expect("key file"),
-    )
-    .expect("non-empty key");
 
     // Act and assert: every read the dashboard makes decodes into the shared types.
-    let Ok(Payload::Metrics(metrics)) =
-        execute(&http, &base, &Request::Metrics { limit: 50, offset: 0 })
-    else {
+    let Ok(Payload::Metrics(metrics)) = execute(
+        &http,
+        &base,
+        &Request::Metrics {
+            limit: 50,
+            offset: 0,
+        },
+    ) else {
         panic!("metrics");
     };
     assert_eq!(
@@ -166,7 +146,14 @@ fn dashboard_requests_against_a_real_server() {
     };
     assert!(page.predictions.is_empty() && !page.has_more);
     assert!(matches!(
-        execute(&http, &base, &Request::Drift { history: 5, id: None }),
+        execute(
+            &http,
+            &base,
+            &Request::Drift {
+                history: 5,
+                id: None
+            }
+        ),
         Ok(Payload::Drift(_))
     ));
 
@@ -182,7 +169,13 @@ fn dashboard_requests_against_a_real_server() {
     )
     .expect_err("wrong key refused");
     assert!(
-        matches!(refused, ApiError::Status { status: 401 | 403, .. }),
+        matches!(
+            refused,
+            ApiError::Status {
+                status: 401 | 403,
+                ..
+            }
+        ),
         "{refused:?}"
     );
 
@@ -194,7 +187,10 @@ fn dashboard_requests_against_a_real_server() {
             body: RunPipelineRequest::default(),
         },
     );
-    assert!(matches!(accepted, Ok(Payload::RunAccepted(_))), "{accepted:?}");
+    assert!(
+        matches!(accepted, Ok(Payload::RunAccepted(_))),
+        "{accepted:?}"
+    );
     let started = Instant::now();
     let status = loop {
         let Ok(Payload::PipelineStatus(status)) = execute(&http, &base, &Request::PipelineStatus)
@@ -204,7 +200,10 @@ fn dashboard_requests_against_a_real_server() {
         if !matches!(status.state, PipelineState::Running { .. }) {
             break status;
         }
-        assert!(started.elapsed() < STARTUP_LIMIT, "pipeline run did not finish");
+        assert!(
+            started.elapsed() < STARTUP_LIMIT,
+            "pipeline run did not finish"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(status.runs.len() >= 2, "{status:?}");
@@ -215,4 +214,53 @@ fn dashboard_requests_against_a_real_server() {
         execute(&http, &closed, &Request::Health),
         Err(ApiError::Unreachable { .. })
     ));
+}
+
+/// A trained model in a fresh data directory, served on a free port: returns the directory
+/// (removed on drop), the server (killed on drop), its base URL and its API key.
+fn start_server(bin: &Path) -> (tempfile::TempDir, Server, String, ApiKey) {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let data = temp.path().join("data");
+    let data_arg = data.to_str().expect("utf-8 temp path");
+    run(bin, &data, &["init"]);
+    let training = data.join("training").join("applications.csv");
+    run(
+        bin,
+        &data,
+        &[
+            "generate",
+            "--rows",
+            "3000",
+            "--out",
+            training.to_str().expect("utf-8"),
+        ],
+    );
+    run(bin, &data, &["train"]);
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["--data-dir", data_arg, "serve", "--host", "127.0.0.1"])
+        .args(["--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start scorewatch serve");
+    let server = Server { child };
+    let base = format!("http://127.0.0.1:{port}");
+    let http = build_http().expect("http client");
+    let started = Instant::now();
+    loop {
+        match execute(&http, &base, &Request::Health) {
+            Ok(Payload::Health(_)) => break,
+            Ok(other) => panic!("unexpected answer to /health: {other:?}"),
+            Err(_) if started.elapsed() < STARTUP_LIMIT => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(err) => panic!("server did not come up: {}", err.chain()),
+        }
+    }
+    let key = ApiKey::new(
+        &std::fs::read_to_string(data.join("secrets").join("api_key")).expect("key file"),
+    )
+    .expect("non-empty key");
+    (temp, server, base, key)
 }
