@@ -9,6 +9,7 @@ pub mod drift;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod serve;
 pub mod train;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
@@ -32,6 +33,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve the REST API (predictions, monitoring, pipeline, health, Prometheus, docs).
+    Serve(crate::config::ServeArgs),
     /// Write a synthetic credit application sample (deterministic for a seed).
     Generate(generate::GenerateArgs),
     /// Compute the metrics of a scored, labelled CSV.
@@ -51,6 +54,7 @@ pub enum Command {
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve::run(args, &cli.data_dir),
         Command::Generate(args) => generate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Train(args) => train::run(&cli.data_dir, &args),

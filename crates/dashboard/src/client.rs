@@ -1,0 +1,516 @@
+//! Talking to the scorewatch API: the [`ApiClient`] trait the app drives, and
+//! [`HttpClient`], its reqwest implementation that runs every request on a background thread.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use scorewatch_core::views::{
+    DriftView, ErrorBody, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
+};
+use scorewatch_core::{DriftReport, PipelineStatus};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+/// The API key, kept out of `Debug` output and logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key; surrounding whitespace (a trailing newline in a key file) is dropped.
+    /// Returns `None` for an empty key.
+    #[must_use]
+    pub fn new(key: &str) -> Option<Self> {
+        let key = key.trim();
+        (!key.is_empty()).then(|| Self(key.to_owned()))
+    }
+
+    /// The key itself, for the `X-API-Key` header.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// Query of `GET /monitoring/predictions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PredictionsQuery {
+    /// Page size.
+    pub limit: usize,
+    /// Predictions to skip, newest first.
+    pub offset: usize,
+    /// Only predictions at or after this time.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub since: Option<OffsetDateTime>,
+    /// Only predictions before this time.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<OffsetDateTime>,
+    /// Only predictions of this model version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+}
+
+impl PredictionsQuery {
+    /// Whether `other` asks for the same predictions, ignoring paging.
+    #[must_use]
+    pub fn same_filter(&self, other: &Self) -> bool {
+        self.since == other.since
+            && self.until == other.until
+            && self.model_version == other.model_version
+    }
+}
+
+/// One call to the API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// `GET /health`.
+    Health,
+    /// `GET /monitoring/metrics?limit=&offset=`.
+    Metrics {
+        /// History entries to return.
+        limit: usize,
+        /// History entries to skip.
+        offset: usize,
+    },
+    /// `GET /monitoring/drift?history=N[&id=ID]`.
+    Drift {
+        /// Summaries of earlier reports to return.
+        history: usize,
+        /// A specific report; the latest when `None`.
+        id: Option<String>,
+    },
+    /// `POST /monitoring/drift/run`.
+    RunDrift {
+        /// Sent as `X-API-Key`.
+        key: ApiKey,
+    },
+    /// `GET /monitoring/predictions`.
+    Predictions(PredictionsQuery),
+    /// `POST /monitoring/run-pipeline`.
+    RunPipeline {
+        /// Sent as `X-API-Key`.
+        key: ApiKey,
+        /// Options of the run.
+        body: RunPipelineRequest,
+    },
+    /// `POST /monitoring/pipeline/cancel`.
+    CancelPipeline {
+        /// Sent as `X-API-Key`.
+        key: ApiKey,
+    },
+    /// `GET /monitoring/pipeline-status`.
+    PipelineStatus,
+}
+
+/// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestKind {
+    /// `GET /health`.
+    Health,
+    /// `GET /monitoring/metrics`.
+    Metrics,
+    /// `GET /monitoring/drift`.
+    Drift,
+    /// `POST /monitoring/drift/run`.
+    RunDrift,
+    /// `GET /monitoring/predictions`.
+    Predictions,
+    /// `POST /monitoring/run-pipeline`.
+    RunPipeline,
+    /// `POST /monitoring/pipeline/cancel`.
+    CancelPipeline,
+    /// `GET /monitoring/pipeline-status`.
+    PipelineStatus,
+}
+
+impl Request {
+    /// The kind of call.
+    #[must_use]
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Self::Health => RequestKind::Health,
+            Self::Metrics { .. } => RequestKind::Metrics,
+            Self::Drift { .. } => RequestKind::Drift,
+            Self::RunDrift { .. } => RequestKind::RunDrift,
+            Self::Predictions(_) => RequestKind::Predictions,
+            Self::RunPipeline { .. } => RequestKind::RunPipeline,
+            Self::CancelPipeline { .. } => RequestKind::CancelPipeline,
+            Self::PipelineStatus => RequestKind::PipelineStatus,
+        }
+    }
+
+    /// The path of the endpoint, for messages.
+    #[must_use]
+    pub fn path(&self) -> &'static str {
+        match self.kind() {
+            RequestKind::Health => "/health",
+            RequestKind::Metrics => "/monitoring/metrics",
+            RequestKind::Drift => "/monitoring/drift",
+            RequestKind::RunDrift => "/monitoring/drift/run",
+            RequestKind::Predictions => "/monitoring/predictions",
+            RequestKind::RunPipeline => "/monitoring/run-pipeline",
+            RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
+            RequestKind::PipelineStatus => "/monitoring/pipeline-status",
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Of `GET /health`.
+    Health(Health),
+    /// Of `GET /monitoring/metrics`.
+    Metrics(MetricsView),
+    /// Of `GET /monitoring/drift`.
+    Drift(DriftView),
+    /// Of `POST /monitoring/drift/run`.
+    DriftRun(DriftReport),
+    /// Of `GET /monitoring/predictions`.
+    Predictions(PredictionsPage),
+    /// Of `POST /monitoring/run-pipeline`.
+    RunAccepted(RunAccepted),
+    /// Of `POST /monitoring/pipeline/cancel`; its body is not needed, the status is re-read.
+    CancelAccepted,
+    /// Of `GET /monitoring/pipeline-status`.
+    PipelineStatus(PipelineStatus),
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// No HTTP answer at all: connection refused, DNS, timeout, TLS.
+    #[error("cannot reach the api at {url}")]
+    Unreachable {
+        /// The URL that was called.
+        url: String,
+        /// The transport error.
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync>,
+    },
+    /// The API answered with an error status.
+    #[error("{path} answered {status}: {message}")]
+    Status {
+        /// Endpoint path.
+        path: &'static str,
+        /// HTTP status code.
+        status: u16,
+        /// The `code` of the error body, when the body was an `ErrorBody`.
+        code: Option<String>,
+        /// The error body's message, or the raw body.
+        message: String,
+    },
+    /// The answer was not the JSON the dashboard expects (API of another version?).
+    #[error("cannot read the answer of {path}")]
+    Decode {
+        /// Endpoint path.
+        path: &'static str,
+        /// The JSON error, naming line and column.
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    /// The HTTP client could not be set up (TLS provider, invalid settings).
+    #[error("cannot set up the http client")]
+    Client {
+        /// The builder's error.
+        #[source]
+        source: Arc<reqwest::Error>,
+    },
+}
+
+impl ApiError {
+    /// The HTTP status, for errors that have one.
+    #[must_use]
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The error and all its causes on one line, for the UI and the log.
+    #[must_use]
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            // reqwest repeats the URL in nested errors; skip causes that add nothing.
+            if !text.contains(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        text
+    }
+}
+
+/// The answer to one [`Request`].
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// What was asked.
+    pub request: Request,
+    /// The base URL it was sent to.
+    pub base_url: String,
+    /// What came back.
+    pub result: Result<Payload, ApiError>,
+}
+
+/// The dashboard's only way to the API. Implementations must not block: `send` starts the
+/// call and returns, the answer is collected later by `poll`, and the implementation wakes
+/// the UI with [`egui::Context::request_repaint`] when it arrives.
+pub trait ApiClient {
+    /// Starts `request` against the API at `base_url` (such as `http://127.0.0.1:8000`).
+    fn send(&mut self, ctx: &egui::Context, base_url: &str, request: Request);
+
+    /// The answers that arrived since the last call, oldest first.
+    fn poll(&mut self) -> Vec<Response>;
+}
+
+/// Seconds to wait for a TCP connection; short, so an unreachable API shows quickly.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Seconds to wait for a whole answer; a 10,000-row prediction page stays far below this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The real client: reqwest's blocking client, one short-lived thread per request, so a slow
+/// endpoint never holds up the others or the UI.
+#[derive(Debug)]
+pub struct HttpClient {
+    http: Result<reqwest::blocking::Client, ApiError>,
+    sender: Sender<Response>,
+    receiver: Receiver<Response>,
+}
+
+impl HttpClient {
+    /// Builds the client. A failure to set up TLS is not fatal here: every request then
+    /// answers with [`ApiError::Client`], which the UI shows.
+    #[must_use]
+    pub fn new() -> Self {
+        let (sender, receiver) = mpsc::channel();
+        Self {
+            http: build_http(),
+            sender,
+            receiver,
+        }
+    }
+}
+
+impl Default for HttpClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApiClient for HttpClient {
+    fn send(&mut self, ctx: &egui::Context, base_url: &str, request: Request) {
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let http = self.http.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("api {}", request.path()))
+            .spawn(move || {
+                let result = http.and_then(|http| execute(&http, &base_url, &request));
+                if let Err(err) = &result {
+                    tracing::warn!(path = request.path(), error = %err.chain(), "api call failed");
+                }
+                // The receiver only disappears when the app is closing.
+                let _ = sender.send(Response {
+                    request,
+                    base_url,
+                    result,
+                });
+                ctx.request_repaint();
+            });
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "cannot start a thread for an api call");
+        }
+    }
+
+    fn poll(&mut self) -> Vec<Response> {
+        self.receiver.try_iter().collect()
+    }
+}
+
+/// Builds the blocking reqwest client the dashboard uses, with its timeouts.
+///
+/// # Errors
+/// [`ApiError::Client`] when TLS cannot be set up.
+pub fn build_http() -> Result<reqwest::blocking::Client, ApiError> {
+    // reqwest is built without a bundled crypto provider (no aws-lc, no OpenSSL); ring is
+    // installed as the process default. An error means one is already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("scorewatch-dashboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|source| ApiError::Client {
+            source: Arc::new(source),
+        })
+}
+
+/// Performs one call synchronously (on a background thread).
+///
+/// # Errors
+/// [`ApiError`] for transport failures, error statuses and unexpected bodies.
+pub fn execute(
+    http: &reqwest::blocking::Client,
+    base_url: &str,
+    request: &Request,
+) -> Result<Payload, ApiError> {
+    let path = request.path();
+    let url = format!("{}{path}", base_url.trim_end_matches('/'));
+    match request {
+        Request::Health => call(http.get(&url), &url, path).map(Payload::Health),
+        Request::Metrics { limit, offset } => call(
+            http.get(&url)
+                .query(&[("limit", limit), ("offset", offset)]),
+            &url,
+            path,
+        )
+        .map(Payload::Metrics),
+        Request::Drift { history, id } => {
+            let mut builder = http.get(&url).query(&[("history", history)]);
+            if let Some(id) = id {
+                builder = builder.query(&[("id", id)]);
+            }
+            call(builder, &url, path).map(Payload::Drift)
+        }
+        Request::RunDrift { key } => call(
+            http.post(&url).header("X-API-Key", key.expose()),
+            &url,
+            path,
+        )
+        .map(Payload::DriftRun),
+        Request::Predictions(query) => {
+            call(http.get(&url).query(query), &url, path).map(Payload::Predictions)
+        }
+        Request::RunPipeline { key, body } => call(
+            http.post(&url).header("X-API-Key", key.expose()).json(body),
+            &url,
+            path,
+        )
+        .map(Payload::RunAccepted),
+        Request::CancelPipeline { key } => {
+            let response = send(http.post(&url).header("X-API-Key", key.expose()), &url)?;
+            check_status(response, path).map(|_| Payload::CancelAccepted)
+        }
+        Request::PipelineStatus => call(http.get(&url), &url, path).map(Payload::PipelineStatus),
+    }
+}
+
+fn send(
+    builder: reqwest::blocking::RequestBuilder,
+    url: &str,
+) -> Result<reqwest::blocking::Response, ApiError> {
+    builder.send().map_err(|source| ApiError::Unreachable {
+        url: url.to_owned(),
+        source: Arc::new(source),
+    })
+}
+
+fn check_status(
+    response: reqwest::blocking::Response,
+    path: &'static str,
+) -> Result<reqwest::blocking::Response, ApiError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let text = response.text().unwrap_or_default();
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => (Some(body.error.code), body.error.message),
+        Err(_) if text.trim().is_empty() => (
+            None,
+            status.canonical_reason().unwrap_or("error").to_owned(),
+        ),
+        Err(_) => (None, text.trim().to_owned()),
+    };
+    Err(ApiError::Status {
+        path,
+        status: status.as_u16(),
+        code,
+        message,
+    })
+}
+
+fn call<T: DeserializeOwned>(
+    builder: reqwest::blocking::RequestBuilder,
+    url: &str,
+    path: &'static str,
+) -> Result<T, ApiError> {
+    let response = check_status(send(builder, url)?, path)?;
+    let bytes = response.bytes().map_err(|source| ApiError::Unreachable {
+        url: url.to_owned(),
+        source: Arc::new(source),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| ApiError::Decode {
+        path,
+        source: Arc::new(source),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_key_is_trimmed_and_redacted() {
+        let key = ApiKey::new("  s3cret\n").unwrap();
+        assert_eq!(key.expose(), "s3cret");
+        assert!(!format!("{key:?}").contains("s3cret"));
+        assert!(ApiKey::new(" \n").is_none());
+    }
+
+    #[test]
+    fn predictions_query_serialises_only_set_filters() {
+        let query = PredictionsQuery {
+            limit: 100,
+            offset: 200,
+            since: Some(time::macros::datetime!(2026-01-02 03:04:05 UTC)),
+            until: None,
+            model_version: Some("v 1".into()),
+        };
+        let http = build_http().unwrap();
+        let built = http
+            .get("http://127.0.0.1:1/monitoring/predictions")
+            .query(&query)
+            .build()
+            .unwrap();
+        assert_eq!(
+            built.url().query(),
+            Some("limit=100&offset=200&since=2026-01-02T03%3A04%3A05Z&model_version=v+1")
+        );
+    }
+
+    #[test]
+    fn unreachable_server_gives_unreachable_error_with_url() {
+        // Port 1 on loopback is never an HTTP server here; the connection is refused.
+        let http = build_http().unwrap();
+        let err = execute(&http, "http://127.0.0.1:1/", &Request::Health).unwrap_err();
+        match &err {
+            ApiError::Unreachable { url, .. } => assert_eq!(url, "http://127.0.0.1:1/health"),
+            other => panic!("expected unreachable, got {other:?}"),
+        }
+        assert!(
+            err.chain()
+                .starts_with("cannot reach the api at http://127.0.0.1:1/health")
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! scorewatch-dashboard: the native desktop dashboard of scorewatch (eframe/egui).
+//!
+//! It reads everything through the HTTP API and never opens the data files.
+//!
+//! - [`DashboardApp`] is the eframe application. It owns the remembered [`Settings`], the
+//!   [`ViewState`] learned from the API, and a boxed [`ApiClient`].
+//! - [`ApiClient`] starts requests without blocking and hands back [`Response`]s later;
+//!   [`HttpClient`] is the real one (reqwest on background threads, waking the UI with
+//!   `request_repaint`). Tests drive the app with a fake.
+//! - [`apply_response`] and the other `apply_*` functions are the only code that changes
+//!   the view state from API answers; they are plain functions with unit tests.
+//! - Each tab lives in its own module under `tabs/` and returns the [`Action`]s the user
+//!   asked for.
+//!
+//! ```no_run
+//! use scorewatch_dashboard::{DashboardApp, HttpClient, KeySource, StartupOptions};
+//!
+//! let options = StartupOptions { api_url: None, api_key: None, key_source: KeySource::None };
+//! eframe::run_native(
+//!     "scorewatch",
+//!     eframe::NativeOptions::default(),
+//!     Box::new(|cc| Ok(Box::new(DashboardApp::new(cc, options, Box::new(HttpClient::new()))))),
+//! )
+//! .unwrap();
+//! ```
+
+mod app;
+mod client;
+mod state;
+mod tabs;
+
+pub use app::{Action, DashboardApp, KeySource, StartupOptions};
+pub use client::{
+    ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request, RequestKind,
+    Response, build_http, execute,
+};
+pub use state::{
+    Connection, DEFAULT_API_URL, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
+    Notice, NoticeLevel, PredictionFilter, PredictionsRow, PredictionsState, START_API_HINT,
+    Settings, Tab, TimeRange, ViewState, apply_drift, apply_drift_run, apply_predictions,
+    apply_response, format_duration, format_time, sorted_features,
+};
+pub use tabs::metrics::{HistorySeries, history_series};

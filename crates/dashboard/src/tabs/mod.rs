@@ -1,0 +1,81 @@
+//! One module per tab, each with a `show` function that draws it and pushes the
+//! [`Action`](crate::app::Action)s the user asked for; shared widgets live here.
+
+pub mod drift;
+pub mod metrics;
+pub mod overview;
+pub mod pipeline;
+pub mod predictions;
+
+use egui::{Color32, RichText};
+use scorewatch_core::{PipelineState, PsiBand};
+
+/// Healthy: stable, promoted, no drift.
+pub const GOOD: Color32 = Color32::from_rgb(60, 170, 90);
+/// Worth a look: moderate PSI, rejected model.
+pub const WARN: Color32 = Color32::from_rgb(220, 160, 40);
+/// Bad: significant drift, failed run.
+pub const BAD: Color32 = Color32::from_rgb(210, 60, 60);
+/// No verdict.
+pub const NEUTRAL: Color32 = Color32::from_rgb(120, 120, 130);
+
+/// The colour of a PSI band.
+#[must_use]
+pub fn band_color(band: Option<PsiBand>) -> Color32 {
+    match band {
+        Some(PsiBand::Stable) => GOOD,
+        Some(PsiBand::Moderate) => WARN,
+        Some(PsiBand::Significant) => BAD,
+        None => NEUTRAL,
+    }
+}
+
+/// A coloured label with white text.
+pub fn badge(ui: &mut egui::Ui, text: &str, color: Color32) {
+    egui::Frame::new()
+        .fill(color)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(8, 3))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text).color(Color32::WHITE).strong());
+        });
+}
+
+/// A titled explanation in place of data that does not exist yet.
+pub fn empty_state(ui: &mut egui::Ui, title: &str, how: &str) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(RichText::new(title).heading());
+        ui.label(how);
+    });
+}
+
+/// One line describing a pipeline state.
+#[must_use]
+pub fn pipeline_state_text(state: &PipelineState) -> String {
+    match state {
+        PipelineState::Idle => "Idle".into(),
+        PipelineState::Running {
+            stage, progress, ..
+        } => format!("Running: {} ({:.0}%)", stage_name(*stage), progress * 100.0),
+        PipelineState::Succeeded { model_version, .. } => {
+            format!("Succeeded: model {model_version}")
+        }
+        PipelineState::Failed { error, .. } => format!("Failed: {error}"),
+        PipelineState::Cancelled { .. } => "Cancelled".into(),
+    }
+}
+
+/// Human name of a stage.
+#[must_use]
+pub fn stage_name(stage: scorewatch_core::Stage) -> &'static str {
+    use scorewatch_core::Stage;
+    match stage {
+        Stage::LoadingData => "loading data",
+        Stage::Validating => "validating",
+        Stage::Training => "training",
+        Stage::Evaluating => "evaluating",
+        Stage::Profiling => "profiling",
+        Stage::Publishing => "publishing",
+    }
+}

@@ -1,0 +1,360 @@
+//! API answers for tests, shaped like the real API's (built from the shared core types).
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test support: each test binary uses a different subset; a poisoned lock or bad fixture should fail the test"
+)]
+
+use std::collections::BTreeMap;
+
+use scorewatch_core::views::{
+    DriftSummary, DriftView, Health, MetricsView, ModelSummary, PredictionView, PredictionsPage,
+};
+use scorewatch_core::{
+    BinShare, Chi2Result, DataSource, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod,
+    KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus, PsiBand, RunOutcome,
+    RunRecord, Stage, WindowSpec,
+};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+pub const MODEL: &str = "20260110-120000";
+pub const OLD_MODEL: &str = "20260101-090000";
+
+pub fn health() -> Health {
+    Health {
+        status: "ok".into(),
+        version: "0.1.0".into(),
+        model_version: Some(MODEL.into()),
+        uptime_seconds: 3723.0,
+        resident_memory_bytes: Some(20_000_000),
+    }
+}
+
+fn entry(
+    timestamp: OffsetDateTime,
+    source: MetricSource,
+    version: &str,
+    values: &[(&str, f64)],
+) -> MetricsEntry {
+    MetricsEntry {
+        timestamp,
+        source,
+        model_version: Some(version.into()),
+        metrics: values.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        undefined: BTreeMap::new(),
+        rows: Some(1000),
+        posted_by: None,
+    }
+}
+
+pub fn metrics() -> MetricsView {
+    let training = entry(
+        datetime!(2026-01-10 12:00:00 UTC),
+        MetricSource::Training,
+        MODEL,
+        &[
+            ("roc_auc", 0.8123),
+            ("gini", 0.6246),
+            ("ks", 0.4711),
+            ("accuracy", 0.7712),
+            ("precision", 0.6534),
+            ("recall", 0.5901),
+            ("f1", 0.6201),
+        ],
+    );
+    let validation = entry(
+        datetime!(2026-01-10 12:00:01 UTC),
+        MetricSource::Validation,
+        MODEL,
+        &[
+            ("roc_auc", 0.7988),
+            ("gini", 0.5976),
+            ("ks", 0.4522),
+            ("accuracy", 0.7645),
+        ],
+    );
+    let production = entry(
+        datetime!(2026-01-12 08:00:00 UTC),
+        MetricSource::Production,
+        MODEL,
+        &[
+            ("roc_auc", 0.7345),
+            ("gini", 0.4690),
+            ("ks", 0.3810),
+            ("accuracy", 0.7301),
+        ],
+    );
+    let old = entry(
+        datetime!(2026-01-01 09:00:00 UTC),
+        MetricSource::Training,
+        OLD_MODEL,
+        &[("roc_auc", 0.7901), ("gini", 0.5802)],
+    );
+    let mut manual = entry(
+        datetime!(2026-01-11 10:00:00 UTC),
+        MetricSource::Manual,
+        MODEL,
+        &[("accuracy", 0.95), ("precision", 0.82)],
+    );
+    manual.posted_by = Some("key-1".into());
+    let history = vec![
+        production.clone(),
+        manual,
+        validation.clone(),
+        training.clone(),
+        old,
+    ];
+    MetricsView {
+        model: Some(ModelSummary {
+            version: MODEL.into(),
+            created_at: datetime!(2026-01-10 12:00:00 UTC),
+            threshold: 0.5,
+            training_rows: 8000,
+            features: vec!["age".into(), "income".into(), "employment".into()],
+        }),
+        training: Some(training),
+        validation: Some(validation),
+        production: Some(production),
+        history_total: history.len() as u64,
+        history,
+        predictions_total: 12_345,
+        outcomes_total: 678,
+    }
+}
+
+pub fn metrics_without_model() -> MetricsView {
+    MetricsView {
+        model: None,
+        training: None,
+        validation: None,
+        production: None,
+        history: Vec::new(),
+        history_total: 0,
+        predictions_total: 0,
+        outcomes_total: 0,
+    }
+}
+
+fn numeric(
+    name: &str,
+    psi: f64,
+    band: PsiBand,
+    statistic: f64,
+    p: f64,
+    drifted: bool,
+) -> FeatureDrift {
+    FeatureDrift {
+        name: name.into(),
+        kind: FeatureKind::Numeric,
+        n_reference: 5000,
+        n_current: 1000,
+        missing_reference: 0.01,
+        missing_current: 0.03,
+        psi: Some(psi),
+        psi_band: Some(band),
+        bins: vec![
+            BinShare {
+                label: "[-inf, 30)".into(),
+                reference_share: 0.3,
+                current_share: 0.2,
+            },
+            BinShare {
+                label: "[30, 50)".into(),
+                reference_share: 0.4,
+                current_share: 0.35,
+            },
+            BinShare {
+                label: "[50, +inf)".into(),
+                reference_share: 0.29,
+                current_share: 0.42,
+            },
+            BinShare {
+                label: "missing".into(),
+                reference_share: 0.01,
+                current_share: 0.03,
+            },
+        ],
+        ks: Some(KsResult {
+            statistic,
+            p_value: p,
+            method: KsMethod::Exact,
+        }),
+        chi2: None,
+        drifted,
+        reason: format!("PSI {psi:.3}"),
+    }
+}
+
+pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
+    let features = vec![
+        numeric("age", 0.0312, PsiBand::Stable, 0.0412, 0.2113, false),
+        numeric("income", 0.3187, PsiBand::Significant, 0.1534, 1.2e-9, true),
+        FeatureDrift {
+            name: "employment".into(),
+            kind: FeatureKind::Categorical,
+            n_reference: 5000,
+            n_current: 1000,
+            missing_reference: 0.0,
+            missing_current: 0.002,
+            psi: Some(0.1422),
+            psi_band: Some(PsiBand::Moderate),
+            bins: vec![
+                BinShare {
+                    label: "employed".into(),
+                    reference_share: 0.7,
+                    current_share: 0.6,
+                },
+                BinShare {
+                    label: "self_employed".into(),
+                    reference_share: 0.3,
+                    current_share: 0.38,
+                },
+                BinShare {
+                    label: "unseen".into(),
+                    reference_share: 0.0,
+                    current_share: 0.018,
+                },
+                BinShare {
+                    label: "missing".into(),
+                    reference_share: 0.0,
+                    current_share: 0.002,
+                },
+            ],
+            ks: None,
+            chi2: Some(Chi2Result {
+                statistic: 41.27,
+                dof: 2,
+                p_value: 1.1e-9,
+            }),
+            drifted: true,
+            reason: "PSI band moderate".into(),
+        },
+    ];
+    DriftReport {
+        id: id.into(),
+        computed_at,
+        reference: WindowSpec {
+            description: format!("training profile of {MODEL}"),
+            model_version: Some(MODEL.into()),
+            from: None,
+            to: None,
+            rows: 5000,
+        },
+        current: WindowSpec {
+            description: "newest 1000 predictions".into(),
+            model_version: Some(MODEL.into()),
+            from: None,
+            to: None,
+            rows: 1000,
+        },
+        rule: DriftRule::default(),
+        dataset_drift_threshold: 0.5,
+        features,
+        score: None,
+        drifted_share: 2.0 / 3.0,
+        dataset_drift: true,
+    }
+}
+
+pub fn drift_view() -> DriftView {
+    let latest = drift_report("drift-2", datetime!(2026-01-12 09:00:00 UTC));
+    let older = drift_report("drift-1", datetime!(2026-01-11 09:00:00 UTC));
+    DriftView {
+        history: vec![DriftSummary::from(&latest), DriftSummary::from(&older)],
+        report: Some(latest),
+    }
+}
+
+pub fn empty_drift_view() -> DriftView {
+    DriftView {
+        report: None,
+        history: Vec::new(),
+    }
+}
+
+/// `n` predictions, newest first, one second apart.
+pub fn predictions(n: usize) -> Vec<PredictionView> {
+    let newest = datetime!(2026-01-12 10:00:00 UTC);
+    (0..n)
+        .map(|i| {
+            let mut features = BTreeMap::new();
+            features.insert("age".to_owned(), serde_json::json!(20 + i % 50));
+            features.insert("employment".to_owned(), serde_json::json!("employed"));
+            features.insert("income".to_owned(), serde_json::Value::Null);
+            PredictionView {
+                prediction_id: format!("pred-{i:05}"),
+                timestamp: newest - time::Duration::seconds(i64::try_from(i).unwrap()),
+                model_version: MODEL.into(),
+                score: (i % 100) as f64 / 100.0,
+                decision: u8::from(i % 100 >= 50),
+                features,
+            }
+        })
+        .collect()
+}
+
+/// A page of `all` as the API would cut it.
+pub fn page(all: &[PredictionView], limit: usize, offset: usize) -> PredictionsPage {
+    let end = (offset + limit).min(all.len());
+    let start = offset.min(end);
+    PredictionsPage {
+        predictions: all[start..end].to_vec(),
+        limit,
+        offset,
+        has_more: end < all.len(),
+    }
+}
+
+pub fn pipeline_idle() -> PipelineStatus {
+    PipelineStatus {
+        schema_version: 1,
+        state: PipelineState::Succeeded {
+            run_id: "run-2".into(),
+            model_version: MODEL.into(),
+            finished_at: datetime!(2026-01-10 12:00:05 UTC),
+        },
+        runs: vec![
+            RunRecord {
+                run_id: "run-1".into(),
+                started_at: datetime!(2026-01-09 08:00:00 UTC),
+                finished_at: datetime!(2026-01-09 08:00:07 UTC),
+                outcome: RunOutcome::Failed,
+                last_stage: Some(Stage::Validating),
+                model_version: None,
+                error: Some(
+                    "training file applications.csv line 12: column income is not a number".into(),
+                ),
+                stage_seconds: vec![(Stage::LoadingData, 2.0), (Stage::Validating, 5.0)],
+                data: Vec::new(),
+            },
+            RunRecord {
+                run_id: "run-2".into(),
+                started_at: datetime!(2026-01-10 11:58:00 UTC),
+                finished_at: datetime!(2026-01-10 12:00:05 UTC),
+                outcome: RunOutcome::Promoted,
+                last_stage: Some(Stage::Publishing),
+                model_version: Some(MODEL.into()),
+                error: None,
+                stage_seconds: vec![(Stage::Training, 100.0)],
+                data: vec![DataSource {
+                    name: "applications.csv".into(),
+                    rows: 8000,
+                    sha256: None,
+                }],
+            },
+        ],
+    }
+}
+
+pub fn pipeline_running() -> PipelineStatus {
+    PipelineStatus {
+        state: PipelineState::Running {
+            run_id: "run-3".into(),
+            stage: Stage::Training,
+            progress: 0.42,
+            started_at: datetime!(2026-01-12 10:00:00 UTC),
+        },
+        ..pipeline_idle()
+    }
+}

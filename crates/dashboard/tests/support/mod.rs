@@ -1,0 +1,153 @@
+//! A fake API for driving the whole app in tests.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    reason = "test support: each test binary uses a different subset; a poisoned lock or bad fixture should fail the test"
+)]
+
+pub mod fixtures;
+
+use std::sync::{Arc, Mutex};
+
+use scorewatch_core::PipelineStatus;
+use scorewatch_core::views::{DriftView, MetricsView, PredictionView, RunAccepted};
+use scorewatch_dashboard::{ApiClient, ApiError, Payload, Request, Response};
+
+/// What the fake API answers.
+#[derive(Debug, Clone)]
+pub struct Answers {
+    /// No HTTP answer at all (connection refused).
+    pub unreachable: bool,
+    /// Mutating calls answer 401.
+    pub refuse_key: bool,
+    pub metrics: MetricsView,
+    pub drift: DriftView,
+    pub predictions: Vec<PredictionView>,
+    pub pipeline: PipelineStatus,
+}
+
+impl Answers {
+    pub fn full() -> Self {
+        Self {
+            unreachable: false,
+            refuse_key: false,
+            metrics: fixtures::metrics(),
+            drift: fixtures::drift_view(),
+            predictions: fixtures::predictions(2_000),
+            pipeline: fixtures::pipeline_idle(),
+        }
+    }
+
+    pub fn empty() -> Self {
+        Self {
+            metrics: fixtures::metrics_without_model(),
+            drift: fixtures::empty_drift_view(),
+            predictions: Vec::new(),
+            pipeline: scorewatch_core::PipelineStatus {
+                schema_version: 1,
+                state: scorewatch_core::PipelineState::Idle,
+                runs: Vec::new(),
+            },
+            ..Self::full()
+        }
+    }
+
+    fn answer(&self, request: &Request) -> Result<Payload, ApiError> {
+        let refused = || ApiError::Status {
+            path: request.path(),
+            status: 401,
+            code: Some("unauthorized".into()),
+            message: "invalid api key".into(),
+        };
+        Ok(match request {
+            Request::Health => Payload::Health(fixtures::health()),
+            Request::Metrics { .. } => Payload::Metrics(self.metrics.clone()),
+            Request::Drift { id: None, .. } => Payload::Drift(self.drift.clone()),
+            Request::Drift { id: Some(id), .. } => Payload::Drift(DriftView {
+                report: Some(fixtures::drift_report(
+                    id,
+                    fixtures::drift_view().history[1].computed_at,
+                )),
+                history: self.drift.history.clone(),
+            }),
+            Request::Predictions(query) => {
+                let matching: Vec<PredictionView> = self
+                    .predictions
+                    .iter()
+                    .filter(|p| {
+                        query
+                            .model_version
+                            .as_ref()
+                            .is_none_or(|v| &p.model_version == v)
+                    })
+                    .cloned()
+                    .collect();
+                Payload::Predictions(fixtures::page(&matching, query.limit, query.offset))
+            }
+            Request::PipelineStatus => Payload::PipelineStatus(self.pipeline.clone()),
+            Request::RunDrift { .. } if self.refuse_key => return Err(refused()),
+            Request::RunDrift { .. } => Payload::DriftRun(fixtures::drift_report(
+                "drift-new",
+                time::OffsetDateTime::now_utc(),
+            )),
+            Request::RunPipeline { .. } | Request::CancelPipeline { .. } if self.refuse_key => {
+                return Err(refused());
+            }
+            Request::RunPipeline { .. } => Payload::RunAccepted(RunAccepted {
+                run_id: "run-3".into(),
+                status_url: "/monitoring/pipeline-status".into(),
+            }),
+            Request::CancelPipeline { .. } => Payload::CancelAccepted,
+        })
+    }
+}
+
+/// Answers at once from [`Answers`] and records every request; clones share both.
+#[derive(Debug, Clone)]
+pub struct FakeApi {
+    pub answers: Arc<Mutex<Answers>>,
+    pub sent: Arc<Mutex<Vec<Request>>>,
+    pending: Arc<Mutex<Vec<Response>>>,
+}
+
+impl FakeApi {
+    pub fn new(answers: Answers) -> Self {
+        Self {
+            answers: Arc::new(Mutex::new(answers)),
+            sent: Arc::default(),
+            pending: Arc::default(),
+        }
+    }
+
+    pub fn sent(&self) -> Vec<Request> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl ApiClient for FakeApi {
+    fn send(&mut self, ctx: &egui::Context, base_url: &str, request: Request) {
+        let answers = self.answers.lock().unwrap().clone();
+        let result = if answers.unreachable {
+            Err(ApiError::Unreachable {
+                url: format!("{base_url}{}", request.path()),
+                source: Arc::new(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionRefused,
+                    "Connection refused (os error 111)",
+                )),
+            })
+        } else {
+            answers.answer(&request)
+        };
+        self.sent.lock().unwrap().push(request.clone());
+        self.pending.lock().unwrap().push(Response {
+            request,
+            base_url: base_url.to_owned(),
+            result,
+        });
+        ctx.request_repaint();
+    }
+
+    fn poll(&mut self) -> Vec<Response> {
+        std::mem::take(&mut *self.pending.lock().unwrap())
+    }
+}
