@@ -17,14 +17,38 @@ fn main() -> std::io::Result<()> {
         out
     };
     let corpora: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("csv_log", "predictions_log.csv", seeds.predictions_log.clone()),
+        (
+            "csv_log",
+            "predictions_log.csv",
+            seeds.predictions_log.clone(),
+        ),
         ("csv_log", "outcomes_log.csv", seeds.outcomes_log.clone()),
-        ("json_documents", "model_metrics.json", with(0, &seeds.metrics)),
-        ("json_documents", "drift_reports.json", with(1, &seeds.drift_reports)),
-        ("json_documents", "pipeline_status.json", with(2, &seeds.pipeline_status)),
-        ("json_documents", "pipeline_running.json", with(2, &seeds.pipeline_running)),
+        (
+            "json_documents",
+            "model_metrics.json",
+            with(0, &seeds.metrics),
+        ),
+        (
+            "json_documents",
+            "drift_reports.json",
+            with(1, &seeds.drift_reports),
+        ),
+        (
+            "json_documents",
+            "pipeline_status.json",
+            with(2, &seeds.pipeline_status),
+        ),
+        (
+            "json_documents",
+            "pipeline_running.json",
+            with(2, &seeds.pipeline_running),
+        ),
         ("model_files", "model.json", with(0, &seeds.model)),
-        ("model_files", "reference_profile.json", with(1, &seeds.profile)),
+        (
+            "model_files",
+            "reference_profile.json",
+            with(1, &seeds.profile),
+        ),
     ];
     let requests = seeds
         .requests

@@ -205,12 +205,19 @@ fn sigkill_loses_no_acknowledged_append_and_leaves_no_torn_row() {
         drop(runner);
         let (predictions, outcomes) = ids_in_log(&store);
         for id in &acked_predictions {
-            assert_eq!(predictions.get(id), Some(&1), "round {round}: prediction {id}");
+            assert_eq!(
+                predictions.get(id),
+                Some(&1),
+                "round {round}: prediction {id}"
+            );
         }
         for id in &acked_outcomes {
             assert_eq!(outcomes.get(id), Some(&1), "round {round}: outcome {id}");
         }
-        assert!(predictions.values().all(|&n| n == 1), "duplicate prediction row");
+        assert!(
+            predictions.values().all(|&n| n == 1),
+            "duplicate prediction row"
+        );
     }
     println!(
         "{ROUNDS} rounds, {} acknowledged predictions and {} outcomes all present once; \
@@ -218,5 +225,8 @@ fn sigkill_loses_no_acknowledged_append_and_leaves_no_torn_row() {
         acked_predictions.len(),
         acked_outcomes.len()
     );
-    assert!(acked_predictions.len() > ROUNDS as usize, "the child appended too little to test anything");
+    assert!(
+        acked_predictions.len() > ROUNDS as usize,
+        "the child appended too little to test anything"
+    );
 }

@@ -80,7 +80,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -224,7 +227,11 @@ fn assert_writes_refused(store: &Store, kind: ErrorKind) {
 
     let err = store.predictions().append(&features(), &batch).unwrap_err();
     assert_eq!(io_kind(&err), Some(kind), "{}", chain(&err));
-    assert!(chain(&err).contains("predictions_log.csv"), "{}", chain(&err));
+    assert!(
+        chain(&err).contains("predictions_log.csv"),
+        "{}",
+        chain(&err)
+    );
 
     let outcomes: Vec<OutcomeRecord> = (100..100 + BIG_BATCH).map(outcome).collect();
     let err = store.outcomes().append(&outcomes).unwrap_err();
@@ -233,15 +240,27 @@ fn assert_writes_refused(store: &Store, kind: ErrorKind) {
 
     let err = store.metrics().record(metrics_entry(0.5)).unwrap_err();
     assert_eq!(io_kind(&err), Some(kind), "{}", chain(&err));
-    assert!(chain(&err).contains("model_metrics.json"), "{}", chain(&err));
+    assert!(
+        chain(&err).contains("model_metrics.json"),
+        "{}",
+        chain(&err)
+    );
 
     let mut status = store.pipeline_status().load().unwrap();
     status.state = PipelineState::Idle;
     status.runs.clear();
     let err = store.pipeline_status().save(status).unwrap_err();
-    assert!(chain(&err).contains("pipeline_status.json"), "{}", chain(&err));
+    assert!(
+        chain(&err).contains("pipeline_status.json"),
+        "{}",
+        chain(&err)
+    );
 
-    assert_eq!(snapshot(&layout), before, "a refused write changed the data dir");
+    assert_eq!(
+        snapshot(&layout),
+        before,
+        "a refused write changed the data dir"
+    );
 
     // Reads keep working and see exactly the rows written before the fault.
     let recent = store
@@ -317,7 +336,10 @@ struct Immutable {
 impl Immutable {
     fn set(test: &str, paths: Vec<PathBuf>) -> Option<Self> {
         if !is_root() {
-            skip(test, "needs root to set the immutable attribute (CI runs as root)");
+            skip(
+                test,
+                "needs root to set the immutable attribute (CI runs as root)",
+            );
             return None;
         }
         let out = Command::new("chattr").arg("+i").args(&paths).output();

@@ -158,8 +158,16 @@ fn names_on_error(result: Result<(), StoreError>, path: &Path) {
 fn assert_repaired_prefix(path: &Path, input: &[u8], dropped: u64) {
     let after = std::fs::read(path).expect("read back");
     let kept = input.len() - usize::try_from(dropped).expect("small");
-    assert_eq!(after, &input[..kept], "repair changed more than the torn tail");
-    assert_eq!(after.last(), Some(&b'\n'), "repaired log does not end a line");
+    assert_eq!(
+        after,
+        &input[..kept],
+        "repair changed more than the torn tail"
+    );
+    assert_eq!(
+        after.last(),
+        Some(&b'\n'),
+        "repaired log does not end a line"
+    );
 }
 
 /// The store's JSON documents: `input[0]` picks which of the three files gets the rest;
@@ -261,7 +269,9 @@ pub fn check_model_files(input: &[u8]) {
                     .sorted_values
                     .first()
                     .map_or_else(String::new, ToString::to_string),
-                FeatureReference::Categorical(p) => p.categories.first().cloned().unwrap_or_default(),
+                FeatureReference::Categorical(p) => {
+                    p.categories.first().cloned().unwrap_or_default()
+                }
             })
             .collect();
         let row: Vec<Option<&str>> = cells.iter().map(|c| Some(c.as_str())).collect();
@@ -397,7 +407,9 @@ fn build_seed_files() -> SeedFiles {
     let mut csv = Vec::new();
     write_sample_csv(&mut csv, 400, 11, Scenario::Baseline).expect("sample");
     std::fs::write(
-        layout.training_dir().join(scorewatch_core::DEFAULT_TRAINING_FILE),
+        layout
+            .training_dir()
+            .join(scorewatch_core::DEFAULT_TRAINING_FILE),
         &csv,
     )
     .expect("write training file");
@@ -494,10 +506,15 @@ fn build_seed_files() -> SeedFiles {
             .iter()
             .map(|c| c.as_deref().map(|c| c.split(',').next().unwrap_or(c)))
             .collect();
-        sample.push_row(&cells, Some(record.score)).expect("window row");
+        sample
+            .push_row(&cells, Some(record.score))
+            .expect("window row");
     }
     let drift = compute_report(&profile, &sample, &DriftOptions::default()).expect("drift");
-    store.drift_reports().save(drift).expect("save drift report");
+    store
+        .drift_reports()
+        .save(drift)
+        .expect("save drift report");
 
     let read = |p: PathBuf| std::fs::read(p).expect("read seed file");
     let pipeline_status = read(layout.pipeline_status());
