@@ -7,6 +7,10 @@
 //!
 //! The same checks through HTTP (`/predict`, `/monitoring/outcomes`) belong to the API's
 //! crash test; this one needs no server and runs in CI in about a second.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns panic on setup failure"
+)]
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
@@ -134,11 +138,12 @@ fn sigkill_loses_no_acknowledged_append_and_leaves_no_torn_row() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let exe = std::env::current_exe().unwrap();
-    let mut seed = std::time::SystemTime::now()
+    let mut seed: u64 = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_nanos() as u64
-        | 1;
+        .subsec_nanos()
+        .into();
+    seed |= 1;
     println!("crash test seed {seed}");
     let mut acked_predictions: HashSet<String> = HashSet::new();
     let mut acked_outcomes: HashSet<String> = HashSet::new();

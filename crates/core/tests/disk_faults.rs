@@ -7,6 +7,10 @@
 //! Promises checked: appends and atomic writes fail with an error naming the file, no
 //! partial file or torn row is left, reads keep working, and writes resume once the
 //! fault is gone, without reopening the store.
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns panic on setup failure"
+)]
 
 use std::io::{ErrorKind, Write};
 use std::ops::ControlFlow;
@@ -124,7 +128,7 @@ fn outcome(i: usize) -> OutcomeRecord {
     OutcomeRecord {
         prediction_id: format!("p-{i:06}"),
         timestamp: T0,
-        actual: u8::from(i % 2 == 0),
+        actual: u8::from(i.is_multiple_of(2)),
     }
 }
 

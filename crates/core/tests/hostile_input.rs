@@ -2,6 +2,10 @@
 //! (`support/hostile.rs`), fed with mutated real files and with arbitrary bytes, for a
 //! bounded number of cases so that CI stays fast. The long runs are cargo-fuzz's
 //! (`docs/reliability.md`).
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns panic on setup failure"
+)]
 
 #[path = "support/hostile.rs"]
 mod hostile;
@@ -128,4 +132,29 @@ fn seed_files_pass_every_check() {
     for body in &seeds.requests {
         hostile::check_request_body(body);
     }
+}
+
+/// Regression (found by the `model_files` fuzzer): a reference profile whose edges are
+/// out of order made `count_sorted` subtract with overflow inside a drift computation.
+#[test]
+fn count_sorted_survives_edges_out_of_order() {
+    let sorted = [0.0, 0.1, 0.2, 0.3, 0.4, 5.0, 6.0];
+    let counts = scorewatch_core::count_sorted(&[0.11, 5.2, 0.26, 0.31], &sorted);
+    assert_eq!(counts.len(), 5);
+    assert_eq!(counts.iter().sum::<u64>(), sorted.len() as u64);
+    assert_eq!(counts, vec![2, 4, 0, 0, 1]);
+}
+
+#[test]
+fn fuzz_finding_model_files_unsorted_profile_edges() {
+    let seeds = hostile::seed_files();
+    let mut profile: serde_json::Value = serde_json::from_slice(&seeds.profile).unwrap();
+    let edges = profile["features"][0]["reference"]["edges"]
+        .as_array_mut()
+        .unwrap();
+    edges.swap(0, 1);
+    edges[0] = serde_json::json!(1.0e9);
+    let mut input = vec![1u8];
+    input.extend(serde_json::to_vec(&profile).unwrap());
+    hostile::check_model_files(&input);
 }

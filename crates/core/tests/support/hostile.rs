@@ -394,6 +394,10 @@ pub fn seed_files() -> &'static SeedFiles {
     SEEDS.get_or_init(build_seed_files)
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: a store, a pipeline run and a drift report"
+)]
 fn build_seed_files() -> SeedFiles {
     let dir = tempfile::tempdir().expect("seed directory");
     let root = dir.path().join("data");
