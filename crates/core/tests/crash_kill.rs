@@ -18,7 +18,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use scorewatch_core::{
     FsyncPolicy, OutcomeRecord, PipelineRunner, PipelineState, PredictionRecord, Stage, Store,
@@ -158,31 +158,31 @@ fn sigkill_loses_no_acknowledged_append_and_leaves_no_torn_row() {
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<String>();
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
             for line in BufReader::new(stdout).lines() {
-                match line {
-                    Ok(l) => lines.push(l),
-                    Err(_) => break,
+                let Ok(line) = line else { break };
+                // libtest prints `test crash_child ... ` before the child's first line.
+                if let Some((_, id)) = line.split_once("ready ") {
+                    let _ = ready_tx.send(id.to_owned());
                 }
+                lines.push(line);
             }
             lines
         });
-        // Wait for "ready" through a small poll on the child's liveness and a sleep; the
-        // reader thread collects lines meanwhile.
-        let started = Instant::now();
+        // The random delay starts once the child has opened the store, so a slow machine
+        // cannot turn the round into a kill before anything happened.
+        let ready = ready_rx.recv_timeout(ROUND_TIMEOUT);
         let delay = KILL_AFTER_MS.0 + next(&mut seed) % (KILL_AFTER_MS.1 - KILL_AFTER_MS.0);
-        std::thread::sleep(Duration::from_millis(50 + delay));
-        assert!(started.elapsed() < ROUND_TIMEOUT);
+        if ready.is_ok() {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
         child.kill().unwrap(); // SIGKILL on Unix
         child.wait().unwrap();
         let lines = reader.join().unwrap();
-        let run_id = lines
-            .iter()
-            // libtest prints `test crash_child ... ` before the child's first line.
-            .find_map(|l| l.split_once("ready ").map(|(_, id)| id))
-            .unwrap_or_else(|| panic!("round {round}: child never got ready: {lines:?}"))
-            .to_owned();
+        let run_id =
+            ready.unwrap_or_else(|_| panic!("round {round}: child never got ready: {lines:?}"));
         for line in &lines {
             // A line cut by the kill has no trailing id; `lines()` still returns it whole
             // only if the newline was written, so every line here was acknowledged.
