@@ -5,6 +5,7 @@ mod drift;
 mod errors;
 mod health;
 mod helpers;
+mod hostile;
 mod metrics;
 mod openapi;
 mod outcomes;

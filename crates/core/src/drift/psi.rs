@@ -105,12 +105,15 @@ pub fn numeric_bin(edges: &[f64], value: f64) -> usize {
 }
 
 /// Counts sorted, non-missing values into the `edges.len() + 1` bins of [`numeric_bin`].
+///
+/// Edges out of order (only a corrupt reference profile has them) give the out-of-order
+/// bins a count of 0 rather than an underflow; the counts still add up to `sorted.len()`.
 #[must_use]
 pub fn count_sorted(edges: &[f64], sorted: &[f64]) -> Vec<u64> {
     let mut counts = Vec::with_capacity(edges.len() + 1);
     let mut below_previous = 0usize;
     for &edge in edges {
-        let below = sorted.partition_point(|&v| v < edge);
+        let below = sorted.partition_point(|&v| v < edge).max(below_previous);
         counts.push((below - below_previous) as u64);
         below_previous = below;
     }

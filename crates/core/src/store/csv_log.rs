@@ -274,9 +274,11 @@ impl CsvLog {
     /// [`FsyncPolicy::Always`].
     ///
     /// # Errors
-    /// [`StoreError::Io`] naming the file. A failed write may leave a partial row at the
-    /// end, which the next open cuts back; later appends are refused until then, because
-    /// a row after the fragment would be glued to it.
+    /// [`StoreError::Io`] naming the file. A write that fails part-way (a full disk) is
+    /// cut back to the last whole row, and later appends work again once the cause is
+    /// gone. Only if the file cannot be cut back either is the partial row left for the
+    /// next open to remove; later appends are refused until then, because a row after
+    /// the fragment would be glued to it.
     pub fn append(&self, encoder: RowEncoder) -> Result<(), StoreError> {
         if encoder.rows() == 0 {
             return Ok(());
@@ -297,8 +299,13 @@ impl CsvLog {
             ));
         }
         if let Err(e) = appender.file.write_all(&bytes) {
-            // Poison the length so that no later row is glued onto a fragment.
-            appender.len = u64::MAX;
+            // A full disk can take part of the rows before refusing the rest. Cut the
+            // fragment off so that the file keeps only whole rows and appends resume
+            // once space returns; if even that fails, poison the length so that no later
+            // row is glued onto the fragment (the next open cuts it back).
+            if !cut_back(&appender.file, expected_len) {
+                appender.len = u64::MAX;
+            }
             return Err(StoreError::io("append to", &self.path, e));
         }
         appender.len += bytes.len() as u64;
@@ -388,6 +395,14 @@ impl Drop for CsvLog {
         {
             tracing::error!(%err, "final fsync of a log failed");
         }
+    }
+}
+
+/// Brings the file back to `len` bytes after a failed append; says whether it is there.
+fn cut_back(file: &File, len: u64) -> bool {
+    match file.metadata() {
+        Ok(meta) if meta.len() == len => true,
+        _ => file.set_len(len).is_ok(),
     }
 }
 
