@@ -2,5 +2,20 @@
 //!
 //! Everything lives here rather than in `main.rs` so that tests can build the app and
 //! run the commands in-process.
+//!
+//! - [`config`]: flags and environment of `scorewatch serve`.
+//! - [`startup`]: [`startup::Application`] builds and runs the server.
+//! - [`routes`]: one module per resource; [`routes::configure`] registers them.
+//! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts.
+//! - [`state`] and [`pipeline`]: the engine as the handlers see it.
 
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod error;
+pub mod pipeline;
+pub mod prometheus;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

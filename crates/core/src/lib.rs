@@ -3,24 +3,105 @@
 //! The crate has no web, GUI or async dependency; the API, the dashboard and other tools
 //! link it.
 //!
-//! - [`store`](crate::MetricsEntry): the data directory (`data/monitoring/...`), with
-//!   atomic JSON files and append-only CSV logs.
+//! - store: [`Store`] owns the data directory (`data/monitoring/...`, see [`DataLayout`]):
+//!   atomic JSON files and append-only CSV logs behind one trait per kind of record
+//!   ([`PredictionLog`], [`OutcomeLog`], [`MetricsHistory`], [`DriftReportStore`],
+//!   [`PipelineStatusStore`]); [`init`] creates the layout.
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
-//! - metrics: [`ClassificationMetrics`] of a scored, labelled sample.
+//! - metrics: [`ClassificationMetrics`] of a scored, labelled sample
+//!   ([`classification_metrics`], [`roc_auc`], [`calibration_table`], ...).
+//! - model: a training CSV becomes a typed [`Dataset`] ([`load_csv`]), a fitted
+//!   [`Preprocessor`] turns it into a design matrix, [`fit_logistic`] fits an L2 logistic
+//!   regression by IRLS, and a [`ModelArtifact`] (`model.json`) is published by the
+//!   [`ModelRegistry`] under the promotion rule. [`Model`] scores one application fast.
+//! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
+//!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
-//! - pipeline: the training pipeline's [`PipelineState`] machine and [`PipelineStatus`].
+//! - pipeline: the training pipeline's [`PipelineState`] machine ([`transition`]) and
+//!   [`PipelineRunner`], which runs the stages and records [`PipelineStatus`].
+//!
+//! ```
+//! use scorewatch_core::{Model, PromotionPolicy, ModelRegistry, Scenario, TargetSpec,
+//!     TrainConfig, parse_csv, split_indices, train_model, write_sample_csv};
+//!
+//! let mut csv = Vec::new();
+//! write_sample_csv(&mut csv, 2_000, 7, Scenario::Baseline)?;
+//! let data = parse_csv("sample.csv".as_ref(), &csv, &TargetSpec::default(), None, &[])?;
+//! let (train, valid) = split_indices(data.len(), 0.2, 1);
+//! let artifact = train_model(&data.select(&train), &data.select(&valid), Vec::new(),
+//!     &TrainConfig::default(), &|| false)?;
+//! assert!(artifact.validation_metrics.roc_auc.unwrap() > 0.7);
+//!
+//! let dir = tempfile::tempdir()?;
+//! let registry = ModelRegistry::new(dir.path().join("models"), dir.path().join("tmp"));
+//! let published = registry.publish(artifact, None, &PromotionPolicy::default())?;
+//! assert!(published.promotion.unwrap().promoted);
+//! let model: Model = registry.load_current()?.unwrap();
+//! let application = serde_json::json!({
+//!     "age": 35, "monthly_income": 4000.0, "debt_to_income": 0.25,
+//!     "credit_history_months": 120, "open_accounts": 4, "recent_delinquencies": 0,
+//!     "loan_amount": 8000, "term_months": 36, "utilization": null,
+//!     "employment_type": "salaried", "home_ownership": "own", "loan_purpose": "car"
+//! });
+//! let values = model.validate(application.as_object().unwrap())?;
+//! let p = model.score(&values);
+//! assert!(p > 0.0 && p < 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 
 mod drift;
 mod metrics;
+mod model;
 mod pipeline;
+mod sample;
 mod store;
 pub mod views;
 
 pub use drift::{
-    BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod, KsResult,
-    PsiBand, WindowSpec,
+    BinShare, CategoricalProfile, CategoricalValues, Chi2Result, Column, ColumnValues,
+    CsvColumnOptions, CsvColumns, CurrentFeature, CurrentSample, DEFAULT_DATASET_DRIFT_THRESHOLD,
+    DriftError, DriftOptions, DriftReport, DriftRule, FeatureDrift, FeatureKind, FeatureProfile,
+    FeatureReference, KS_MAX_EXACT_N, KsMethod, KsResult, NumericProfile, NumericValues,
+    PSI_SHARE_FLOOR, PsiBand, ReferenceProfile, WindowSpec, chi2_homogeneity, compute_report,
+    count_sorted, decile_edges, is_missing, ks_2samp, ks_statistic, numeric_bin, numeric_labels,
+    profile_and_window_from_csv, psi, read_categorical_columns, read_csv_columns, shares,
 };
-pub use metrics::{ClassificationMetrics, Confusion};
-pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
-pub use store::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
+pub use metrics::{
+    CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,
+    LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
+    confusion_at, ks_separation, log_loss, roc_auc,
+};
+pub use model::Column as DatasetColumn;
+pub use model::{
+    ApplicationError, CURRENT_FILE, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset,
+    DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,
+    FitSummary, FittedModel, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError,
+    LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry,
+    ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy,
+    RegistryError, ScoredRows, TargetSpec, TrainConfig, TrainError, assemble_artifact,
+    decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
+    read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+};
+pub use pipeline::{
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, DataSource, INTERRUPTED, PRODUCTION_SOURCE,
+    PipelineError, PipelineEvent, PipelineRunner, PipelineState, PipelineStatus, RunOutcome,
+    RunRecord, RunReport, RunRequest, Stage, TrainingData, TransitionError, Validation, state_name,
+    training_file_path, transition,
+};
+pub use sample::{
+    Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
+};
+pub use store::{
+    AtomicStep, CsvLog, DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION,
+    DEFAULT_PIPELINE_RUNS_RETENTION, DRIFT_REPORTS_FILE, DataLayout, DirLock, DriftReportStore,
+    DriftReportSummary, DriftReportsDocument, FileDriftReports, FileMetricsHistory, FileOutcomeLog,
+    FilePipelineStatus, FilePredictionLog, FsyncPolicy, InitAction, InitEntry, InitReport,
+    LOCK_FILE, MODEL_METRICS_FILE, MetricSource, MetricsDocument, MetricsEntry, MetricsHistory,
+    NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS, OUTCOMES_LOG_FILE, OldestFirst, OpenReport,
+    OutcomeLog, OutcomeRecord, PIPELINE_STATUS_FILE, PIPELINE_STATUS_SCHEMA_VERSION,
+    PREDICTION_BASE_COLUMNS, PREDICTIONS_LOG_FILE, PipelineStatusStore, PredictionLog,
+    PredictionQuery, PredictionRecord, RowEncoder, RowLocation, Store, StoreBackends, StoreError,
+    StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
+    atomic_write_json, clean_tmp, init,
+};

@@ -13,6 +13,7 @@ pub type FeatureMap = BTreeMap<String, serde_json::Value>;
 
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     /// `ok`, or `degraded` when the data directory cannot be written.
     pub status: String,
@@ -28,6 +29,7 @@ pub struct Health {
 
 /// What the API tells about the current model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSummary {
     /// Model version (directory name under `data/models/`).
     pub version: String,
@@ -44,6 +46,7 @@ pub struct ModelSummary {
 
 /// `GET /monitoring/metrics`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsView {
     /// The current model, if any.
     pub model: Option<ModelSummary>,
@@ -65,6 +68,7 @@ pub struct MetricsView {
 
 /// One line of the drift history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriftSummary {
     /// Report id; `GET /monitoring/drift?id=...` returns the full report.
     pub id: String,
@@ -96,6 +100,7 @@ impl From<&DriftReport> for DriftSummary {
 
 /// `GET /monitoring/drift`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriftView {
     /// The latest report (or the one asked for by id); `None` before the first one.
     pub report: Option<DriftReport>,
@@ -105,6 +110,7 @@ pub struct DriftView {
 
 /// One logged prediction as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PredictionView {
     /// Unique id, used to post its outcome.
     pub prediction_id: String,
@@ -118,11 +124,13 @@ pub struct PredictionView {
     /// 1 when score >= threshold.
     pub decision: u8,
     /// Feature name to value (number, string or null).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub features: FeatureMap,
 }
 
 /// `GET /monitoring/predictions`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PredictionsPage {
     /// Newest first.
     pub predictions: Vec<PredictionView>,
@@ -136,22 +144,26 @@ pub struct PredictionsPage {
 
 /// `POST /predict` body: one application or a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum PredictRequest {
     /// `{"features": {...}}`.
     One {
         /// Feature name to value.
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         features: FeatureMap,
     },
     /// `{"instances": [{...}, ...]}`.
     Batch {
         /// One feature map per application.
+        #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
         instances: Vec<FeatureMap>,
     },
 }
 
 /// One scored application.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PredictResponse {
     /// Id under which it was logged.
     pub prediction_id: String,
@@ -165,6 +177,7 @@ pub struct PredictResponse {
 
 /// `POST /predict` answer to a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchPredictResponse {
     /// In the order of the instances.
     pub predictions: Vec<PredictResponse>,
@@ -172,6 +185,7 @@ pub struct BatchPredictResponse {
 
 /// One late label.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeItem {
     /// The prediction it labels.
     pub prediction_id: String,
@@ -181,6 +195,7 @@ pub struct OutcomeItem {
 
 /// `POST /monitoring/outcomes` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum OutcomesRequest {
     /// A batch: `{"outcomes": [...]}`.
@@ -194,6 +209,7 @@ pub enum OutcomesRequest {
 
 /// What happened to one posted outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {
     /// Recorded.
@@ -206,6 +222,7 @@ pub enum OutcomeStatus {
 
 /// Per-item result of `POST /monitoring/outcomes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeResult {
     /// The id posted.
     pub prediction_id: String,
@@ -215,6 +232,7 @@ pub struct OutcomeResult {
 
 /// `POST /monitoring/outcomes` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomesResponse {
     /// How many were recorded.
     pub accepted: usize,
@@ -224,6 +242,7 @@ pub struct OutcomesResponse {
 
 /// `POST /monitoring/run-pipeline` answer (202).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunAccepted {
     /// Id of the started run.
     pub run_id: String,
@@ -233,6 +252,7 @@ pub struct RunAccepted {
 
 /// `POST /monitoring/run-pipeline` body (optional).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RunPipelineRequest {
     /// Training file name inside `data/training/` (default `applications.csv`).
@@ -245,6 +265,7 @@ pub struct RunPipelineRequest {
 
 /// The body of every error response: `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -252,6 +273,7 @@ pub struct ErrorBody {
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable machine code such as `invalid_fields`, `unauthorized`, `pipeline_running`.
     pub code: String,
@@ -264,6 +286,7 @@ pub struct ErrorDetail {
 
 /// One invalid field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProblem {
     /// Field path, such as `instances[3].monthly_income`.
     pub field: String,

@@ -5,6 +5,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod drift;
+pub mod evaluate;
+pub mod generate;
+pub mod init;
+pub mod serve;
+pub mod train;
+
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
 #[derive(Debug, Parser)]
@@ -25,12 +32,33 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Serve the REST API (predictions, monitoring, pipeline, health, Prometheus, docs).
+    Serve(crate::config::ServeArgs),
+    /// Write a synthetic credit application sample (deterministic for a seed).
+    Generate(generate::GenerateArgs),
+    /// Compute the metrics of a scored, labelled CSV.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Train a model through the pipeline and decide its promotion (exit 0 promoted,
+    /// 3 rejected, 4 cancelled, 1 failed).
+    Train(train::TrainArgs),
+    /// Create the data directory's structure; never overwrites existing files.
+    Init(init::InitArgs),
+    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
+    Drift(drift::DriftArgs),
+}
 
 /// Runs a parsed command line.
 ///
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => serve::run(args, &cli.data_dir),
+        Command::Generate(args) => generate::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
+        Command::Train(args) => train::run(&cli.data_dir, &args),
+        Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+        Command::Drift(args) => drift::run(&args),
+    }
 }

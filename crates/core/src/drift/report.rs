@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 /// Whether a column is compared as numbers or as categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FeatureKind {
     /// Binned on the reference's deciles; KS applies.
@@ -15,6 +16,7 @@ pub enum FeatureKind {
 
 /// The conventional PSI bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PsiBand {
     /// PSI < 0.1.
@@ -27,6 +29,7 @@ pub enum PsiBand {
 
 /// How a KS p-value was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum KsMethod {
     /// Exact path counting (max(n, m) <= 10000).
@@ -37,6 +40,7 @@ pub enum KsMethod {
 
 /// Two-sample Kolmogorov-Smirnov result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KsResult {
     /// `D = max |F_ref - F_cur|`.
     pub statistic: f64,
@@ -48,6 +52,7 @@ pub struct KsResult {
 
 /// Chi-square homogeneity test on the 2 x K table.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Chi2Result {
     /// The chi-square statistic (Yates-corrected when `dof == 1`).
     pub statistic: f64,
@@ -59,6 +64,7 @@ pub struct Chi2Result {
 
 /// One bin of a PSI comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BinShare {
     /// Human label such as `[10, 20)`, `employed`, `unseen` or `missing`.
     pub label: String,
@@ -70,6 +76,7 @@ pub struct BinShare {
 
 /// Drift of one feature (or of the model score).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureDrift {
     /// Column name (`score` for the model score).
     pub name: String,
@@ -103,6 +110,7 @@ pub struct FeatureDrift {
 
 /// Which rule marks a feature as drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum DriftRule {
     /// Drifted when the PSI band is at least `min_band` (default moderate).
@@ -127,6 +135,7 @@ impl Default for DriftRule {
 
 /// The rows a report compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WindowSpec {
     /// Free description, such as `newest 10000 predictions of model 2026...` or a file name.
     pub description: String,
@@ -153,6 +162,7 @@ pub struct WindowSpec {
 
 /// A full drift report: every feature, the score, and the dataset verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriftReport {
     /// Unique id of the report.
     pub id: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Confusion matrix at the decision threshold (score >= threshold is positive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Confusion {
     /// Positives predicted positive.
     pub tp: u64,
@@ -21,6 +22,7 @@ pub struct Confusion {
 /// Every metric of a labelled, scored sample. Undefined values are `None` (JSON `null`)
 /// and `undefined` says why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClassificationMetrics {
     /// ROC AUC with average ranks for ties.
     pub roc_auc: Option<f64>,

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 /// The stages of a run, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Reading the training files and production rows.
@@ -23,6 +24,7 @@ pub enum Stage {
 
 /// The state of the pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum PipelineState {
     /// No run has happened, or the last one was acknowledged.
@@ -71,6 +73,7 @@ pub enum PipelineState {
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// A new model was published and became current.
@@ -85,6 +88,7 @@ pub enum RunOutcome {
 
 /// One finished run, kept in the status history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunRecord {
     /// Id of the run.
     pub run_id: String,
@@ -114,6 +118,7 @@ pub struct RunRecord {
 
 /// A data set a run used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataSource {
     /// File name inside `data/training/`, or `production` for labelled predictions.
     pub name: String,
@@ -126,6 +131,7 @@ pub struct DataSource {
 
 /// The content of `pipeline_status.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PipelineStatus {
     /// File format version.
     pub schema_version: u32,

@@ -1,6 +1,317 @@
 //! The file-backed store: the data directory layout, atomic JSON files and append-only
-//! CSV logs.
+//! CSV logs, behind one small trait per kind of record so that another backend (a
+//! database) can replace the files without touching callers.
 
+mod atomic;
+mod csv_log;
+mod drift_reports;
+mod error;
+mod fields;
+mod init;
+mod json_file;
+mod layout;
+mod lock;
+mod metrics_history;
+mod outcomes;
+mod pipeline_status;
+mod predictions;
 mod records;
 
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+
+pub use atomic::{
+    AtomicStep, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with, atomic_write_json,
+    clean_tmp,
+};
+pub use csv_log::{
+    CsvLog, FsyncPolicy, NewestFirst, OldestFirst, OpenReport, RowEncoder, RowLocation,
+};
+pub use drift_reports::{
+    DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary, DriftReportsDocument,
+    FileDriftReports,
+};
+pub use error::StoreError;
+pub use init::{InitAction, InitEntry, InitReport, init};
+pub use layout::{
+    DRIFT_REPORTS_FILE, DataLayout, LOCK_FILE, MODEL_METRICS_FILE, OUTCOMES_LOG_FILE,
+    PIPELINE_STATUS_FILE, PREDICTIONS_LOG_FILE,
+};
+pub use lock::DirLock;
+pub use metrics_history::{
+    DEFAULT_METRICS_RETENTION, FileMetricsHistory, MetricsDocument, MetricsHistory,
+};
+pub use outcomes::{FileOutcomeLog, OUTCOME_COLUMNS, OutcomeLog};
+pub use pipeline_status::{
+    DEFAULT_PIPELINE_RUNS_RETENTION, FilePipelineStatus, PIPELINE_STATUS_SCHEMA_VERSION,
+    PipelineStatusStore,
+};
+pub use predictions::{
+    FilePredictionLog, ORDER_SLACK, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery,
+};
 pub use records::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
+
+use crate::PipelineStatus;
+
+/// How a [`Store`] opens its directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// When appended log rows are fsynced (default: every second in the background).
+    pub fsync: FsyncPolicy,
+    /// Metrics history entries kept (default [`DEFAULT_METRICS_RETENTION`]).
+    pub metrics_retention: usize,
+    /// Drift reports kept (default [`DEFAULT_DRIFT_RETENTION`]).
+    pub drift_retention: usize,
+    /// Finished pipeline runs kept (default [`DEFAULT_PIPELINE_RUNS_RETENTION`]).
+    pub pipeline_runs_retention: usize,
+    /// Create missing directories and files as [`init`] does (default `true`); when
+    /// `false` a missing file is an error.
+    pub create_missing: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            fsync: FsyncPolicy::default(),
+            metrics_retention: DEFAULT_METRICS_RETENTION,
+            drift_retention: DEFAULT_DRIFT_RETENTION,
+            pipeline_runs_retention: DEFAULT_PIPELINE_RUNS_RETENTION,
+            create_missing: true,
+        }
+    }
+}
+
+/// What opening the store found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOpenReport {
+    /// Leftover temporary files removed from `tmp/`.
+    pub tmp_files_removed: usize,
+    /// Bytes of a torn last line cut from `predictions_log.csv`.
+    pub predictions_dropped_bytes: u64,
+    /// Bytes of a torn last line cut from `outcomes_log.csv`.
+    pub outcomes_dropped_bytes: u64,
+    /// Paths created because they were missing.
+    pub created: Vec<std::path::PathBuf>,
+}
+
+/// The five backends a [`Store`] is made of. The file backend builds them in
+/// [`Store::open`]; another backend builds its own and calls [`Store::from_backends`].
+#[derive(Debug, Clone)]
+pub struct StoreBackends {
+    /// Predictions.
+    pub predictions: Arc<dyn PredictionLog>,
+    /// Late outcomes.
+    pub outcomes: Arc<dyn OutcomeLog>,
+    /// Metrics history.
+    pub metrics: Arc<dyn MetricsHistory>,
+    /// Drift reports.
+    pub drift_reports: Arc<dyn DriftReportStore>,
+    /// Pipeline status.
+    pub pipeline_status: Arc<dyn PipelineStatusStore>,
+}
+
+/// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
+///
+/// ```
+/// use scorewatch_core::{PredictionQuery, Store, StoreOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let store = Store::open(dir.path(), StoreOptions::default())?;
+/// assert!(store.predictions().recent(&PredictionQuery::newest(10))?.is_empty());
+/// assert_eq!(store.metrics().latest()?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Store {
+    layout: DataLayout,
+    backends: StoreBackends,
+    report: StoreOpenReport,
+    flusher: Option<Flusher>,
+    /// Declared last so that it is released after the logs' final fsync.
+    _lock: Option<DirLock>,
+}
+
+impl Store {
+    /// Opens the data directory `dir`: takes its lock, creates what is missing (unless
+    /// `options.create_missing` is off), removes leftovers from `tmp/`, cuts back torn
+    /// log tails, and checks every header and `schema_version`.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process (or another `Store`) has the
+    /// directory; [`StoreError::Json`], [`StoreError::SchemaVersion`] or
+    /// [`StoreError::CsvHeader`] naming a corrupt file, which is left untouched;
+    /// [`StoreError::Missing`] or [`StoreError::Io`] naming the path at fault.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Self, StoreError> {
+        let layout = DataLayout::new(dir);
+        let mut report = StoreOpenReport::default();
+        if options.create_missing {
+            let created = init(&layout)?;
+            report.created = created
+                .entries
+                .into_iter()
+                .filter(|e| e.action == InitAction::Created)
+                .map(|e| e.path)
+                .collect();
+        } else if !dir.is_dir() {
+            return Err(StoreError::Missing {
+                path: dir.to_owned(),
+            });
+        }
+        let lock = DirLock::acquire(dir, &layout.lock_file())?;
+        let tmp = layout.tmp_dir();
+        report.tmp_files_removed = clean_tmp(&tmp)?;
+        let metrics = Arc::new(FileMetricsHistory::open(
+            &layout.model_metrics(),
+            &tmp,
+            options.metrics_retention,
+        )?);
+        let drift = Arc::new(FileDriftReports::open(
+            &layout.drift_reports(),
+            &tmp,
+            options.drift_retention,
+        )?);
+        let pipeline = Arc::new(FilePipelineStatus::open(
+            &layout.pipeline_status(),
+            &tmp,
+            options.pipeline_runs_retention,
+        )?);
+        let (predictions, predictions_open) =
+            FilePredictionLog::open(&layout.predictions_log(), &tmp, options.fsync)?;
+        let (outcomes, outcomes_open) =
+            FileOutcomeLog::open(&layout.outcomes_log(), options.fsync)?;
+        report.predictions_dropped_bytes = predictions_open.dropped_bytes;
+        report.outcomes_dropped_bytes = outcomes_open.dropped_bytes;
+        let predictions = Arc::new(predictions);
+        let outcomes = Arc::new(outcomes);
+        let flusher = match options.fsync {
+            FsyncPolicy::Interval(every) => Some(Flusher::start(
+                every,
+                Arc::clone(&predictions),
+                Arc::clone(&outcomes),
+            )),
+            FsyncPolicy::Always | FsyncPolicy::Never => None,
+        };
+        Ok(Self {
+            layout,
+            backends: StoreBackends {
+                predictions,
+                outcomes,
+                metrics,
+                drift_reports: drift,
+                pipeline_status: pipeline,
+            },
+            report,
+            flusher,
+            _lock: Some(lock),
+        })
+    }
+
+    /// A store over other backends (a database, or fakes in tests). `layout` still names
+    /// the directories for models, training data and logs.
+    #[must_use]
+    pub fn from_backends(layout: DataLayout, backends: StoreBackends) -> Self {
+        Self {
+            layout,
+            backends,
+            report: StoreOpenReport::default(),
+            flusher: None,
+            _lock: None,
+        }
+    }
+
+    /// The data directory's paths.
+    #[must_use]
+    pub fn layout(&self) -> &DataLayout {
+        &self.layout
+    }
+
+    /// What opening found and repaired.
+    #[must_use]
+    pub fn open_report(&self) -> &StoreOpenReport {
+        &self.report
+    }
+
+    /// The prediction log.
+    #[must_use]
+    pub fn predictions(&self) -> &dyn PredictionLog {
+        &*self.backends.predictions
+    }
+
+    /// The outcome log.
+    #[must_use]
+    pub fn outcomes(&self) -> &dyn OutcomeLog {
+        &*self.backends.outcomes
+    }
+
+    /// The metrics history.
+    #[must_use]
+    pub fn metrics(&self) -> &dyn MetricsHistory {
+        &*self.backends.metrics
+    }
+
+    /// The drift reports.
+    #[must_use]
+    pub fn drift_reports(&self) -> &dyn DriftReportStore {
+        &*self.backends.drift_reports
+    }
+
+    /// The pipeline status.
+    #[must_use]
+    pub fn pipeline_status(&self) -> &dyn PipelineStatusStore {
+        &*self.backends.pipeline_status
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // Stop the flusher before the logs drop (and fsync one last time).
+        self.flusher.take();
+    }
+}
+
+/// The background thread of [`FsyncPolicy::Interval`].
+#[derive(Debug)]
+struct Flusher {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Flusher {
+    fn start(
+        every: std::time::Duration,
+        predictions: Arc<FilePredictionLog>,
+        outcomes: Arc<FileOutcomeLog>,
+    ) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("scorewatch-fsync".to_owned())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    for result in [predictions.sync_if_dirty(), outcomes.sync_if_dirty()] {
+                        if let Err(err) = result {
+                            tracing::error!(%err, "background fsync failed; will retry");
+                        }
+                    }
+                }
+            })
+            .ok();
+        if thread.is_none() {
+            tracing::error!("cannot start the fsync thread; logs are fsynced only at close");
+        }
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

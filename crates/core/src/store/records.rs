@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 /// Where a metrics history entry came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MetricSource {
     /// Metrics on the training rows of a new model.
@@ -21,6 +22,7 @@ pub enum MetricSource {
 
 /// One entry of the metrics history in `model_metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsEntry {
     /// When the metrics were recorded.
     #[serde(with = "time::serde::rfc3339")]
@@ -45,6 +47,7 @@ pub struct MetricsEntry {
 
 /// One row of `predictions_log.csv`, feature values kept as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PredictionRecord {
     /// Unique id (UUID v7, time ordered).
     pub prediction_id: String,
@@ -63,6 +66,7 @@ pub struct PredictionRecord {
 
 /// One row of `outcomes_log.csv`: a late label for a prediction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeRecord {
     /// The prediction it labels.
     pub prediction_id: String,

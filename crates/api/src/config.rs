@@ -1,0 +1,266 @@
+//! Typed settings of `scorewatch serve`: command-line flags with environment fallbacks.
+//!
+//! Each setting mirrors one of the guide's gunicorn settings (`docs/configuration.md`).
+//! API keys are read from the environment only (a flag would show them in `ps`), and
+//! [`Config`]'s `Debug` never prints them.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+/// Default port, as gunicorn's `--bind 0.0.0.0:8000` in the old service.
+pub const DEFAULT_PORT: u16 = 8000;
+/// Default worker threads: the guide's `--workers 2`.
+pub const DEFAULT_WORKERS: usize = 2;
+/// Default keep-alive in seconds: the guide's `--keep-alive 5`.
+pub const DEFAULT_KEEP_ALIVE_SECS: u64 = 5;
+/// Default graceful shutdown timeout in seconds: the guide's `--graceful-timeout 60`.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 60;
+/// Default handler deadline in seconds: the guide's `--timeout 120`.
+pub const DEFAULT_HANDLER_TIMEOUT_SECS: u64 = 120;
+/// Default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default maximum instances in one `POST /predict`.
+pub const DEFAULT_BATCH_LIMIT: usize = 1000;
+/// Default predictions between two background drift reports.
+pub const DEFAULT_DRIFT_EVERY: u64 = 1000;
+/// Default newest predictions compared by a drift report.
+pub const DEFAULT_DRIFT_WINDOW: usize = 10_000;
+/// Default outcomes between two production metrics computations.
+pub const DEFAULT_METRICS_EVERY: u64 = 500;
+/// Environment variable holding the API keys, comma separated.
+pub const API_KEYS_ENV: &str = "SCOREWATCH_API_KEYS";
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Flags of `scorewatch serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SCOREWATCH_HOST", default_value = "0.0.0.0")]
+    pub host: String,
+    /// Port to listen on (`PORT` is what Render sets); 0 picks a free port.
+    #[arg(long, env = "PORT", default_value_t = DEFAULT_PORT)]
+    pub port: u16,
+    /// HTTP worker threads (gunicorn `--workers`).
+    #[arg(long, env = "SCOREWATCH_WORKERS", default_value_t = DEFAULT_WORKERS)]
+    pub workers: usize,
+    /// Seconds an idle keep-alive connection stays open (gunicorn `--keep-alive`).
+    #[arg(long, env = "SCOREWATCH_KEEP_ALIVE", default_value_t = DEFAULT_KEEP_ALIVE_SECS)]
+    pub keep_alive: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM (gunicorn `--graceful-timeout`).
+    #[arg(long, env = "SCOREWATCH_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
+    pub shutdown_timeout: u64,
+    /// Seconds a handler may run before the request fails with 503 (gunicorn `--timeout`).
+    #[arg(long, env = "SCOREWATCH_HANDLER_TIMEOUT", default_value_t = DEFAULT_HANDLER_TIMEOUT_SECS)]
+    pub handler_timeout: u64,
+    /// Largest accepted request body in bytes (gunicorn `--limit-request-line`/nginx
+    /// `client_max_body_size`).
+    #[arg(long, env = "SCOREWATCH_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Largest number of instances in one `POST /predict` ("limit batch processing").
+    #[arg(long, env = "SCOREWATCH_BATCH_LIMIT", default_value_t = DEFAULT_BATCH_LIMIT)]
+    pub batch_limit: usize,
+    /// Predictions between two background drift reports (0 turns them off).
+    #[arg(long, env = "SCOREWATCH_DRIFT_EVERY", default_value_t = DEFAULT_DRIFT_EVERY)]
+    pub drift_every: u64,
+    /// Newest predictions of the current model a drift report compares.
+    #[arg(long, env = "SCOREWATCH_DRIFT_WINDOW", default_value_t = DEFAULT_DRIFT_WINDOW)]
+    pub drift_window: usize,
+    /// Outcomes between two production metrics computations (0 turns them off).
+    #[arg(long, env = "SCOREWATCH_METRICS_EVERY", default_value_t = DEFAULT_METRICS_EVERY)]
+    pub metrics_every: u64,
+    /// Log line format.
+    #[arg(long, env = "SCOREWATCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Require `X-API-Key` on reads too (`/health` and the API docs stay public).
+    #[arg(long, env = "SCOREWATCH_PROTECT_READS")]
+    pub protect_reads: bool,
+}
+
+/// A secret string whose `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is compared or sent.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The settings the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (tests).
+    pub port: u16,
+    /// HTTP worker threads.
+    pub workers: usize,
+    /// Idle keep-alive.
+    pub keep_alive: Duration,
+    /// Grace period for in-flight requests on shutdown.
+    pub shutdown_timeout: Duration,
+    /// Deadline of one handler.
+    pub handler_timeout: Duration,
+    /// Largest request body in bytes.
+    pub body_limit: usize,
+    /// Largest `POST /predict` batch.
+    pub batch_limit: usize,
+    /// Predictions between background drift reports; 0 means never.
+    pub drift_every: u64,
+    /// Newest predictions in a drift window.
+    pub drift_window: usize,
+    /// Outcomes between production metrics computations; 0 means never.
+    pub metrics_every: u64,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Whether reads need a key too.
+    pub protect_reads: bool,
+    /// Keys from `SCOREWATCH_API_KEYS`; empty means use (or generate) `data/secrets/api_key`.
+    pub api_keys: Vec<Secret>,
+}
+
+impl Config {
+    /// The defaults, for `data_dir`, with no keys configured.
+    #[must_use]
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            host: "0.0.0.0".to_owned(),
+            port: DEFAULT_PORT,
+            workers: DEFAULT_WORKERS,
+            keep_alive: Duration::from_secs(DEFAULT_KEEP_ALIVE_SECS),
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            handler_timeout: Duration::from_secs(DEFAULT_HANDLER_TIMEOUT_SECS),
+            body_limit: DEFAULT_BODY_LIMIT,
+            batch_limit: DEFAULT_BATCH_LIMIT,
+            drift_every: DEFAULT_DRIFT_EVERY,
+            drift_window: DEFAULT_DRIFT_WINDOW,
+            metrics_every: DEFAULT_METRICS_EVERY,
+            log_format: LogFormat::Text,
+            protect_reads: false,
+            api_keys: Vec::new(),
+        }
+    }
+
+    /// Settings from parsed flags, the data directory and the raw value of
+    /// `SCOREWATCH_API_KEYS` (if set).
+    #[must_use]
+    pub fn from_args(args: ServeArgs, data_dir: PathBuf, api_keys_env: Option<&str>) -> Self {
+        Self {
+            data_dir,
+            host: args.host,
+            port: args.port,
+            workers: args.workers.max(1),
+            keep_alive: Duration::from_secs(args.keep_alive),
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+            handler_timeout: Duration::from_secs(args.handler_timeout.max(1)),
+            body_limit: args.body_limit,
+            batch_limit: args.batch_limit.max(1),
+            drift_every: args.drift_every,
+            drift_window: args.drift_window.max(1),
+            metrics_every: args.metrics_every,
+            log_format: args.log_format,
+            protect_reads: args.protect_reads,
+            api_keys: parse_keys(api_keys_env.unwrap_or_default()),
+        }
+    }
+}
+
+/// Splits `SCOREWATCH_API_KEYS` on commas, dropping blanks around and between keys.
+#[must_use]
+pub fn parse_keys(raw: &str) -> Vec<Secret> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .map(Secret::new)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        let mut config = Config::new(PathBuf::from("data"));
+        config.api_keys = parse_keys("s3cret-one, s3cret-two");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert_eq!(config.api_keys.len(), 2);
+    }
+
+    #[test]
+    fn blank_keys_are_dropped() {
+        let keys = parse_keys(" a ,, ,b,");
+        let exposed: Vec<_> = keys.iter().map(Secret::expose).collect();
+        assert_eq!(exposed, ["a", "b"]);
+    }
+
+    #[test]
+    fn flag_defaults_match_config_defaults() {
+        let args = Wrapper::try_parse_from(["x"])
+            .expect("defaults parse")
+            .serve;
+        let from_flags = Config::from_args(args, PathBuf::from("d"), None);
+        let defaults = Config::new(PathBuf::from("d"));
+        assert_eq!(format!("{from_flags:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let args = Wrapper::try_parse_from([
+            "x",
+            "--port",
+            "9000",
+            "--workers",
+            "4",
+            "--log-format",
+            "json",
+            "--protect-reads",
+        ])
+        .expect("flags parse")
+        .serve;
+        let config = Config::from_args(args, PathBuf::from("d"), Some("k"));
+        assert_eq!(config.port, 9000);
+        assert_eq!(config.workers, 4);
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.protect_reads);
+        assert_eq!(config.api_keys, vec![Secret::new("k")]);
+    }
+}

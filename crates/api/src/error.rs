@@ -1,0 +1,335 @@
+//! The one error type of the HTTP layer, rendered as [`ErrorBody`] JSON with the right
+//! status, and the extractor error handlers that route actix's own failures through it.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use scorewatch_core::views::{ErrorBody, ErrorDetail, FieldProblem};
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON.
+    #[error("malformed json at line {line}, column {column}: {message}")]
+    MalformedJson {
+        /// The parser's message.
+        message: String,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// A query string or path parameter could not be parsed.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// No `X-API-Key` header.
+    #[error("missing X-API-Key header")]
+    MissingKey,
+    /// An `X-API-Key` that matches no configured key.
+    #[error("invalid API key")]
+    WrongKey,
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state.
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine code such as `pipeline_running`.
+        code: &'static str,
+        /// What conflicts.
+        message: String,
+    },
+    /// The body is larger than the configured limit.
+    #[error("request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not `application/json`.
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    /// Well-formed JSON whose fields are invalid; lists every problem.
+    #[error("invalid fields: {}", .0.len())]
+    InvalidFields(Vec<FieldProblem>),
+    /// The service cannot answer yet (for example, no model is published).
+    #[error("{message}")]
+    NotReady {
+        /// What is missing and how to fix it.
+        message: String,
+    },
+    /// The handler ran past the configured deadline.
+    #[error("the request took longer than {seconds} s")]
+    DeadlineExceeded {
+        /// The deadline.
+        seconds: u64,
+    },
+    /// Something failed on our side; the chain goes to the log, a plain message to the
+    /// client.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// One invalid field.
+    #[must_use]
+    pub fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::InvalidFields(vec![FieldProblem {
+            field: field.into(),
+            problem: problem.into(),
+        }])
+    }
+
+    /// An internal error from anything that converts to `anyhow::Error`.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The stable machine code of this error.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson { .. } => "malformed_json",
+            Self::BadRequest(_) => "bad_request",
+            Self::MissingKey => "missing_api_key",
+            Self::WrongKey => "invalid_api_key",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict { code, .. } => code,
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::InvalidFields(_) => "invalid_fields",
+            Self::NotReady { .. } => "not_ready",
+            Self::DeadlineExceeded { .. } => "deadline_exceeded",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The JSON body of this error.
+    #[must_use]
+    pub fn body(&self) -> ErrorBody {
+        let details = match self {
+            Self::InvalidFields(problems) => problems.clone(),
+            Self::MalformedJson { line, column, .. } => vec![FieldProblem {
+                field: "body".to_owned(),
+                problem: format!("line {line}, column {column}"),
+            }],
+            _ => Vec::new(),
+        };
+        let message = match self {
+            Self::InvalidFields(problems) => format!(
+                "{} invalid field{}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            ),
+            other => other.to_string(),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                details,
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson { .. } | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::MissingKey => StatusCode::UNAUTHORIZED,
+            Self::WrongKey => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotReady { .. } | Self::DeadlineExceeded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(err) = self {
+            tracing::error!(error = ?err, "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code()).json(self.body());
+        if matches!(self, Self::MissingKey) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("ApiKey header=\"X-API-Key\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<JsonPayloadError> for ApiError {
+    fn from(err: JsonPayloadError) -> Self {
+        match err {
+            JsonPayloadError::OverflowKnownLength { limit, .. }
+            | JsonPayloadError::Overflow { limit } => Self::PayloadTooLarge { limit },
+            JsonPayloadError::ContentType => Self::UnsupportedMediaType,
+            JsonPayloadError::Deserialize(err) => from_serde_json(&err),
+            JsonPayloadError::Payload(err) => from_payload(err),
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+/// Syntax errors are 400 with the position; well-formed JSON of the wrong shape is 422.
+#[must_use]
+pub fn from_serde_json(err: &serde_json::Error) -> ApiError {
+    if err.is_data() {
+        ApiError::invalid("body", strip_position(&err.to_string()))
+    } else {
+        ApiError::MalformedJson {
+            message: strip_position(&err.to_string()),
+            line: err.line(),
+            column: err.column(),
+        }
+    }
+}
+
+fn from_payload(err: PayloadError) -> ApiError {
+    match err {
+        PayloadError::Overflow => ApiError::PayloadTooLarge { limit: 0 },
+        other => ApiError::BadRequest(other.to_string()),
+    }
+}
+
+/// `serde_json` appends " at line L column C"; the position is reported separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// `JsonConfig` with the body limit and errors rendered as [`ErrorBody`].
+#[must_use]
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req: &HttpRequest| ApiError::from(err).into())
+}
+
+/// `QueryConfig` whose errors are rendered as [`ErrorBody`].
+#[must_use]
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let QueryPayloadError::Deserialize(inner) = &err else {
+            return ApiError::BadRequest(err.to_string()).into();
+        };
+        ApiError::BadRequest(format!("invalid query string: {inner}")).into()
+    })
+}
+
+/// `PathConfig` whose errors are rendered as [`ErrorBody`].
+#[must_use]
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err, _req| {
+        let PathError::Deserialize(inner) = &err else {
+            return ApiError::BadRequest(err.to_string()).into();
+        };
+        ApiError::NotFound(format!("invalid path parameter: {inner}")).into()
+    })
+}
+
+/// Rewrites error responses that actix produced itself (404 for an unknown path, 405,
+/// payload errors of other extractors) into [`ErrorBody`]; responses that already carry
+/// JSON are left alone.
+///
+/// # Errors
+/// Never; the signature is the one `ErrorHandlers` expects.
+pub fn render_plain_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let error = match status {
+        StatusCode::NOT_FOUND => {
+            ApiError::NotFound(format!("no route for {}", res.request().path()))
+        }
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::NotFound(format!(
+            "no route for {} {}",
+            res.request().method(),
+            res.request().path()
+        )),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: 0 },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        s if s.is_client_error() => {
+            ApiError::BadRequest(s.canonical_reason().unwrap_or("bad request").to_lowercase())
+        }
+        _ => ApiError::Internal(anyhow::anyhow!("{status} without a body")),
+    };
+    let (req, _) = res.into_parts();
+    let response = HttpResponse::build(status).json(error.body());
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syntax_errors_keep_their_position() {
+        let err = serde_json::from_str::<serde_json::Value>("{\n  \"a\": ,\n}").unwrap_err();
+        let api = from_serde_json(&err);
+        assert_eq!(api.status_code(), StatusCode::BAD_REQUEST);
+        let ApiError::MalformedJson { line, column, .. } = api else {
+            panic!("expected malformed json, got {api:?}");
+        };
+        assert_eq!((line, column), (2, 8));
+    }
+
+    #[test]
+    fn shape_errors_are_unprocessable() {
+        let err = serde_json::from_str::<Vec<u8>>("{\"a\": 1}").unwrap_err();
+        assert_eq!(
+            from_serde_json(&err).status_code(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+
+    #[test]
+    fn every_class_has_its_status() {
+        let cases = [
+            (ApiError::MissingKey, 401),
+            (ApiError::WrongKey, 403),
+            (ApiError::NotFound("x".into()), 404),
+            (
+                ApiError::Conflict {
+                    code: "pipeline_running",
+                    message: "x".into(),
+                },
+                409,
+            ),
+            (ApiError::PayloadTooLarge { limit: 1 }, 413),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::invalid("a", "b"), 422),
+            (
+                ApiError::NotReady {
+                    message: "x".into(),
+                },
+                503,
+            ),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status_code().as_u16(), status, "{err:?}");
+        }
+    }
+}

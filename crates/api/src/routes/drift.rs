@@ -1,0 +1,114 @@
+//! `GET /monitoring/drift` and `POST /monitoring/drift/run`.
+
+use actix_web::{HttpResponse, get, post, web};
+use scorewatch_core::DriftReport;
+use scorewatch_core::views::{DriftSummary, DriftView, ErrorBody};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest `history`.
+pub const MAX_HISTORY: usize = 1000;
+
+/// Which report, and how much history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DriftQuery {
+    /// Add the summaries of the newest N reports, newest first (at most 1000).
+    pub history: Option<usize>,
+    /// Return this report instead of the latest.
+    pub id: Option<String>,
+}
+
+/// The latest drift report (or the one with `id`), and optionally the history.
+#[utoipa::path(
+    tag = "monitoring",
+    params(DriftQuery),
+    responses(
+        (status = 200, body = DriftView),
+        (status = 404, description = "No report with this id", body = ErrorBody),
+        (status = 422, description = "history out of range", body = ErrorBody),
+    )
+)]
+#[get("/monitoring/drift")]
+pub async fn get_drift(
+    state: web::Data<AppState>,
+    query: web::Query<DriftQuery>,
+) -> Result<web::Json<DriftView>, ApiError> {
+    let DriftQuery { history, id } = query.into_inner();
+    let history = history.unwrap_or(0);
+    if history > MAX_HISTORY {
+        return Err(ApiError::invalid(
+            "history",
+            format!("must be at most {MAX_HISTORY}"),
+        ));
+    }
+    let state = state.into_inner();
+    let (report, summaries, id) = web::block(move || -> anyhow::Result<_> {
+        let reports = state.store.drift_reports();
+        let report = match &id {
+            Some(id) => reports.get(id)?,
+            None => reports.latest()?,
+        };
+        let mut summaries = Vec::new();
+        if history > 0 {
+            // Summaries carry no model version or row count; the full reports do.
+            let listed = reports.summaries()?;
+            for summary in listed.iter().rev().take(history) {
+                if let Some(full) = reports.get(&summary.id)? {
+                    summaries.push(DriftSummary::from(&full));
+                }
+            }
+        }
+        Ok((report, summaries, id))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    if let (None, Some(id)) = (&report, id) {
+        return Err(ApiError::NotFound(format!("no drift report has id {id}")));
+    }
+    Ok(web::Json(DriftView {
+        report,
+        history: summaries,
+    }))
+}
+
+/// Computes a drift report now: the newest `--drift-window` predictions of the current
+/// model against its reference profile.
+#[utoipa::path(
+    tag = "monitoring",
+    responses(
+        (status = 201, description = "The new report", body = DriftReport),
+        (status = 409, description = "No prediction of the current model yet", body = ErrorBody),
+        (status = 503, description = "No model yet", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/monitoring/drift/run")]
+pub async fn run_drift(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let Some(served) = state.served() else {
+        return Err(ApiError::NotReady {
+            message: "no model is published yet; run the pipeline first".to_owned(),
+        });
+    };
+    if served.profile.is_none() {
+        return Err(ApiError::NotReady {
+            message: format!("model {} has no reference profile", served.version),
+        });
+    }
+    let state = state.into_inner();
+    let report = web::block(move || state.run_drift())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    match report {
+        Some(report) => Ok(HttpResponse::Created().json(report)),
+        None => Err(ApiError::Conflict {
+            code: "no_predictions",
+            message: format!("no prediction of model {} is logged yet", served.version),
+        }),
+    }
+}

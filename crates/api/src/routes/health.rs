@@ -1,0 +1,25 @@
+//! `GET /health`: liveness and a few facts about the process.
+
+use actix_web::{get, web};
+use scorewatch_core::views::Health;
+
+use crate::prometheus::resident_memory_bytes;
+use crate::state::AppState;
+
+/// Liveness: `ok`, or `degraded` when the data directory cannot be written.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "The service is up", body = Health))
+)]
+#[get("/health")]
+pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
+    let tmp = state.store.layout().tmp_dir();
+    let writable = std::fs::metadata(&tmp).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
+    web::Json(Health {
+        status: if writable { "ok" } else { "degraded" }.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        model_version: state.served().map(|s| s.version.clone()),
+        uptime_seconds: state.started.elapsed().as_secs_f64(),
+        resident_memory_bytes: resident_memory_bytes(),
+    })
+}

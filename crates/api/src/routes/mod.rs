@@ -1,0 +1,37 @@
+//! The HTTP routes, one module per resource, registered through [`configure`].
+
+mod drift;
+mod health;
+mod metrics;
+mod outcomes;
+mod pipeline;
+mod predict;
+mod predictions;
+mod prometheus;
+
+use actix_web::HttpMessage as _;
+use actix_web::HttpRequest;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::KeyId;
+
+/// Registers every route; paths and schemas are collected into the `OpenAPI` document.
+pub fn configure(cfg: &mut ServiceConfig<'_>) {
+    cfg.service(health::health)
+        .service(prometheus::metrics)
+        .service(predict::predict)
+        .service(outcomes::post_outcomes)
+        .service(metrics::get_metrics)
+        .service(metrics::post_metrics)
+        .service(drift::get_drift)
+        .service(drift::run_drift)
+        .service(predictions::get_predictions)
+        .service(pipeline::run_pipeline)
+        .service(pipeline::cancel_pipeline)
+        .service(pipeline::pipeline_status);
+}
+
+/// The id of the key that authenticated the request, if one did.
+fn key_id(req: &HttpRequest) -> Option<String> {
+    req.extensions().get::<KeyId>().map(|id| id.0.clone())
+}

@@ -1,0 +1,146 @@
+//! `POST /monitoring/outcomes`: late labels by prediction id.
+
+use std::collections::HashSet;
+
+use actix_web::{HttpResponse, post, web};
+use scorewatch_core::OutcomeRecord;
+use scorewatch_core::views::{
+    ErrorBody, FieldProblem, OutcomeItem, OutcomeResult, OutcomeStatus, OutcomesRequest,
+    OutcomesResponse,
+};
+use time::OffsetDateTime;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    if batch && items.is_empty() {
+        problems.push(FieldProblem {
+            field: "outcomes".to_owned(),
+            problem: "must not be empty".to_owned(),
+        });
+    }
+    if items.len() > limit {
+        problems.push(FieldProblem {
+            field: "outcomes".to_owned(),
+            problem: format!("{} outcomes exceed the batch limit of {limit}", items.len()),
+        });
+    }
+    for (i, item) in items.iter().enumerate() {
+        let prefix = if batch {
+            format!("outcomes[{i}].")
+        } else {
+            String::new()
+        };
+        if item.prediction_id.trim().is_empty() {
+            problems.push(FieldProblem {
+                field: format!("{prefix}prediction_id"),
+                problem: "must not be empty".to_owned(),
+            });
+        }
+        if item.actual > 1 {
+            problems.push(FieldProblem {
+                field: format!("{prefix}actual"),
+                problem: "must be 0 or 1".to_owned(),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidFields(problems))
+    }
+}
+
+/// Records observed labels. A batch (`{"outcomes": [...]}`) reports each item as
+/// `accepted`, `unknown_id` or `duplicate`; a single outcome for an unknown id is 404 and
+/// a second outcome for the same id is 409. Production metrics are recomputed every
+/// `--metrics-every` outcomes.
+#[utoipa::path(
+    tag = "monitoring",
+    request_body = OutcomesRequest,
+    responses(
+        (status = 200, description = "Per-item results", body = OutcomesResponse),
+        (status = 404, description = "Single outcome for an unknown prediction id", body = ErrorBody),
+        (status = 409, description = "Single outcome for an id that already has one", body = ErrorBody),
+        (status = 422, description = "Every invalid field", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/monitoring/outcomes")]
+pub async fn post_outcomes(
+    state: web::Data<AppState>,
+    body: web::Json<OutcomesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (items, batch) = match body.into_inner() {
+        OutcomesRequest::Batch { outcomes } => (outcomes, true),
+        OutcomesRequest::One(item) => (vec![item], false),
+    };
+    check(&items, batch, state.config.batch_limit)?;
+    let timestamp = OffsetDateTime::now_utc();
+    let mut results = Vec::with_capacity(items.len());
+    let mut accepted = Vec::new();
+    {
+        // Held across the append so two concurrent posts of one id cannot both succeed.
+        let mut index = state.index();
+        let mut in_batch = HashSet::new();
+        for item in &items {
+            let status = match index.outcome_recorded(&item.prediction_id) {
+                None => OutcomeStatus::UnknownId,
+                Some(true) => OutcomeStatus::Duplicate,
+                Some(false) if !in_batch.insert(item.prediction_id.as_str()) => {
+                    OutcomeStatus::Duplicate
+                }
+                Some(false) => {
+                    accepted.push(OutcomeRecord {
+                        prediction_id: item.prediction_id.clone(),
+                        timestamp,
+                        actual: item.actual,
+                    });
+                    OutcomeStatus::Accepted
+                }
+            };
+            results.push(OutcomeResult {
+                prediction_id: item.prediction_id.clone(),
+                status,
+            });
+        }
+        if !batch {
+            match results[0].status {
+                OutcomeStatus::UnknownId => {
+                    return Err(ApiError::NotFound(format!(
+                        "no prediction has id {}",
+                        items[0].prediction_id
+                    )));
+                }
+                OutcomeStatus::Duplicate => {
+                    return Err(ApiError::Conflict {
+                        code: "duplicate_outcome",
+                        message: format!(
+                            "an outcome for prediction {} was already recorded",
+                            items[0].prediction_id
+                        ),
+                    });
+                }
+                OutcomeStatus::Accepted => {}
+            }
+        }
+        if !accepted.is_empty() {
+            state
+                .store
+                .outcomes()
+                .append(&accepted)
+                .map_err(ApiError::internal)?;
+            for record in &accepted {
+                index.mark(&record.prediction_id);
+            }
+        }
+    }
+    let count = accepted.len();
+    state.into_inner().count_outcomes(count as u64);
+    Ok(HttpResponse::Ok().json(OutcomesResponse {
+        accepted: count,
+        results,
+    }))
+}

@@ -1,0 +1,91 @@
+//! `POST /monitoring/run-pipeline`, `POST /monitoring/pipeline/cancel` and
+//! `GET /monitoring/pipeline-status`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use scorewatch_core::PipelineStatus;
+use scorewatch_core::views::{ErrorBody, RunAccepted, RunPipelineRequest};
+
+use crate::error::{ApiError, from_serde_json};
+use crate::pipeline::{self, STATUS_URL};
+use crate::state::AppState;
+
+/// The body is optional; when present it must be JSON.
+fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<RunPipelineRequest, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(RunPipelineRequest::default());
+    }
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map_err(|err| from_serde_json(&err))
+}
+
+/// Starts the training pipeline on a background thread; 409 while a run is in progress.
+#[utoipa::path(
+    tag = "pipeline",
+    request_body(content = Option<RunPipelineRequest>, description = "Optional; defaults train on data/training/applications.csv plus labelled production rows"),
+    responses(
+        (status = 202, description = "Started", body = RunAccepted),
+        (status = 409, description = "A run is in progress", body = ErrorBody),
+        (status = 422, description = "Invalid training file", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/monitoring/run-pipeline")]
+pub async fn run_pipeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let request = parse_request(&req, &body)?;
+    pipeline::validate_request(&state, &request)?;
+    let state = state.into_inner();
+    let accepted = pipeline::start(&state, &request)?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, STATUS_URL))
+        .json(accepted))
+}
+
+/// Asks the running pipeline to stop; it ends as `cancelled` at the next check.
+#[utoipa::path(
+    tag = "pipeline",
+    responses(
+        (status = 202, description = "Cancellation requested", body = RunAccepted),
+        (status = 409, description = "No run in progress", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/monitoring/pipeline/cancel")]
+pub async fn cancel_pipeline(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let run_id = state.pipeline.cancel()?;
+    Ok(HttpResponse::Accepted().json(RunAccepted {
+        run_id,
+        status_url: STATUS_URL.to_owned(),
+    }))
+}
+
+/// State, stage, progress, timings, error and recent runs of the pipeline.
+#[utoipa::path(
+    tag = "pipeline",
+    responses((status = 200, body = PipelineStatus))
+)]
+#[get("/monitoring/pipeline-status")]
+pub async fn pipeline_status(
+    state: web::Data<AppState>,
+) -> Result<web::Json<PipelineStatus>, ApiError> {
+    let state = state.into_inner();
+    let status = web::block(move || {
+        state.pipeline.settle();
+        state.store.pipeline_status().load()
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(web::Json(status))
+}

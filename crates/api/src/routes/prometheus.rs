@@ -1,0 +1,129 @@
+//! `GET /metrics`: Prometheus text exposition.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use actix_web::{HttpResponse, get, web};
+use scorewatch_core::{MetricSource, PipelineState};
+
+use crate::error::ApiError;
+use crate::prometheus::{HttpMetrics, counter, escape, gauge, resident_memory_bytes};
+use crate::state::AppState;
+
+/// Pipeline states in the order of the `scorewatch_pipeline_state` label set.
+const PIPELINE_STATES: [&str; 5] = ["idle", "running", "succeeded", "failed", "cancelled"];
+
+/// Request counts and latencies per route, predictions and outcomes totals, the current
+/// model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
+/// resident memory.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String))
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    http: web::Data<HttpMetrics>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state.into_inner();
+    let body = web::block(move || render(&state, &http))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(body))
+}
+
+fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(4096);
+    http.render(&mut out);
+    counter(
+        &mut out,
+        "scorewatch_predictions_total",
+        "Predictions logged since the server started.",
+        state.predictions_total.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "scorewatch_outcomes_total",
+        "Outcomes recorded since the server started.",
+        state.outcomes_total.load(Ordering::Relaxed),
+    );
+    gauge(
+        &mut out,
+        "scorewatch_uptime_seconds",
+        "Seconds since the server started.",
+        state.started.elapsed().as_secs_f64(),
+    );
+    if let Some(bytes) = resident_memory_bytes() {
+        gauge(
+            &mut out,
+            "scorewatch_resident_memory_bytes",
+            "Resident memory of the server process.",
+            bytes as f64,
+        );
+    }
+    let served = state.served();
+    gauge(
+        &mut out,
+        "scorewatch_model_loaded",
+        "1 when a model is published and served.",
+        if served.is_some() { 1.0 } else { 0.0 },
+    );
+    if let Some(served) = &served {
+        let history = state.store.metrics().history()?;
+        out.push_str(
+            "# HELP scorewatch_model_auc Latest ROC AUC of the current model by source.\n",
+        );
+        out.push_str("# TYPE scorewatch_model_auc gauge\n");
+        for source in [MetricSource::Validation, MetricSource::Production] {
+            let latest = history.iter().rev().find(|e| {
+                e.source == source && e.model_version.as_deref() == Some(served.version.as_str())
+            });
+            if let Some(auc) = latest.and_then(|e| e.metrics.get("roc_auc")) {
+                let source = serde_json::to_value(source)?;
+                let source = source.as_str().unwrap_or("unknown");
+                let _ = writeln!(
+                    out,
+                    "scorewatch_model_auc{{model_version=\"{}\",source=\"{source}\"}} {auc}",
+                    escape(&served.version)
+                );
+            }
+        }
+    }
+    if let Some(report) = state.store.drift_reports().latest()? {
+        out.push_str("# HELP scorewatch_feature_psi PSI per feature in the latest drift report.\n");
+        out.push_str("# TYPE scorewatch_feature_psi gauge\n");
+        for feature in report.features.iter().chain(report.score.as_ref()) {
+            if let Some(psi) = feature.psi {
+                let _ = writeln!(
+                    out,
+                    "scorewatch_feature_psi{{feature=\"{}\"}} {psi}",
+                    escape(&feature.name)
+                );
+            }
+        }
+        gauge(
+            &mut out,
+            "scorewatch_dataset_drift",
+            "1 when the latest drift report found dataset drift.",
+            if report.dataset_drift { 1.0 } else { 0.0 },
+        );
+    }
+    let status = state.store.pipeline_status().load()?;
+    let current = match status.state {
+        PipelineState::Idle => "idle",
+        PipelineState::Running { .. } => "running",
+        PipelineState::Succeeded { .. } => "succeeded",
+        PipelineState::Failed { .. } => "failed",
+        PipelineState::Cancelled { .. } => "cancelled",
+    };
+    out.push_str("# HELP scorewatch_pipeline_state 1 for the pipeline's current state.\n");
+    out.push_str("# TYPE scorewatch_pipeline_state gauge\n");
+    for name in PIPELINE_STATES {
+        let value = u8::from(name == current);
+        let _ = writeln!(out, "scorewatch_pipeline_state{{state=\"{name}\"}} {value}");
+    }
+    Ok(out)
+}

@@ -1,0 +1,211 @@
+//! Building and running the server: `Application::build` opens the data directory, binds
+//! its own listener (port 0 picks a free one) and starts the workers;
+//! `run_until_stopped` serves until SIGTERM/SIGINT (or a [`ServerHandle`] stop), lets
+//! in-flight requests finish, then stops background work and closes the store, which
+//! fsyncs the logs and releases the directory lock.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use scorewatch_core::{Store, StoreOptions};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa_actix_web::AppExt as _;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
+use crate::config::Config;
+use crate::error::{self, ApiError};
+use crate::prometheus::{self, HttpMetrics};
+use crate::routes;
+use crate::state::AppState;
+
+/// Where the `OpenAPI` document is served.
+pub const OPENAPI_PATH: &str = "/openapi.json";
+
+/// The document's fixed parts; paths and schemas come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "scorewatch",
+        description = "Serve a credit scoring model, log its predictions, join outcomes, track metrics and drift, retrain.",
+    ),
+    components(schemas(scorewatch_core::views::ErrorBody)),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "predictions", description = "Scoring"),
+        (name = "monitoring", description = "The monitoring guide's endpoints"),
+        (name = "pipeline", description = "The training pipeline"),
+        (name = "service", description = "Health and Prometheus metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(API_KEY_HEADER))),
+        );
+    }
+}
+
+/// The `OpenAPI` document of every route.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    api
+}
+
+/// A built server, listening, not yet serving.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Middleware: a handler that runs past the deadline answers 503 (gunicorn's `--timeout`
+/// killed the worker instead).
+async fn deadline(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let limit = req.app_data::<web::Data<AppState>>().map_or(
+        Duration::from_secs(crate::config::DEFAULT_HANDLER_TIMEOUT_SECS),
+        |s| s.config.handler_timeout,
+    );
+    match tokio::time::timeout(limit, next.call(req)).await {
+        Ok(result) => result,
+        Err(_) => Err(ApiError::DeadlineExceeded {
+            seconds: limit.as_secs(),
+        }
+        .into()),
+    }
+}
+
+impl Application {
+    /// Opens the data directory (taking its lock, recovering an interrupted pipeline
+    /// run), loads the keys and the current model, and binds `host:port`.
+    ///
+    /// # Errors
+    /// When the directory is locked or corrupt, the keys cannot be loaded or generated,
+    /// or the address cannot be bound.
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config.data_dir, StoreOptions::default())
+            .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+        let report = store.open_report();
+        if report.predictions_dropped_bytes > 0 || report.outcomes_dropped_bytes > 0 {
+            tracing::warn!(?report, "torn log tails were cut back");
+        }
+        let keys = ApiKeys::load(&config.api_keys, &config.data_dir)?;
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let port = listener.local_addr()?.port();
+        let workers = config.workers;
+        let keep_alive = config.keep_alive;
+        let shutdown = config.shutdown_timeout.as_secs();
+        let body_limit = config.body_limit;
+        let guard = web::Data::new(Guard {
+            keys: Arc::new(keys),
+            protect_reads: config.protect_reads,
+        });
+        let state = Arc::new(AppState::open(config, store)?);
+        let data = web::Data::from(Arc::clone(&state));
+        let http_metrics = web::Data::new(HttpMetrics::default());
+        let api = openapi();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(guard.clone())
+                .app_data(http_metrics.clone())
+                .app_data(error::json_config(body_limit))
+                .app_data(error::query_config())
+                .app_data(error::path_config())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .configure(|cfg| {
+                    routes::configure(&mut utoipa_actix_web::service_config::ServiceConfig::new(
+                        cfg,
+                    ));
+                })
+                .service(SwaggerUi::new("/docs/{_:.*}").url(OPENAPI_PATH, api.clone()))
+                .wrap(from_fn(auth::require_key))
+                .wrap(from_fn(deadline))
+                .wrap(ErrorHandlers::new().default_handler(error::render_plain_errors))
+                .wrap(from_fn(prometheus::record))
+                .wrap(TracingLogger::default())
+        })
+        .workers(workers)
+        .keep_alive(keep_alive)
+        .shutdown_timeout(shutdown)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully (what SIGTERM does).
+    #[must_use]
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped, then cancels a running pipeline, waits for background work
+    /// and closes the store (final fsync, lock released).
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { server, state, .. } = self;
+        let served = server.await;
+        tracing::info!("server stopped; closing the store");
+        let closing = Arc::clone(&state);
+        drop(state);
+        tokio::task::spawn_blocking(move || {
+            closing.pipeline.cancel_and_join();
+            closing.join_background();
+            if Arc::strong_count(&closing) > 1 {
+                tracing::warn!(
+                    holders = Arc::strong_count(&closing),
+                    "state still shared at shutdown; the store closes when the last holder drops"
+                );
+            }
+            drop(closing);
+        })
+        .await
+        .context("closing the store")?;
+        served.context("serving")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,438 @@
+//! What the handlers share: the store, the served model (swapped atomically on
+//! promotion), the in-memory index of prediction ids and outcomes, counters, and the
+//! background drift and production-metrics computations.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use scorewatch_core::{
+    CurrentSample, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
+    ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
+    WindowSpec, classification_metrics, compute_report,
+};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::pipeline::PipelineControl;
+
+/// The model requests are scored with, with what is derived from it once.
+#[derive(Debug)]
+pub struct Served {
+    /// The model.
+    pub model: Model,
+    /// Its version.
+    pub version: String,
+    /// Feature names in schema order (the log's columns).
+    pub features: Vec<String>,
+    /// Its drift reference profile, when the version has one.
+    pub profile: Option<Arc<ReferenceProfile>>,
+}
+
+impl Served {
+    /// Loads the current model of `registry`, `None` before the first promotion.
+    ///
+    /// # Errors
+    /// When the pointer, the artifact or the profile cannot be read or parsed.
+    pub fn load_current(registry: &ModelRegistry) -> anyhow::Result<Option<Self>> {
+        let Some(version) = registry.current_version()? else {
+            return Ok(None);
+        };
+        let model = Model::new(registry.load(&version)?);
+        let profile_path = registry.version_dir(&version).join(PROFILE_FILE);
+        let profile = match std::fs::read(&profile_path) {
+            Ok(bytes) => Some(Arc::new(
+                serde_json::from_slice::<ReferenceProfile>(&bytes)
+                    .with_context(|| format!("parsing {}", profile_path.display()))?,
+            )),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => {
+                return Err(err).with_context(|| format!("reading {}", profile_path.display()));
+            }
+        };
+        Ok(Some(Self::new(model, profile)))
+    }
+
+    /// Wraps a model and its profile.
+    #[must_use]
+    pub fn new(model: Model, profile: Option<Arc<ReferenceProfile>>) -> Self {
+        let features = model.artifact().schema.names().map(str::to_owned).collect();
+        Self {
+            version: model.artifact().version.to_string(),
+            model,
+            features,
+            profile,
+        }
+    }
+
+    /// The kind of a feature by name.
+    #[must_use]
+    pub fn kind(&self, name: &str) -> Option<FeatureKind> {
+        let schema = &self.model.artifact().schema;
+        schema.position(name).map(|i| schema.features[i].kind)
+    }
+}
+
+/// The key of a prediction id in the index: the UUID's 128 bits, or 128 bits of its
+/// SHA-256 for ids that are not UUIDs; a third of the memory of keeping the strings.
+#[must_use]
+pub fn id_key(id: &str) -> u128 {
+    if let Ok(uuid) = uuid::Uuid::parse_str(id) {
+        return uuid.as_u128();
+    }
+    let digest = Sha256::digest(id.as_bytes());
+    let mut bytes = [0_u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(bytes)
+}
+
+/// Prediction ids of the current log, each with whether its outcome arrived.
+#[derive(Debug, Default)]
+pub struct OutcomeIndex {
+    ids: HashMap<u128, bool>,
+}
+
+impl OutcomeIndex {
+    /// Builds the index from the logs.
+    ///
+    /// # Errors
+    /// When a log row is corrupt.
+    pub fn build(store: &Store) -> anyhow::Result<Self> {
+        let mut ids = HashMap::new();
+        store.predictions().scan(&mut |record| {
+            ids.insert(id_key(&record.prediction_id), false);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        store.outcomes().scan(&mut |record| {
+            if let Some(seen) = ids.get_mut(&id_key(&record.prediction_id)) {
+                *seen = true;
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(Self { ids })
+    }
+
+    /// Records new predictions.
+    pub fn insert_predictions<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
+        for id in ids {
+            self.ids.insert(id_key(id), false);
+        }
+    }
+
+    /// `None` for an unknown id, else whether an outcome was recorded.
+    #[must_use]
+    pub fn outcome_recorded(&self, id: &str) -> Option<bool> {
+        self.ids.get(&id_key(id)).copied()
+    }
+
+    /// Marks an outcome as recorded.
+    pub fn mark(&mut self, id: &str) {
+        if let Some(seen) = self.ids.get_mut(&id_key(id)) {
+            *seen = true;
+        }
+    }
+
+    /// Known prediction ids.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether no prediction is known.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Everything the handlers share, behind one `Arc`.
+#[derive(Debug)]
+pub struct AppState {
+    /// The settings.
+    pub config: Config,
+    /// When the server started.
+    pub started: Instant,
+    /// The data directory.
+    pub store: Arc<Store>,
+    /// `data/models`.
+    pub registry: ModelRegistry,
+    served: RwLock<Option<Arc<Served>>>,
+    /// Prediction ids and outcome flags.
+    pub index: Mutex<OutcomeIndex>,
+    /// Predictions logged since start.
+    pub predictions_total: AtomicU64,
+    /// Outcomes recorded since start.
+    pub outcomes_total: AtomicU64,
+    since_drift: AtomicU64,
+    since_metrics: AtomicU64,
+    drift_busy: AtomicBool,
+    metrics_busy: AtomicBool,
+    /// The training pipeline's run control.
+    pub pipeline: PipelineControl,
+    background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl AppState {
+    /// Opens everything under `config.data_dir`.
+    ///
+    /// # Errors
+    /// When the store cannot be opened (locked, corrupt) or the model cannot be loaded.
+    pub fn open(config: Config, store: Store) -> anyhow::Result<Self> {
+        let store = Arc::new(store);
+        // Marks a run left `running` by a dead process as failed ("interrupted").
+        let runner = PipelineRunner::new(Arc::clone(&store))?;
+        let registry = runner.registry().clone();
+        let served = Served::load_current(&registry)?.map(Arc::new);
+        let index = OutcomeIndex::build(&store)?;
+        tracing::info!(
+            predictions = index.len(),
+            model = served.as_ref().map_or("none", |s| s.version.as_str()),
+            "state loaded"
+        );
+        Ok(Self {
+            config,
+            started: Instant::now(),
+            store,
+            registry,
+            served: RwLock::new(served),
+            index: Mutex::new(index),
+            predictions_total: AtomicU64::new(0),
+            outcomes_total: AtomicU64::new(0),
+            since_drift: AtomicU64::new(0),
+            since_metrics: AtomicU64::new(0),
+            drift_busy: AtomicBool::new(false),
+            metrics_busy: AtomicBool::new(false),
+            pipeline: PipelineControl::new(runner),
+            background: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The served model, if any: one read lock and one `Arc` clone, no I/O.
+    #[must_use]
+    pub fn served(&self) -> Option<Arc<Served>> {
+        self.served
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the served model (after a promotion).
+    pub fn set_served(&self, served: Served) {
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(served));
+    }
+
+    /// The outcome index, even if a panicking thread poisoned its lock.
+    pub fn index(&self) -> std::sync::MutexGuard<'_, OutcomeIndex> {
+        self.index.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts logged predictions and starts a background drift report every
+    /// `drift_every` of them.
+    pub fn count_predictions(self: &Arc<Self>, n: u64) {
+        self.predictions_total.fetch_add(n, Ordering::Relaxed);
+        let every = self.config.drift_every;
+        if every == 0 {
+            return;
+        }
+        let since = self.since_drift.fetch_add(n, Ordering::Relaxed) + n;
+        if since >= every {
+            self.since_drift.store(0, Ordering::Relaxed);
+            self.spawn_background(&self.drift_busy, "drift", |state| {
+                state.run_drift().map(|_| ())
+            });
+        }
+    }
+
+    /// Counts recorded outcomes and recomputes production metrics every
+    /// `metrics_every` of them.
+    pub fn count_outcomes(self: &Arc<Self>, n: u64) {
+        self.outcomes_total.fetch_add(n, Ordering::Relaxed);
+        let every = self.config.metrics_every;
+        if every == 0 {
+            return;
+        }
+        let since = self.since_metrics.fetch_add(n, Ordering::Relaxed) + n;
+        if since >= every {
+            self.since_metrics.store(0, Ordering::Relaxed);
+            self.spawn_background(&self.metrics_busy, "production metrics", |state| {
+                state.compute_production_metrics().map(|_| ())
+            });
+        }
+    }
+
+    /// Runs `job` on its own thread unless the previous one is still busy; a busy job
+    /// skips this round rather than queueing (the next trigger catches up).
+    fn spawn_background(
+        self: &Arc<Self>,
+        busy: &AtomicBool,
+        what: &'static str,
+        job: fn(&AppState) -> anyhow::Result<()>,
+    ) {
+        if busy.swap(true, Ordering::AcqRel) {
+            tracing::debug!(what, "background job still running; skipped");
+            return;
+        }
+        let state = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name(format!("scorewatch-{}", what.replace(' ', "-")))
+            .spawn(move || {
+                if let Err(err) = job(&state) {
+                    tracing::warn!(what, error = format!("{err:#}"), "background job failed");
+                }
+                let flag = if what == "drift" {
+                    &state.drift_busy
+                } else {
+                    &state.metrics_busy
+                };
+                flag.store(false, Ordering::Release);
+            });
+        match spawned {
+            Ok(handle) => {
+                let mut background = self
+                    .background
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                background.retain(|h| !h.is_finished());
+                background.push(handle);
+            }
+            Err(err) => {
+                busy.store(false, Ordering::Release);
+                tracing::error!(what, %err, "cannot start background thread");
+            }
+        }
+    }
+
+    /// Waits for the background jobs started so far (shutdown).
+    pub fn join_background(&self) {
+        let handles: Vec<_> = self
+            .background
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain(..)
+            .collect();
+        for handle in handles {
+            let _ = handle.join();
+        }
+    }
+
+    /// Computes and stores a drift report: the newest `drift_window` predictions of the
+    /// current model against its reference profile. `Ok(None)` when there is nothing to
+    /// compare (no model, no profile, no prediction).
+    ///
+    /// # Errors
+    /// When the log cannot be read or the report cannot be computed or stored.
+    pub fn run_drift(&self) -> anyhow::Result<Option<DriftReport>> {
+        let Some(served) = self.served() else {
+            return Ok(None);
+        };
+        let Some(profile) = served.profile.clone() else {
+            return Ok(None);
+        };
+        let records = self.store.predictions().recent(&PredictionQuery {
+            model_version: Some(served.version.clone()),
+            ..PredictionQuery::newest(self.config.drift_window)
+        })?;
+        if records.is_empty() {
+            return Ok(None);
+        }
+        let log_features = self.store.predictions().feature_names()?;
+        let positions: Vec<Option<usize>> = profile
+            .features
+            .iter()
+            .map(|f| log_features.iter().position(|name| *name == f.name))
+            .collect();
+        let mut sample = CurrentSample::new(&profile);
+        let mut cells: Vec<Option<&str>> = Vec::with_capacity(positions.len());
+        // Oldest first, as the window is read.
+        for record in records.iter().rev() {
+            cells.clear();
+            cells.extend(positions.iter().map(|position| {
+                position
+                    .and_then(|i| record.features.get(i))
+                    .and_then(Option::as_deref)
+            }));
+            sample.push_row(&cells, Some(record.score))?;
+        }
+        let newest = records.first().map(|r| r.timestamp);
+        let oldest = records.last().map(|r| r.timestamp);
+        let options = DriftOptions {
+            reference: WindowSpec {
+                description: format!("training data of model {}", served.version),
+                model_version: Some(served.version.clone()),
+                from: None,
+                to: None,
+                rows: profile.rows,
+            },
+            current: WindowSpec {
+                description: format!(
+                    "newest {} predictions of model {}",
+                    records.len(),
+                    served.version
+                ),
+                model_version: Some(served.version.clone()),
+                from: oldest,
+                to: newest,
+                rows: records.len() as u64,
+            },
+            ..DriftOptions::default()
+        };
+        let report = compute_report(&profile, &sample, &options)?;
+        self.store.drift_reports().save(report.clone())?;
+        tracing::info!(
+            id = %report.id,
+            drifted_share = report.drifted_share,
+            dataset_drift = report.dataset_drift,
+            "drift report computed"
+        );
+        Ok(Some(report))
+    }
+
+    /// Computes and stores production metrics of the current model: its newest
+    /// `drift_window` predictions that have an outcome. `Ok(None)` when none has.
+    ///
+    /// # Errors
+    /// When a log cannot be read or the entry cannot be stored.
+    pub fn compute_production_metrics(&self) -> anyhow::Result<Option<MetricsEntry>> {
+        let Some(served) = self.served() else {
+            return Ok(None);
+        };
+        let mut actuals: HashMap<u128, u8> = HashMap::new();
+        self.store.outcomes().scan(&mut |record| {
+            actuals.insert(id_key(&record.prediction_id), record.actual);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        let records = self.store.predictions().recent(&PredictionQuery {
+            model_version: Some(served.version.clone()),
+            ..PredictionQuery::newest(self.config.drift_window)
+        })?;
+        let (scores, labels): (Vec<f64>, Vec<bool>) = records
+            .iter()
+            .filter_map(|r| {
+                actuals
+                    .get(&id_key(&r.prediction_id))
+                    .map(|&actual| (r.score, actual == 1))
+            })
+            .unzip();
+        if scores.is_empty() {
+            return Ok(None);
+        }
+        let metrics = classification_metrics(&scores, &labels, served.model.threshold())?;
+        let entry = MetricsEntry {
+            timestamp: OffsetDateTime::now_utc(),
+            source: MetricSource::Production,
+            model_version: Some(served.version.clone()),
+            metrics: metrics.values(),
+            undefined: metrics.undefined.clone(),
+            rows: Some(scores.len() as u64),
+            posted_by: None,
+        };
+        self.store.metrics().record(entry.clone())?;
+        tracing::info!(rows = scores.len(), "production metrics computed");
+        Ok(Some(entry))
+    }
+}

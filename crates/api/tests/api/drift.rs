@@ -1,0 +1,57 @@
+use reqwest::StatusCode;
+use scorewatch_core::DriftReport;
+use scorewatch_core::views::DriftView;
+
+use crate::helpers::{expect_error, spawn_with};
+
+#[tokio::test]
+async fn drift_runs_on_demand_and_in_the_background() {
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| c.drift_every = 20).await;
+    app.train().await;
+    let response = app.post("/monitoring/drift/run").send().await.unwrap();
+    expect_error(response, 409, "no_predictions").await;
+
+    app.predict_n(30).await;
+    let response = app.post("/monitoring/drift/run").send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report: DriftReport = response.json().await.unwrap();
+    assert_eq!(report.features.len(), 12);
+    assert!(report.current.rows >= 20);
+    assert!(report.score.is_some());
+    // The 20th prediction started a background report too.
+    let mut view = DriftView {
+        report: None,
+        history: Vec::new(),
+    };
+    for _ in 0..200 {
+        view = serde_json::from_value(app.get_json("/monitoring/drift?history=5").await).unwrap();
+        if view.history.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(view.history.len() >= 2, "{:?}", view.history);
+    assert!(view.report.is_some());
+    let by_id: DriftView = serde_json::from_value(
+        app.get_json(&format!("/monitoring/drift?id={}", report.id))
+            .await,
+    )
+    .unwrap();
+    assert_eq!(by_id.report.unwrap().id, report.id);
+    let stored = std::fs::read_to_string(app.path().join("monitoring/drift_reports.json")).unwrap();
+    assert!(stored.contains(&report.id));
+    let metrics = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("scorewatch_feature_psi{feature=\"age\"}"),
+        "{metrics}"
+    );
+    app.stop().await;
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real server on port 0 with a fresh data directory per test.
+
+mod auth;
+mod drift;
+mod errors;
+mod health;
+mod helpers;
+mod metrics;
+mod openapi;
+mod outcomes;
+mod pipeline;
+mod predict;
+mod predictions;
+mod restart;

@@ -1,0 +1,176 @@
+//! The reference profile: what drift needs to remember about the training data.
+
+use serde::{Deserialize, Serialize};
+
+use super::psi::{count_sorted, decile_edges};
+use super::values::{CategoricalValues, Column, ColumnValues, NumericValues};
+use crate::FeatureKind;
+
+/// The frozen reference of one numeric column (a feature or the model score).
+///
+/// `sorted_values` keeps every non-missing reference value: the exact KS p-value needs
+/// the whole reference ECDF. A 500k-row reference costs 4 MB per column in memory and
+/// about 10 MB per column as JSON; sampling it down would change the KS statistic, so it
+/// is deliberately kept whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericProfile {
+    /// Interior bin edges: the reference deciles without duplicates.
+    pub edges: Vec<f64>,
+    /// Reference rows in each of the `edges.len() + 1` bins.
+    pub bin_counts: Vec<u64>,
+    /// Reference rows with a missing value (empty, NaN, +-inf).
+    pub missing: u64,
+    /// The non-missing reference values, ascending.
+    pub sorted_values: Vec<f64>,
+}
+
+impl NumericProfile {
+    /// Freezes the bins of a numeric column.
+    #[must_use]
+    pub fn from_values(values: NumericValues) -> Self {
+        let (sorted_values, missing) = values.into_sorted();
+        let edges = decile_edges(&sorted_values);
+        let bin_counts = count_sorted(&edges, &sorted_values);
+        Self {
+            edges,
+            bin_counts,
+            missing,
+            sorted_values,
+        }
+    }
+
+    /// Reference rows, missing ones included.
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.sorted_values.len() as u64 + self.missing
+    }
+}
+
+/// The frozen reference of one categorical column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoricalProfile {
+    /// The reference categories, sorted by name; each is a bin.
+    pub categories: Vec<String>,
+    /// Reference rows of each category.
+    pub counts: Vec<u64>,
+    /// Reference rows with an empty cell.
+    pub missing: u64,
+}
+
+impl CategoricalProfile {
+    /// Freezes the categories of a categorical column.
+    #[must_use]
+    pub fn from_values(values: &CategoricalValues) -> Self {
+        let mut pairs: Vec<(&String, &u64)> = values.counts().iter().collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        Self {
+            categories: pairs.iter().map(|(name, _)| (*name).clone()).collect(),
+            counts: pairs.iter().map(|(_, count)| **count).collect(),
+            missing: values.missing(),
+        }
+    }
+
+    /// Reference rows, missing ones included.
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.counts.iter().sum::<u64>() + self.missing
+    }
+}
+
+/// The frozen reference of one feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FeatureReference {
+    /// A numeric feature.
+    Numeric(NumericProfile),
+    /// A categorical feature.
+    Categorical(CategoricalProfile),
+}
+
+/// One feature of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureProfile {
+    /// Column name.
+    pub name: String,
+    /// Its frozen reference.
+    pub reference: FeatureReference,
+}
+
+impl FeatureProfile {
+    /// Numeric or categorical.
+    #[must_use]
+    pub fn kind(&self) -> FeatureKind {
+        match self.reference {
+            FeatureReference::Numeric(_) => FeatureKind::Numeric,
+            FeatureReference::Categorical(_) => FeatureKind::Categorical,
+        }
+    }
+}
+
+/// Everything drift needs about the reference (training) data, stored with each model
+/// version so that every later window is compared on the same bins.
+///
+/// # Examples
+/// ```
+/// use scorewatch_core::{Column, ColumnValues, NumericValues, ReferenceProfile};
+/// let age = Column {
+///     name: "age".into(),
+///     values: ColumnValues::Numeric(NumericValues::from_raw(vec![30.0, 41.0, f64::NAN])),
+/// };
+/// let profile = ReferenceProfile::from_columns(vec![age], None);
+/// assert_eq!(profile.rows, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceProfile {
+    /// Rows of the reference data set.
+    pub rows: u64,
+    /// The features, in column order.
+    pub features: Vec<FeatureProfile>,
+    /// The model score on the reference rows, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<NumericProfile>,
+}
+
+impl ReferenceProfile {
+    /// Builds a profile from column summaries (sorting each numeric column).
+    #[must_use]
+    pub fn from_columns(columns: Vec<Column>, score: Option<NumericValues>) -> Self {
+        let score = score.map(NumericProfile::from_values);
+        let mut rows = score.as_ref().map_or(0, NumericProfile::rows);
+        let features: Vec<FeatureProfile> = columns
+            .into_iter()
+            .map(|column| {
+                let reference = match column.values {
+                    ColumnValues::Numeric(values) => {
+                        FeatureReference::Numeric(NumericProfile::from_values(values))
+                    }
+                    ColumnValues::Categorical(values) => {
+                        FeatureReference::Categorical(CategoricalProfile::from_values(&values))
+                    }
+                };
+                FeatureProfile {
+                    name: column.name,
+                    reference,
+                }
+            })
+            .collect();
+        for feature in &features {
+            let n = match &feature.reference {
+                FeatureReference::Numeric(p) => p.rows(),
+                FeatureReference::Categorical(p) => p.rows(),
+            };
+            rows = rows.max(n);
+        }
+        Self {
+            rows,
+            features,
+            score,
+        }
+    }
+
+    /// The index of a feature by name.
+    #[must_use]
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.features.iter().position(|f| f.name == name)
+    }
+}

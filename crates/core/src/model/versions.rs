@@ -1,0 +1,267 @@
+//! Model versions on disk: `data/models/<version>/model.json`, the drift reference
+//! profile beside it, and the `current` pointer.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::artifact::{InvalidModelVersion, ModelArtifact, ModelVersion, Promotion};
+use super::scoring::Model;
+
+/// File name of the artifact inside a version directory.
+pub const MODEL_FILE: &str = "model.json";
+/// File name of the drift reference profile inside a version directory.
+pub const PROFILE_FILE: &str = "reference_profile.json";
+/// File in `data/models/` holding the current version's name.
+pub const CURRENT_FILE: &str = "current";
+/// Default tolerance of the promotion rule.
+pub const DEFAULT_AUC_TOLERANCE: f64 = 0.01;
+
+/// Errors of the model registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A file could not be read or written.
+    #[error("{path}: {action} failed")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A model file is not valid JSON of the artifact.
+    #[error("{path}: not a valid model artifact")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The `current` pointer holds an invalid name.
+    #[error("{path}: invalid current pointer")]
+    BadPointer {
+        /// The pointer file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: InvalidModelVersion,
+    },
+    /// An atomic write failed.
+    #[error("writing the model version failed")]
+    Store(#[source] crate::StoreError),
+    /// The version directory already exists.
+    #[error("model version {0} already exists")]
+    Exists(ModelVersion),
+}
+
+/// The promotion rule's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PromotionPolicy {
+    /// A new model may be this much worse in validation AUC than the current one.
+    pub auc_tolerance: f64,
+    /// Promote whatever the metrics say.
+    pub force: bool,
+}
+
+impl Default for PromotionPolicy {
+    fn default() -> Self {
+        Self {
+            auc_tolerance: DEFAULT_AUC_TOLERANCE,
+            force: false,
+        }
+    }
+}
+
+/// Decides whether a new model replaces the current one.
+///
+/// The first model is always promoted, and so is any with `force`. Otherwise the new
+/// model is promoted when its validation AUC is at least the current model's minus the
+/// tolerance; when the current model has no validation AUC the new one wins, and a new
+/// model without one is rejected.
+#[must_use]
+pub fn decide_promotion(
+    new_auc: Option<f64>,
+    current: Option<(&ModelVersion, Option<f64>)>,
+    policy: &PromotionPolicy,
+) -> Promotion {
+    let previous = current.map(|(v, _)| v.to_string());
+    let (promoted, reason) = match current {
+        None => (true, "first model".to_owned()),
+        Some(_) if policy.force => (true, "forced".to_owned()),
+        Some((_, current_auc)) => match (new_auc, current_auc) {
+            (None, _) => (false, "validation auc is undefined".to_owned()),
+            (Some(_), None) => (true, "current model has no validation auc".to_owned()),
+            (Some(new), Some(old)) if new >= old - policy.auc_tolerance => (
+                true,
+                format!(
+                    "validation auc {new:.4} >= current {old:.4} - tolerance {}",
+                    policy.auc_tolerance
+                ),
+            ),
+            (Some(new), Some(old)) => (
+                false,
+                format!(
+                    "validation auc {new:.4} is below current {old:.4} - tolerance {}",
+                    policy.auc_tolerance
+                ),
+            ),
+        },
+    };
+    Promotion {
+        promoted,
+        reason,
+        previous,
+    }
+}
+
+/// The models directory (`data/models/`).
+#[derive(Debug, Clone)]
+pub struct ModelRegistry {
+    dir: PathBuf,
+    tmp_dir: PathBuf,
+}
+
+fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> RegistryError {
+    let path = path.to_owned();
+    move |source| RegistryError::Io {
+        path,
+        action,
+        source,
+    }
+}
+
+fn write_atomic(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
+    crate::atomic_write_bytes(tmp_dir, path, bytes).map_err(RegistryError::Store)
+}
+
+impl ModelRegistry {
+    /// The registry in `dir` (normally `data/models`), staging atomic writes in
+    /// `tmp_dir` (normally `data/monitoring/tmp`, on the same file system).
+    #[must_use]
+    pub fn new(dir: impl Into<PathBuf>, tmp_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            tmp_dir: tmp_dir.into(),
+        }
+    }
+
+    /// The registry of a data directory.
+    #[must_use]
+    pub fn for_layout(layout: &crate::DataLayout) -> Self {
+        Self::new(layout.models_dir(), layout.tmp_dir())
+    }
+
+    /// The directory of `version`.
+    #[must_use]
+    pub fn version_dir(&self, version: &ModelVersion) -> PathBuf {
+        self.dir.join(version.as_str())
+    }
+
+    /// The current version, `None` before the first promotion.
+    ///
+    /// # Errors
+    /// [`RegistryError::Io`], [`RegistryError::BadPointer`].
+    pub fn current_version(&self) -> Result<Option<ModelVersion>, RegistryError> {
+        let path = self.dir.join(CURRENT_FILE);
+        match fs::read_to_string(&path) {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|source| RegistryError::BadPointer { path, source }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(io_err(&path, "read")(err)),
+        }
+    }
+
+    /// Reads the artifact of `version`.
+    ///
+    /// # Errors
+    /// [`RegistryError::Io`], [`RegistryError::Parse`].
+    pub fn load(&self, version: &ModelVersion) -> Result<ModelArtifact, RegistryError> {
+        let path = self.version_dir(version).join(MODEL_FILE);
+        let bytes = fs::read(&path).map_err(io_err(&path, "read"))?;
+        serde_json::from_slice(&bytes).map_err(|source| RegistryError::Parse { path, source })
+    }
+
+    /// The current model, ready to score.
+    ///
+    /// # Errors
+    /// As [`ModelRegistry::current_version`] and [`ModelRegistry::load`].
+    pub fn load_current(&self) -> Result<Option<Model>, RegistryError> {
+        match self.current_version()? {
+            Some(version) => Ok(Some(Model::new(self.load(&version)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Version directories present, oldest name first.
+    ///
+    /// # Errors
+    /// [`RegistryError::Io`].
+    pub fn versions(&self) -> Result<Vec<ModelVersion>, RegistryError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(err) => return Err(io_err(&self.dir, "list")(err)),
+        };
+        let mut versions: Vec<ModelVersion> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().join(MODEL_FILE).is_file())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+            .collect();
+        versions.sort();
+        Ok(versions)
+    }
+
+    /// Decides promotion against the current model, writes the version directory
+    /// (`model.json` with the decision, and `profile` as the reference profile), then,
+    /// when promoted, replaces the `current` pointer atomically.
+    ///
+    /// # Errors
+    /// [`RegistryError`]; on error the current pointer is unchanged.
+    pub fn publish(
+        &self,
+        mut artifact: ModelArtifact,
+        profile: Option<&[u8]>,
+        policy: &PromotionPolicy,
+    ) -> Result<ModelArtifact, RegistryError> {
+        let current = match self.current_version()? {
+            Some(version) => {
+                let auc = self.load(&version)?.validation_metrics.roc_auc;
+                Some((version, auc))
+            }
+            None => None,
+        };
+        let promotion = decide_promotion(
+            artifact.validation_metrics.roc_auc,
+            current.as_ref().map(|(v, auc)| (v, *auc)),
+            policy,
+        );
+        artifact.promotion = Some(promotion.clone());
+        let dir = self.version_dir(&artifact.version);
+        if dir.exists() {
+            return Err(RegistryError::Exists(artifact.version.clone()));
+        }
+        fs::create_dir_all(&dir).map_err(io_err(&dir, "create directory"))?;
+        fs::create_dir_all(&self.tmp_dir).map_err(io_err(&self.tmp_dir, "create directory"))?;
+        if let Some(profile) = profile {
+            write_atomic(&self.tmp_dir, &dir.join(PROFILE_FILE), profile)?;
+        }
+        let json = serde_json::to_vec_pretty(&artifact).map_err(|source| RegistryError::Parse {
+            path: dir.join(MODEL_FILE),
+            source,
+        })?;
+        write_atomic(&self.tmp_dir, &dir.join(MODEL_FILE), &json)?;
+        if promotion.promoted {
+            write_atomic(
+                &self.tmp_dir,
+                &self.dir.join(CURRENT_FILE),
+                format!("{}\n", artifact.version).as_bytes(),
+            )?;
+        }
+        Ok(artifact)
+    }
+}

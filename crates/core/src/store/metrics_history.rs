@@ -1,0 +1,98 @@
+//! `model_metrics.json`: the model's metrics and their bounded history.
+
+use std::fmt::Debug;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::json_file::{JsonDocument, JsonFile};
+use super::{MetricsEntry, StoreError};
+
+/// Entries kept in `model_metrics.json` unless configured otherwise; the oldest go first.
+/// At a few hundred bytes per entry the file stays well under 1 MB.
+pub const DEFAULT_METRICS_RETENTION: usize = 1000;
+
+/// The content of `model_metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricsDocument {
+    /// File format version ([`MetricsDocument::SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Entries, oldest first; the last is the current metrics.
+    pub history: Vec<MetricsEntry>,
+}
+
+impl MetricsDocument {
+    /// The version this build reads and writes.
+    pub const SCHEMA_VERSION: u32 = 1;
+}
+
+impl JsonDocument for MetricsDocument {
+    const KIND: &'static str = "metrics history";
+    const SCHEMA_VERSION: u32 = Self::SCHEMA_VERSION;
+    fn empty() -> Self {
+        Self {
+            schema_version: Self::SCHEMA_VERSION,
+            history: Vec::new(),
+        }
+    }
+}
+
+/// The metrics history, whatever stores it.
+pub trait MetricsHistory: Send + Sync + Debug {
+    /// Adds an entry, dropping the oldest beyond the retention.
+    ///
+    /// # Errors
+    /// When it cannot be stored; the history is then unchanged.
+    fn record(&self, entry: MetricsEntry) -> Result<(), StoreError>;
+
+    /// Every kept entry, oldest first.
+    ///
+    /// # Errors
+    /// When the backend cannot be read.
+    fn history(&self) -> Result<Vec<MetricsEntry>, StoreError>;
+
+    /// The newest entry: the current metrics.
+    ///
+    /// # Errors
+    /// When the backend cannot be read.
+    fn latest(&self) -> Result<Option<MetricsEntry>, StoreError>;
+}
+
+/// [`MetricsHistory`] in `data/monitoring/model_metrics.json`.
+#[derive(Debug)]
+pub struct FileMetricsHistory {
+    file: JsonFile<MetricsDocument>,
+    retention: usize,
+}
+
+impl FileMetricsHistory {
+    /// Loads and checks `path`; keeps at most `retention` entries (at least 1).
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Json`] or [`StoreError::SchemaVersion`]
+    /// naming the file.
+    pub fn open(path: &Path, tmp_dir: &Path, retention: usize) -> Result<Self, StoreError> {
+        Ok(Self {
+            file: JsonFile::open(path, tmp_dir)?,
+            retention: retention.max(1),
+        })
+    }
+}
+
+impl MetricsHistory for FileMetricsHistory {
+    fn record(&self, entry: MetricsEntry) -> Result<(), StoreError> {
+        self.file.update(|doc| {
+            doc.history.push(entry);
+            let excess = doc.history.len().saturating_sub(self.retention);
+            doc.history.drain(..excess);
+        })
+    }
+
+    fn history(&self) -> Result<Vec<MetricsEntry>, StoreError> {
+        Ok(self.file.read(|doc| doc.history.clone()))
+    }
+
+    fn latest(&self) -> Result<Option<MetricsEntry>, StoreError> {
+        Ok(self.file.read(|doc| doc.history.last().cloned()))
+    }
+}

@@ -1,0 +1,102 @@
+use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome, RunRecord, Store, StoreOptions};
+
+use crate::helpers::{T0, drift_report, metrics_entry};
+
+#[test]
+fn metrics_history_is_bounded_and_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        metrics_retention: 3,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).unwrap();
+    assert_eq!(store.metrics().latest().unwrap(), None);
+    for i in 0..5 {
+        store
+            .metrics()
+            .record(metrics_entry(f64::from(i) / 10.0))
+            .unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path(), options).unwrap();
+    let history = store.metrics().history().unwrap();
+    let accuracies: Vec<f64> = history.iter().map(|e| e.metrics["accuracy"]).collect();
+    assert_eq!(accuracies, vec![0.2, 0.3, 0.4]);
+    assert_eq!(store.metrics().latest().unwrap(), history.last().cloned());
+}
+
+#[test]
+fn drift_reports_keep_the_newest_and_summarise() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        drift_retention: 2,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).unwrap();
+    for id in ["r1", "r2", "r3"] {
+        store.drift_reports().save(drift_report(id)).unwrap();
+    }
+    drop(store);
+    let store = Store::open(dir.path(), options).unwrap();
+    let reports = store.drift_reports();
+    assert_eq!(reports.latest().unwrap().unwrap().id, "r3");
+    assert!(reports.get("r1").unwrap().is_none(), "oldest dropped");
+    assert_eq!(reports.get("r2").unwrap().unwrap().id, "r2");
+    let ids: Vec<String> = reports
+        .summaries()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["r2", "r3"]);
+}
+
+#[test]
+fn pipeline_status_round_trips_with_bounded_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        pipeline_runs_retention: 2,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).unwrap();
+    let initial = store.pipeline_status().load().unwrap();
+    assert_eq!(initial.state, PipelineState::Idle);
+    let run = |n: u32| RunRecord {
+        run_id: format!("run{n}"),
+        started_at: T0,
+        finished_at: T0,
+        outcome: RunOutcome::Promoted,
+        last_stage: None,
+        model_version: None,
+        error: None,
+        stage_seconds: Vec::new(),
+        data: Vec::new(),
+    };
+    let status = PipelineStatus {
+        schema_version: 0,
+        state: PipelineState::Failed {
+            run_id: "run3".to_owned(),
+            error: "boom".to_owned(),
+            finished_at: T0,
+        },
+        runs: (1..=3).map(run).collect(),
+    };
+    store.pipeline_status().save(status).unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), options).unwrap();
+    let back = store.pipeline_status().load().unwrap();
+    assert_eq!(back.schema_version, 1);
+    assert!(matches!(back.state, PipelineState::Failed { .. }));
+    let ids: Vec<&str> = back.runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["run2", "run3"]);
+}
+
+#[test]
+fn leftover_temporary_files_are_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = crate::helpers::open(dir.path()).layout().tmp_dir();
+    std::fs::write(tmp.join("model_metrics.json.123.0.tmp"), b"{\"half").unwrap();
+    let store = crate::helpers::open(dir.path());
+    assert_eq!(store.open_report().tmp_files_removed, 1);
+    assert!(std::fs::read_dir(&tmp).unwrap().next().is_none());
+}

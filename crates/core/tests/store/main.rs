@@ -1,0 +1,14 @@
+//! Integration tests of the file-backed store (one binary, one file per concern).
+#![allow(
+    clippy::unwrap_used,
+    reason = "helpers outside #[test] fns panic on setup failure"
+)]
+
+mod concurrency;
+mod corrupt;
+mod helpers;
+mod init;
+mod json_docs;
+mod lock;
+mod predictions;
+mod torn_tail;
