@@ -352,9 +352,6 @@ impl ApiClient for HttpClient {
 /// # Errors
 /// [`ApiError::Client`] when TLS cannot be set up.
 pub fn build_http() -> Result<reqwest::blocking::Client, ApiError> {
-    // reqwest is built without a bundled crypto provider (no aws-lc, no OpenSSL); ring is
-    // installed as the process default. An error means one is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
