@@ -34,6 +34,8 @@ pub enum Action {
     ReloadPredictions,
     /// Append the next page of predictions.
     LoadMorePredictions,
+    /// Append pages until 10,000 predictions are loaded or none are left.
+    LoadManyPredictions,
     /// Use another API URL.
     SetApiUrl(String),
     /// Open a tab.
@@ -234,10 +236,11 @@ impl DashboardApp {
             .state
             .predictions
             .filter
-            .query(now, self.settings.page_size)
+            .query(now, self.settings.page_size.clamp(1, state::MAX_PAGE_SIZE))
         {
             Ok(query) => {
                 self.state.predictions.filter_error = None;
+                self.state.predictions.load_until = 0;
                 let changed = self
                     .state
                     .predictions
@@ -288,11 +291,15 @@ impl DashboardApp {
             }
             Action::ReloadPredictions => self.reload_predictions(ctx),
             Action::SelectTab(tab) => self.settings.tab = tab,
+            Action::LoadManyPredictions => {
+                self.state.predictions.load_until = state::MAX_LOADED_PREDICTIONS;
+                self.handle(ctx, Action::LoadMorePredictions);
+            }
             Action::LoadMorePredictions => {
                 if let Some(active) = &self.state.predictions.active {
                     let query = crate::client::PredictionsQuery {
                         offset: self.state.predictions.rows.len(),
-                        limit: self.settings.page_size,
+                        limit: self.settings.page_size.clamp(1, state::MAX_PAGE_SIZE),
                         ..active.clone()
                     };
                     self.send_read(ctx, Request::Predictions(query));
@@ -327,6 +334,7 @@ impl DashboardApp {
                 FollowUp::None => {}
                 FollowUp::PipelineStatus => self.send_read(ctx, Request::PipelineStatus),
                 FollowUp::All => self.refresh(ctx),
+                FollowUp::MorePredictions => self.handle(ctx, Action::LoadMorePredictions),
             }
         }
     }

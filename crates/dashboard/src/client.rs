@@ -352,9 +352,6 @@ impl ApiClient for HttpClient {
 /// # Errors
 /// [`ApiError::Client`] when TLS cannot be set up.
 pub fn build_http() -> Result<reqwest::blocking::Client, ApiError> {
-    // reqwest is built without a bundled crypto provider (no aws-lc, no OpenSSL); ring is
-    // installed as the process default. An error means one is already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
@@ -435,7 +432,19 @@ fn check_status(
     }
     let text = response.text().unwrap_or_default();
     let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => (Some(body.error.code), body.error.message),
+        Ok(body) => {
+            let mut message = body.error.message;
+            if !body.error.details.is_empty() {
+                let details: Vec<String> = body
+                    .error
+                    .details
+                    .iter()
+                    .map(|d| format!("{}: {}", d.field, d.problem))
+                    .collect();
+                message = format!("{message} ({})", details.join("; "));
+            }
+            (Some(body.error.code), message)
+        }
         Err(_) if text.trim().is_empty() => (
             None,
             status.canonical_reason().unwrap_or("error").to_owned(),
@@ -497,6 +506,43 @@ mod tests {
             built.url().query(),
             Some("limit=100&offset=200&since=2026-01-02T03%3A04%3A05Z&model_version=v+1")
         );
+    }
+
+    #[test]
+    fn error_body_details_name_the_field() {
+        // A one-shot HTTP server answering like the API does for `limit=10000`.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0_u8; 4096];
+            let _ = stream.read(&mut buf).unwrap();
+            let body = r#"{"error":{"code":"invalid_fields","message":"1 invalid field","details":[{"field":"limit","problem":"must be between 1 and 1000"}]}}"#;
+            write!(
+                stream,
+                "HTTP/1.1 422 Unprocessable Entity\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        });
+        let http = build_http().unwrap();
+        let query = PredictionsQuery {
+            limit: 10_000,
+            ..PredictionsQuery::default()
+        };
+        let err = execute(
+            &http,
+            &format!("http://127.0.0.1:{port}"),
+            &Request::Predictions(query),
+        )
+        .unwrap_err();
+        server.join().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "/monitoring/predictions answered 422: 1 invalid field (limit: must be between 1 and 1000)"
+        );
+        assert_eq!(err.status(), Some(422));
     }
 
     #[test]

@@ -36,8 +36,9 @@ pub use client::{
 };
 pub use state::{
     Connection, DEFAULT_API_URL, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
-    Notice, NoticeLevel, PredictionFilter, PredictionsRow, PredictionsState, START_API_HINT,
-    Settings, Tab, TimeRange, ViewState, apply_drift, apply_drift_run, apply_predictions,
-    apply_response, format_duration, format_time, sorted_features,
+    MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
+    PredictionsState, START_API_HINT, Settings, Tab, TimeRange, ViewState, apply_drift,
+    apply_drift_run, apply_predictions, apply_response, format_duration, format_time,
+    sorted_features,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

@@ -13,6 +13,12 @@ use crate::client::{ApiError, Payload, PredictionsQuery, Request, RequestKind, R
 /// The default API address, as `scorewatch serve` binds it.
 pub const DEFAULT_API_URL: &str = "http://127.0.0.1:8000";
 
+/// Largest page the API serves (`limit` is 1 to 1000).
+pub const MAX_PAGE_SIZE: usize = 1000;
+
+/// How many predictions "Load up to 10,000" fetches, page by page.
+pub const MAX_LOADED_PREDICTIONS: usize = 10_000;
+
 /// The metrics on the KPI cards and, by default, in the history plot.
 pub const KPI_METRICS: [(&str, &str); 7] = [
     ("roc_auc", "AUC"),
@@ -314,6 +320,8 @@ pub struct PredictionsState {
     pub active: Option<PredictionsQuery>,
     /// Why the filter cannot be applied.
     pub filter_error: Option<String>,
+    /// Keep fetching pages until this many rows are loaded (0: one page at a time).
+    pub load_until: usize,
 }
 
 /// One prediction as the table shows it: formatted once when it arrives, so drawing
@@ -368,6 +376,8 @@ pub enum FollowUp {
     PipelineStatus,
     /// Re-read everything (a new model or drift report may exist).
     All,
+    /// Fetch the next page of predictions (loading up to `load_until`).
+    MorePredictions,
 }
 
 /// Applies one answer to the state, at time `now`.
@@ -407,6 +417,10 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
         Payload::Predictions(page) => {
             if let Request::Predictions(query) = request {
                 apply_predictions(&mut state.predictions, query, page);
+                let p = &state.predictions;
+                if p.has_more && p.rows.len() < p.load_until {
+                    return FollowUp::MorePredictions;
+                }
             }
         }
         Payload::RunAccepted(accepted) => {

@@ -449,3 +449,23 @@ fn settings_load_with_missing_fields_and_never_hold_the_key_by_default() {
     );
     assert!(!settings.remember_key && settings.remembered_key.is_none());
 }
+
+#[test]
+fn loading_many_predictions_asks_for_the_next_page_until_the_target() {
+    let all = fixtures::predictions(250);
+    let mut state = ViewState::default();
+    state.predictions.active = Some(query(0, None));
+    state.predictions.load_until = 200;
+    let page = |offset| {
+        ok(
+            Request::Predictions(query(offset, None)),
+            Payload::Predictions(fixtures::page(&all, 100, offset)),
+        )
+    };
+    assert_eq!(
+        apply_response(&mut state, page(0), NOW),
+        FollowUp::MorePredictions
+    );
+    assert_eq!(apply_response(&mut state, page(100), NOW), FollowUp::None);
+    assert_eq!(state.predictions.rows.len(), 200);
+}

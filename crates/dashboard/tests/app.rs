@@ -315,3 +315,29 @@ fn no_model_links_to_the_pipeline_tab() {
     harness.run();
     assert_eq!(harness.state().settings.tab, Tab::Pipeline);
 }
+
+#[test]
+fn ten_thousand_predictions_load_page_by_page_and_stay_virtualised() {
+    let mut answers = Answers::full();
+    answers.predictions = fixtures::predictions(12_000);
+    let (mut harness, fake) = harness(answers, None);
+    open_tab(&mut harness, Tab::Predictions);
+    harness
+        .get_by_role_and_label(Role::Button, "Load up to 10,000")
+        .click();
+    // One frame per page: each answer asks for the next.
+    harness.run_steps(25);
+    harness.run();
+    harness.get_by_label("10000 predictions loaded, newest first");
+    let pages = fake
+        .sent()
+        .iter()
+        .filter(|r| matches!(r, Request::Predictions(q) if q.limit <= 1000))
+        .count();
+    assert_eq!(pages, 20, "500 rows per page");
+    assert!(harness.query_by_label("pred-09999").is_none());
+    assert_eq!(
+        harness.state().state.predictions.rows[9999].id,
+        "pred-09999"
+    );
+}

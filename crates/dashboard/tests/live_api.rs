@@ -1,9 +1,10 @@
 //! End to end at the client level: the dashboard's requests against a real
 //! `scorewatch serve` in a temporary data directory (no window needed).
 //!
-//! The `scorewatch` binary comes from `SCOREWATCH_BIN` when set, else it is built with
-//! `cargo build -p scorewatch-api`. The test is skipped, with a message saying why, only when
-//! that binary cannot be built or has no `serve` command yet.
+//! The `scorewatch` binary comes from `SCOREWATCH_BIN` when set, else from the target
+//! directory (`cargo test --workspace` builds it fresh for the API's own tests), else it is
+//! built with `cargo build -p scorewatch-api`. The test is skipped, with a message saying
+//! why, only when that binary cannot be built or has no `serve` command.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -32,8 +33,18 @@ impl Drop for Server {
 }
 
 fn scorewatch_binary() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("SCOREWATCH_BIN") {
+    if let Some(path) = std::env::var_os("SCOREWATCH_BIN").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(path));
+    }
+    // The test binary lives in target/<profile>/deps; the server binary one level up.
+    let exe = std::env::current_exe().map_err(|err| err.to_string())?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory")?;
+    let path = dir.join(format!("scorewatch{}", std::env::consts::EXE_SUFFIX));
+    if path.exists() {
+        return Ok(path);
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
@@ -43,13 +54,6 @@ fn scorewatch_binary() -> Result<PathBuf, String> {
     if !status.success() {
         return Err(format!("`cargo build -p scorewatch-api` failed ({status})"));
     }
-    // The test binary lives in target/<profile>/deps; the server binary one level up.
-    let exe = std::env::current_exe().map_err(|err| err.to_string())?;
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("cannot locate the target directory")?;
-    let path = dir.join(format!("scorewatch{}", std::env::consts::EXE_SUFFIX));
     if path.exists() {
         Ok(path)
     } else {
@@ -91,7 +95,7 @@ fn binary_with_serve() -> Option<PathBuf> {
     } else {
         eprintln!(
             "SKIPPED dashboard_requests_against_a_real_server: {} has no `serve` command yet \
-             (the REST API is not merged on this branch)",
+             (a build older than the REST API)",
             bin.display()
         );
         None

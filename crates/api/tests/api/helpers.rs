@@ -34,9 +34,6 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on `dir`, with `tweak` applied to the test configuration.
 pub async fn spawn_with(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    // The workspace builds reqwest with `rustls-no-provider` (for the dashboard); a client
-    // cannot be built before a provider is installed, even for plain HTTP.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = Config::new(dir.path().to_path_buf());
     "127.0.0.1".clone_into(&mut config.host);
     config.port = 0;

@@ -4,11 +4,11 @@
 use egui_extras::{Column, TableBuilder};
 
 use crate::app::Action;
-use crate::state::{PredictionsState, TimeRange};
+use crate::state::{MAX_LOADED_PREDICTIONS, PredictionsState, TimeRange};
 use crate::tabs::{BAD, empty_state};
 
-/// Page sizes offered.
-const PAGE_SIZES: [usize; 5] = [100, 500, 1000, 5000, 10_000];
+/// Page sizes offered; the API serves at most 1000 per request.
+const PAGE_SIZES: [usize; 4] = [100, 250, 500, 1000];
 /// Height of one table row; fixed so the table can skip rows outside the view.
 const ROW_HEIGHT: f32 = 20.0;
 
@@ -34,6 +34,12 @@ pub fn show(
         ));
         if predictions.has_more && ui.button("Load more").clicked() {
             actions.push(Action::LoadMorePredictions);
+        }
+        if predictions.has_more
+            && predictions.rows.len() < MAX_LOADED_PREDICTIONS
+            && ui.button("Load up to 10,000").clicked()
+        {
+            actions.push(Action::LoadManyPredictions);
         }
     });
     if !predictions.loaded {

@@ -70,6 +70,14 @@ impl Answers {
                 )),
                 history: self.drift.history.clone(),
             }),
+            Request::Predictions(query) if !(1..=1000).contains(&query.limit) => {
+                return Err(ApiError::Status {
+                    path: request.path(),
+                    status: 422,
+                    code: Some("invalid_fields".into()),
+                    message: "1 invalid field (limit: must be between 1 and 1000)".into(),
+                });
+            }
             Request::Predictions(query) => {
                 let matching: Vec<PredictionView> = self
                     .predictions
