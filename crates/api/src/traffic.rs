@@ -119,7 +119,9 @@ pub fn predict_body(app: &Application) -> Value {
     features.insert("utilization".into(), number(app.utilization));
     features.insert(
         "employment_type".into(),
-        app.employment_type.clone().map_or(Value::Null, Value::String),
+        app.employment_type
+            .clone()
+            .map_or(Value::Null, Value::String),
     );
     features.insert(
         "home_ownership".into(),
@@ -169,6 +171,9 @@ pub fn run(
     if !(config.rate.is_finite() && config.rate > 0.0) {
         return Err(TrafficError::Rate(config.rate));
     }
+    // reqwest is built without a default TLS provider (see the root Cargo.toml); it needs
+    // one installed even for plain http. Another caller may have installed it already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .build()
@@ -208,12 +213,20 @@ pub fn run(
                 after_predictions: summary.predictions,
             });
         }
-        let stream = if switched { &mut drifted } else { &mut baseline };
+        let stream = if switched {
+            &mut drifted
+        } else {
+            &mut baseline
+        };
         let app = stream.next().unwrap_or_else(|| unreachable!("endless"));
         match sender.post::<PredictAnswer>("/predict", &predict_body(&app)) {
             Ok(answer) => {
                 summary.predictions += 1;
-                pending.push_back((now + config.outcome_delay, answer.prediction_id, app.default));
+                pending.push_back((
+                    now + config.outcome_delay,
+                    answer.prediction_id,
+                    app.default,
+                ));
             }
             Err(message) => {
                 summary.failures += 1;

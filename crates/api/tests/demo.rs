@@ -48,20 +48,60 @@ fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 fn get_json(client: &reqwest::blocking::Client, url: &str) -> Option<Value> {
     let response = client.get(url).send().ok()?;
-    response.status().is_success().then(|| response.json().ok())?
+    response
+        .status()
+        .is_success()
+        .then(|| response.json().ok())?
+}
+
+/// The next stdout line that satisfies `pred`; the lines skipped go to `seen`.
+fn next_line(
+    lines: &mpsc::Receiver<String>,
+    seen: &mut Vec<String>,
+    what: &str,
+    pred: &dyn Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if pred(&line) => return line,
+            Ok(line) => seen.push(line),
+            Err(err) => panic!("no line with {what} ({err}); saw {seen:#?}"),
+        }
+    }
 }
 
 fn data_rows(path: &Path) -> usize {
     std::fs::read_to_string(path).map_or(0, |text| text.lines().count().saturating_sub(1))
 }
 
-#[test]
-fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
+/// The income shift's features are flagged, and only they.
+fn assert_only_shifted_features_drift(report: &Value) {
+    let features = report["features"].as_array().expect("features");
+    assert_eq!(features.len(), 12, "{report}");
+    for feature in features {
+        let name = feature["name"].as_str().expect("name");
+        let drifted = feature["drifted"].as_bool().expect("drifted");
+        let expected = SHIFTED.contains(&name);
+        assert_eq!(
+            drifted, expected,
+            "{name}: drifted {drifted}, psi {}, reason {}",
+            feature["psi"], feature["reason"]
+        );
+    }
+    assert_eq!(
+        report["dataset_drift"].as_bool(),
+        Some(false),
+        "2 of 12 features"
+    );
+}
+
+/// Starts the demo on `data` with fast traffic; its stdout lines arrive on the receiver.
+fn spawn_demo(data: &Path) -> (Demo, mpsc::Receiver<String>) {
     let child = Command::new(env!("CARGO_BIN_EXE_scorewatch"))
         .args(["--data-dir"])
-        .arg(&data)
+        .arg(data)
         .args([
             "demo",
             "--port",
@@ -106,33 +146,44 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
             }
         }
     });
-    let mut seen = Vec::new();
-    let mut next_line = |what: &str, pred: &dyn Fn(&str) -> bool| -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) if pred(&line) => return line,
-                Ok(line) => seen.push(line),
-                Err(err) => panic!("no line with {what} ({err}); saw {seen:#?}"),
-            }
-        }
-    };
+    (demo, lines)
+}
 
-    let banner = next_line("the URL", &|l| l.contains("running at http://"));
+#[test]
+fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let (mut demo, lines) = spawn_demo(&data);
+    let mut seen = Vec::new();
+    let banner = next_line(&lines, &mut seen, "the URL", &|l| {
+        l.contains("running at http://")
+    });
     let url = banner
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .expect("url")
         .to_owned();
-    let key_line = next_line("the key file", &|l| l.contains("API key:"));
+    let key_line = next_line(&lines, &mut seen, "the key file", &|l| {
+        l.contains("API key:")
+    });
     assert!(key_line.contains("secrets/api_key"), "{key_line}");
     let key = std::fs::read_to_string(data.join("secrets/api_key")).expect("key file");
-    assert!(!key_line.contains(key.trim()), "the key itself is never printed");
-    assert!(seen.iter().any(|l| l.starts_with("initialised")), "{seen:#?}");
-    assert!(seen.iter().any(|l| l.contains("trained and published model")), "{seen:#?}");
+    assert!(
+        !key_line.contains(key.trim()),
+        "the key itself is never printed"
+    );
+    assert!(
+        seen.iter().any(|l| l.starts_with("initialised")),
+        "{seen:#?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("trained and published model")),
+        "{seen:#?}"
+    );
     assert!(data.join("training/applications.csv").is_file());
 
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::new();
     let health = get_json(&client, &format!("{url}/health")).expect("health answers");
     assert_eq!(health["status"], "ok");
@@ -144,10 +195,14 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
         let n = data_rows(&log);
         (n > 0).then_some(n)
     });
-    wait_for("the prediction log to grow", || (data_rows(&log) > first).then_some(()));
+    wait_for("the prediction log to grow", || {
+        (data_rows(&log) > first).then_some(())
+    });
 
     // The switch, then a full window of drifted predictions.
-    let switched = next_line("the drift switch", &|l| l.contains("switched to scenario"));
+    let switched = next_line(&lines, &mut seen, "the drift switch", &|l| {
+        l.contains("switched to scenario")
+    });
     let after: u64 = switched
         .split_whitespace()
         .find_map(|w| w.parse().ok())
@@ -167,7 +222,10 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
         (metrics["outcomes_total"].as_u64()? > 0 && !metrics["production"].is_null())
             .then_some(metrics)
     });
-    assert_eq!(production["production"]["source"], "production", "{production}");
+    assert_eq!(
+        production["production"]["source"], "production",
+        "{production}"
+    );
 
     // A drift report over the newest WINDOW predictions, all drawn after the switch.
     let response = client
@@ -178,19 +236,7 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
     assert_eq!(response.status().as_u16(), 201);
     let report: Value = response.json().expect("report json");
     assert_eq!(report["current"]["rows"].as_u64(), Some(WINDOW), "{report}");
-    let features = report["features"].as_array().expect("features");
-    assert_eq!(features.len(), 12, "{report}");
-    for feature in features {
-        let name = feature["name"].as_str().expect("name");
-        let drifted = feature["drifted"].as_bool().expect("drifted");
-        let expected = SHIFTED.contains(&name);
-        assert_eq!(
-            drifted, expected,
-            "{name}: drifted {drifted}, psi {}, reason {}",
-            feature["psi"], feature["reason"]
-        );
-    }
-    assert_eq!(report["dataset_drift"].as_bool(), Some(false), "2 of 12 features");
+    assert_only_shifted_features_drift(&report);
 
     // SIGTERM stops it cleanly.
     let status = Command::new("kill")
@@ -200,6 +246,12 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
     assert!(status.success());
     let exit = wait_for("the demo to exit", || demo.0.try_wait().expect("wait"));
     assert!(exit.success(), "{exit:?}");
-    next_line("the stop line", &|l| l.starts_with("demo stopped"));
-    assert!(seen.iter().any(|l| l.starts_with("traffic:") && l.contains("outcomes")), "{seen:#?}");
+    next_line(&lines, &mut seen, "the stop line", &|l| {
+        l.starts_with("demo stopped")
+    });
+    assert!(
+        seen.iter()
+            .any(|l| l.starts_with("traffic:") && l.contains("outcomes")),
+        "{seen:#?}"
+    );
 }

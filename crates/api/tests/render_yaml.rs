@@ -37,7 +37,12 @@ fn unquote(raw: &str) -> String {
         }
     }
     // A plain scalar ends at " #" (a trailing comment).
-    value.split(" #").next().unwrap_or_default().trim().to_owned()
+    value
+        .split(" #")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 /// Flattens the YAML subset of a Blueprint into `path -> scalar`.
@@ -116,10 +121,10 @@ fn flatten(text: &str) -> BTreeMap<String, String> {
 
 fn service() -> BTreeMap<String, String> {
     let all = flatten(&render_yaml());
-    let web: Vec<_> = (0..)
-        .map(|i| format!("services[{i}]"))
-        .take_while(|p| all.contains_key(&format!("{p}.type")))
-        .filter(|p| all[&format!("{p}.type")] == "web")
+    let web: Vec<String> = all
+        .iter()
+        .filter(|(k, v)| k.starts_with("services[") && k.ends_with("].type") && *v == "web")
+        .map(|(k, _)| k.trim_end_matches(".type").to_owned())
         .collect();
     assert_eq!(web.len(), 1, "one web service expected: {all:?}");
     let prefix = format!("{}.", web[0]);
@@ -132,7 +137,10 @@ fn env_vars(service: &BTreeMap<String, String>) -> BTreeMap<String, Option<Strin
     (0..)
         .map_while(|i| {
             let key = service.get(&format!("envVars[{i}].key"))?;
-            Some((key.clone(), service.get(&format!("envVars[{i}].value")).cloned()))
+            Some((
+                key.clone(),
+                service.get(&format!("envVars[{i}].value")).cloned(),
+            ))
         })
         .collect()
 }
@@ -167,7 +175,11 @@ fn the_flattener_reads_nested_lists() {
 fn web_service_is_a_rust_service_with_a_disk() {
     let service = service();
     assert_eq!(service["runtime"], "rust");
-    assert_ne!(service.get("plan").map(String::as_str), Some("free"), "free has no disk");
+    assert_ne!(
+        service.get("plan").map(String::as_str),
+        Some("free"),
+        "free has no disk"
+    );
     assert!(service.contains_key("disk.mountPath"), "{service:?}");
     assert!(
         service["buildCommand"].contains("-p scorewatch-api"),
@@ -218,7 +230,10 @@ fn shutdown_delay_covers_the_servers_grace_period() {
         .map_or(DEFAULT_SHUTDOWN_TIMEOUT_SECS, |v| {
             v.parse().expect("SCOREWATCH_SHUTDOWN_TIMEOUT is a number")
         });
-    assert!(delay >= grace, "Render waits {delay} s, the server {grace} s");
+    assert!(
+        delay >= grace,
+        "Render waits {delay} s, the server {grace} s"
+    );
     // Render's own ceiling (https://render.com/docs/blueprint-spec).
     assert!(delay <= 300, "{delay}");
 }
@@ -243,7 +258,10 @@ fn env_var_names_are_read_by_the_binary() {
     let vars = env_vars(&service);
     assert!(!vars.is_empty());
     for name in vars.keys() {
-        assert!(known.contains(name), "{name} is not read by scorewatch ({known:?})");
+        assert!(
+            known.contains(name),
+            "{name} is not read by scorewatch ({known:?})"
+        );
     }
     assert!(vars.contains_key(API_KEYS_ENV));
     let generated = (0..)

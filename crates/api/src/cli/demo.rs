@@ -109,8 +109,8 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 /// When the data directory cannot be prepared, training fails, or the server cannot
 /// start.
 pub fn run(args: DemoArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    prepare_data(data_dir, &args, &mut out)?;
+    // Not held past this line: the traffic thread prints too.
+    prepare_data(data_dir, &args, &mut std::io::stdout().lock())?;
 
     let keys = std::env::var(API_KEYS_ENV).ok();
     let config = Config::from_args(args.serve.clone(), data_dir.to_path_buf(), keys.as_deref());
@@ -149,14 +149,32 @@ pub fn run(args: DemoArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
             });
             if let Some(limit) = args.duration {
                 let handle = app.handle();
+                let stop_traffic = Arc::clone(&stop);
                 actix_web::rt::spawn(async move {
                     actix_web::rt::time::sleep(limit).await;
                     tracing::info!(?limit, "demo duration reached; stopping");
+                    stop_traffic.store(true, Ordering::Relaxed);
                     handle.stop(true).await;
                 });
             }
-            // Ctrl-C and SIGTERM are handled by the server itself: it stops gracefully
-            // and `run_until_stopped` returns.
+            // Ctrl-C and SIGTERM stop the server by themselves (it stops gracefully and
+            // `run_until_stopped` returns); stopping the traffic at once as well keeps
+            // the closing listener from filling the terminal with refused requests.
+            let signalled = Arc::clone(&stop);
+            actix_web::rt::spawn(async move {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    () = async {
+                        match term.as_mut() {
+                            Some(term) => { term.recv().await; }
+                            None => std::future::pending::<()>().await,
+                        }
+                    } => {}
+                }
+                signalled.store(true, Ordering::Relaxed);
+            });
             let served = app.run_until_stopped().await;
             stop.store(true, Ordering::Relaxed);
             if let Some(thread) = traffic {
@@ -187,7 +205,9 @@ fn spawn_traffic(
                 scenario,
                 after_predictions,
             } => {
-                println!("traffic: switched to scenario {scenario} after {after_predictions} predictions");
+                println!(
+                    "traffic: switched to scenario {scenario} after {after_predictions} predictions"
+                );
             }
             // A stopping server refuses a few requests; a few lines say so, not thousands.
             TrafficEvent::Failed { path, message } => {
@@ -257,7 +277,7 @@ fn write_training_sample(path: &Path, rows: usize, seed: u64) -> anyhow::Result<
         .with_context(|| format!("cannot write {}", partial.display()))?;
     let file = writer
         .into_inner()
-        .map_err(|err| err.into_error())
+        .map_err(std::io::IntoInnerError::into_error)
         .with_context(|| format!("cannot write {}", partial.display()))?;
     file.sync_all()
         .with_context(|| format!("cannot sync {}", partial.display()))?;
@@ -362,7 +382,7 @@ mod tests {
     fn durations_parse() {
         assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_mins(2)));
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3d").is_err());
