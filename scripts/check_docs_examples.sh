@@ -107,13 +107,17 @@ for doc in sys.argv[2:]:
         if "curl" not in block:
             continue
         line_no = text[: m.start()].count("\n") + 1
+        lines = [l for l in block.splitlines() if not re.match(r"^export (API|KEY)=", l)]
         out = []
-        for line in block.splitlines():
-            if re.match(r"^export (API|KEY)=", line):
-                continue
-            status = re.search(r"\s#\s*([1-5]\d\d)\b[^'\"]*$", line)
-            if line.lstrip().startswith("curl ") and status:
-                line = f"EXPECT={status.group(1)} " + line.lstrip()
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith("curl "):
+                # The documented status is in a comment on the command's last line.
+                end = i
+                while lines[end].rstrip().endswith("\\") and end + 1 < len(lines):
+                    end += 1
+                status = re.search(r"\s#\s*([1-5]\d\d)\b[^'\"]*$", lines[end])
+                if status:
+                    line = f"EXPECT={status.group(1)} " + line.lstrip()
             out.append(line)
         n += 1
         (work / f"block{n:03d}.sh").write_text(
