@@ -34,6 +34,9 @@ pub async fn spawn_app() -> TestApp {
 
 /// A server on `dir`, with `tweak` applied to the test configuration.
 pub async fn spawn_with(dir: TempDir, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // reqwest is built without a default TLS provider (root Cargo.toml) and refuses to
+    // build a client, even for plain http, until one is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = Config::new(dir.path().to_path_buf());
     "127.0.0.1".clone_into(&mut config.host);
     config.port = 0;
