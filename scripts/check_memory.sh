@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --budget-mb) budget_mb="${2:?--budget-mb needs a number}"; shift 2 ;;
     --warn-percent) warn_percent="${2:?--warn-percent needs a number}"; shift 2 ;;
     --url) url="${2:?--url needs a URL}"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "check_memory: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -8,6 +8,7 @@
 //! - [`routes`]: one module per resource; [`routes::configure`] registers them.
 //! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts.
 //! - [`state`] and [`pipeline`]: the engine as the handlers see it.
+//! - [`traffic`]: generated demo traffic sent over HTTP (`scorewatch demo`).
 
 pub mod auth;
 pub mod cli;
@@ -19,3 +20,4 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod traffic;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod demo;
 pub mod drift;
 pub mod evaluate;
 pub mod generate;
@@ -46,6 +47,9 @@ pub enum Command {
     Init(init::InitArgs),
     /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
     Drift(drift::DriftArgs),
+    /// Initialise, train a first model on generated data, serve the API and replay
+    /// generated traffic with a drift scenario (the README's first command).
+    Demo(Box<demo::DemoArgs>),
 }
 
 /// Runs a parsed command line.
@@ -60,5 +64,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(args) => train::run(&cli.data_dir, &args),
         Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
         Command::Drift(args) => drift::run(&args),
+        Command::Demo(args) => demo::run(*args, &cli.data_dir),
     }
 }
