@@ -24,6 +24,7 @@ KEY=bench-key
 BIN="$ROOT/target/release/scorewatch"
 SUMMARY="$DIR/summary.tsv"
 SERVER_PID=
+STARTUP_MS=
 
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(drift criterion api)
@@ -106,7 +107,7 @@ start_server() {
     SERVER_PID=$!
     for _ in $(seq 3000); do
         if curl -sf -o /dev/null "http://127.0.0.1:$PORT/health"; then
-            echo $(( ($(date +%s%N) - t0) / 1000000 ))
+            STARTUP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
             return 0
         fi
         kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $log" >&2; exit 1; }
@@ -177,7 +178,8 @@ print(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"')
 print(f"wrk.body = {json.dumps(body)}")
 PY
 
-    ms=$(start_server "$DATA" "$DIR/serve1.log")
+    start_server "$DATA" "$DIR/serve1.log"
+    ms=$STARTUP_MS
     sleep 2
     row "start to first /health ms, empty log" "$ms" "load $(load)"
     row "RSS idle MB, empty log (target < 30)" "$(rss_mb "$SERVER_PID")" ""
@@ -192,7 +194,8 @@ PY
     fi
     rows=$(( $(wc -l < "$DATA/monitoring/predictions_log.csv") - 1 ))
 
-    ms=$(start_server "$DATA" "$DIR/serve2.log")
+    start_server "$DATA" "$DIR/serve2.log"
+    ms=$STARTUP_MS
     sleep 2
     row "start to first /health ms, $rows-row log" "$ms" "load $(load)"
     row "RSS idle MB, $rows-row log" "$(rss_mb "$SERVER_PID")" "VmHWM $(hwm_mb "$SERVER_PID")"

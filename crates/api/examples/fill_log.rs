@@ -27,7 +27,10 @@ fn cell(value: Option<FeatureValue>) -> Option<String> {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().expect("usage: fill_log <data-dir> [rows] [seed]"));
+    let dir = PathBuf::from(
+        args.next()
+            .expect("usage: fill_log <data-dir> [rows] [seed]"),
+    );
     let rows: usize = args.next().map_or(1_000_000, |a| a.parse().expect("rows"));
     let seed: u64 = args.next().map_or(7, |a| a.parse().expect("seed"));
     let store = Store::open(&dir, StoreOptions::default()).expect("opening the store");

@@ -48,7 +48,9 @@ impl Bits {
     }
 
     fn get(&self, i: usize) -> bool {
-        self.words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
 
     fn set(&mut self, i: usize, value: bool) {
