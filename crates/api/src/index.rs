@@ -240,14 +240,14 @@ mod tests {
         for (n, &key) in keys.iter().enumerate() {
             index.insert_key(key);
             map.insert(key, false);
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 let target = keys[usize::try_from(rng.next()).unwrap() % (n + 1)];
                 index.mark_key(target);
                 if let Some(seen) = map.get_mut(&target) {
                     *seen = true;
                 }
             }
-            if n % 97 == 0 {
+            if n.is_multiple_of(97) {
                 // An id never inserted.
                 let absent = (u128::from(rng.next()) << 64) | 1;
                 assert_eq!(index.recorded_key(absent), map.get(&absent).copied());
