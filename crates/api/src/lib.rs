@@ -7,13 +7,15 @@
 //! - [`startup`]: [`startup::Application`] builds and runs the server.
 //! - [`routes`]: one module per resource; [`routes::configure`] registers them.
 //! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts.
-//! - [`state`] and [`pipeline`]: the engine as the handlers see it.
+//! - [`state`] and [`pipeline`]: the engine as the handlers see it; [`index`]: the
+//!   compact prediction-id index.
 //! - [`traffic`]: generated demo traffic sent over HTTP (`scorewatch demo`).
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod index;
 pub mod pipeline;
 pub mod prometheus;
 pub mod routes;

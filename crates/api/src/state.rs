@@ -15,7 +15,6 @@ use scorewatch_core::{
     ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
     WindowSpec, classification_metrics, compute_report,
 };
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::config::Config;
@@ -78,77 +77,7 @@ impl Served {
     }
 }
 
-/// The key of a prediction id in the index: the UUID's 128 bits, or 128 bits of its
-/// SHA-256 for ids that are not UUIDs; a third of the memory of keeping the strings.
-#[must_use]
-pub fn id_key(id: &str) -> u128 {
-    if let Ok(uuid) = uuid::Uuid::parse_str(id) {
-        return uuid.as_u128();
-    }
-    let digest = Sha256::digest(id.as_bytes());
-    let mut bytes = [0_u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    u128::from_be_bytes(bytes)
-}
-
-/// Prediction ids of the current log, each with whether its outcome arrived.
-#[derive(Debug, Default)]
-pub struct OutcomeIndex {
-    ids: HashMap<u128, bool>,
-}
-
-impl OutcomeIndex {
-    /// Builds the index from the logs.
-    ///
-    /// # Errors
-    /// When a log row is corrupt.
-    pub fn build(store: &Store) -> anyhow::Result<Self> {
-        let mut ids = HashMap::new();
-        store.predictions().scan(&mut |record| {
-            ids.insert(id_key(&record.prediction_id), false);
-            Ok(ControlFlow::Continue(()))
-        })?;
-        store.outcomes().scan(&mut |record| {
-            if let Some(seen) = ids.get_mut(&id_key(&record.prediction_id)) {
-                *seen = true;
-            }
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(Self { ids })
-    }
-
-    /// Records new predictions.
-    pub fn insert_predictions<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
-        for id in ids {
-            self.ids.insert(id_key(id), false);
-        }
-    }
-
-    /// `None` for an unknown id, else whether an outcome was recorded.
-    #[must_use]
-    pub fn outcome_recorded(&self, id: &str) -> Option<bool> {
-        self.ids.get(&id_key(id)).copied()
-    }
-
-    /// Marks an outcome as recorded.
-    pub fn mark(&mut self, id: &str) {
-        if let Some(seen) = self.ids.get_mut(&id_key(id)) {
-            *seen = true;
-        }
-    }
-
-    /// Known prediction ids.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no prediction is known.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-}
+pub use crate::index::{OutcomeIndex, id_key};
 
 /// Everything the handlers share, behind one `Arc`.
 #[derive(Debug)]

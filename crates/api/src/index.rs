@@ -1,0 +1,319 @@
+//! The in-memory index of prediction ids and whether each has an outcome.
+//!
+//! It holds one entry per logged prediction, so its size per row is the server's memory
+//! floor with a large log. A hash map of `u128 -> bool` costs 32-byte buckets at up to
+//! 7/8 load plus control bytes and doubling: 40 to 75 bytes per row. Here the keys are
+//! a sorted `Vec<u128>` with a parallel bitset of outcome flags: 16 bytes and one bit per
+//! row (up to twice that while the vector's spare capacity is unused).
+//!
+//! Prediction ids are UUID v7, so new ids nearly always sort after every known one and
+//! are pushed at the end. An id that sorts before the newest (two workers racing within
+//! one millisecond, or non-UUID ids, whose key is a hash) goes to a small sorted side
+//! buffer that is merged into the main vector when it fills, so no insert moves more
+//! than the buffer.
+
+use std::ops::ControlFlow;
+
+use scorewatch_core::Store;
+use sha2::{Digest, Sha256};
+
+/// Out-of-order ids held aside before a merge: a merge costs one pass over the index,
+/// so this bounds the amortised cost of a random-order insert to 1/`PENDING_LIMIT` of it.
+const PENDING_LIMIT: usize = 4096;
+
+/// The key of a prediction id in the index: the UUID's 128 bits, or 128 bits of its
+/// SHA-256 for ids that are not UUIDs.
+#[must_use]
+pub fn id_key(id: &str) -> u128 {
+    if let Ok(uuid) = uuid::Uuid::parse_str(id) {
+        return uuid.as_u128();
+    }
+    let digest = Sha256::digest(id.as_bytes());
+    let mut bytes = [0_u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    u128::from_be_bytes(bytes)
+}
+
+/// A growable bitset.
+#[derive(Debug, Default, Clone)]
+struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    fn with_len(len: usize) -> Self {
+        Self {
+            words: vec![0; len.div_ceil(64)],
+        }
+    }
+
+    fn get(&self, i: usize) -> bool {
+        self.words
+            .get(i / 64)
+            .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    }
+
+    fn set(&mut self, i: usize, value: bool) {
+        if i / 64 >= self.words.len() {
+            self.words.resize(i / 64 + 1, 0);
+        }
+        let mask = 1_u64 << (i % 64);
+        if value {
+            self.words[i / 64] |= mask;
+        } else {
+            self.words[i / 64] &= !mask;
+        }
+    }
+}
+
+/// Prediction ids of the current log, each with whether its outcome arrived.
+///
+/// Inserting a known id clears its outcome flag, as re-inserting into a map would.
+#[derive(Debug, Default)]
+pub struct OutcomeIndex {
+    /// Sorted, no duplicates.
+    keys: Vec<u128>,
+    /// `seen[i]`: `keys[i]` has an outcome.
+    seen: Bits,
+    /// Sorted, no duplicates, none in `keys`; every one is below `keys`' last.
+    pending: Vec<(u128, bool)>,
+}
+
+impl OutcomeIndex {
+    /// Builds the index from the logs.
+    ///
+    /// # Errors
+    /// When a log row is corrupt.
+    pub fn build(store: &Store) -> anyhow::Result<Self> {
+        let mut keys = Vec::new();
+        store.predictions().scan(&mut |record| {
+            keys.push(id_key(&record.prediction_id));
+            Ok(ControlFlow::Continue(()))
+        })?;
+        let mut index = Self::from_keys(keys);
+        store.outcomes().scan(&mut |record| {
+            index.mark_key(id_key(&record.prediction_id));
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(index)
+    }
+
+    /// An index of `keys` in any order, none with an outcome yet.
+    #[must_use]
+    pub fn from_keys(mut keys: Vec<u128>) -> Self {
+        keys.sort_unstable();
+        keys.dedup();
+        keys.shrink_to_fit();
+        Self {
+            seen: Bits::with_len(keys.len()),
+            keys,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Records new predictions.
+    pub fn insert_predictions<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
+        for id in ids {
+            self.insert_key(id_key(id));
+        }
+    }
+
+    /// Records one prediction by key.
+    pub fn insert_key(&mut self, key: u128) {
+        if self.keys.last().is_none_or(|&last| last < key) {
+            // Every pending key is below the old last, so `key` is new.
+            self.seen.set(self.keys.len(), false);
+            self.keys.push(key);
+            return;
+        }
+        if let Ok(i) = self.keys.binary_search(&key) {
+            self.seen.set(i, false);
+            return;
+        }
+        match self.pending.binary_search_by_key(&key, |&(k, _)| k) {
+            Ok(i) => self.pending[i].1 = false,
+            Err(i) => {
+                self.pending.insert(i, (key, false));
+                if self.pending.len() >= PENDING_LIMIT {
+                    self.merge_pending();
+                }
+            }
+        }
+    }
+
+    fn merge_pending(&mut self) {
+        let total = self.keys.len() + self.pending.len();
+        let mut keys = Vec::with_capacity(total);
+        let mut seen = Bits::with_len(total);
+        let mut pending = std::mem::take(&mut self.pending).into_iter().peekable();
+        for (i, &key) in self.keys.iter().enumerate() {
+            while let Some(&(p, flag)) = pending.peek().filter(|&&(p, _)| p < key) {
+                seen.set(keys.len(), flag);
+                keys.push(p);
+                pending.next();
+            }
+            seen.set(keys.len(), self.seen.get(i));
+            keys.push(key);
+        }
+        for (p, flag) in pending {
+            seen.set(keys.len(), flag);
+            keys.push(p);
+        }
+        self.keys = keys;
+        self.seen = seen;
+    }
+
+    /// `None` for an unknown id, else whether an outcome was recorded.
+    #[must_use]
+    pub fn outcome_recorded(&self, id: &str) -> Option<bool> {
+        self.recorded_key(id_key(id))
+    }
+
+    fn recorded_key(&self, key: u128) -> Option<bool> {
+        if let Ok(i) = self.keys.binary_search(&key) {
+            return Some(self.seen.get(i));
+        }
+        self.pending
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .ok()
+            .map(|i| self.pending[i].1)
+    }
+
+    /// Marks an outcome as recorded; an unknown id is ignored.
+    pub fn mark(&mut self, id: &str) {
+        self.mark_key(id_key(id));
+    }
+
+    /// [`OutcomeIndex::mark`] by key.
+    pub fn mark_key(&mut self, key: u128) {
+        if let Ok(i) = self.keys.binary_search(&key) {
+            self.seen.set(i, true);
+        } else if let Ok(i) = self.pending.binary_search_by_key(&key, |&(k, _)| k) {
+            self.pending[i].1 = true;
+        }
+    }
+
+    /// Known prediction ids.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len() + self.pending.len()
+    }
+
+    /// Whether no prediction is known.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap bytes held (capacity, not length): what the index adds to resident memory.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * size_of::<u128>()
+            + self.seen.words.capacity() * size_of::<u64>()
+            + self.pending.capacity() * size_of::<(u128, bool)>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// A small deterministic generator (xorshift64*), so the tests need no RNG crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    /// Drives the index and a `HashMap` (the previous implementation) with the same
+    /// operations and compares every answer.
+    fn agree_with_map(keys: &[u128], rng: &mut Rng) {
+        let mut index = OutcomeIndex::default();
+        let mut map: HashMap<u128, bool> = HashMap::new();
+        for (n, &key) in keys.iter().enumerate() {
+            index.insert_key(key);
+            map.insert(key, false);
+            if rng.next().is_multiple_of(3) {
+                let target = keys[usize::try_from(rng.next()).unwrap() % (n + 1)];
+                index.mark_key(target);
+                if let Some(seen) = map.get_mut(&target) {
+                    *seen = true;
+                }
+            }
+            if n.is_multiple_of(97) {
+                // An id never inserted.
+                let absent = (u128::from(rng.next()) << 64) | 1;
+                assert_eq!(index.recorded_key(absent), map.get(&absent).copied());
+                index.mark_key(absent);
+            }
+        }
+        assert_eq!(index.len(), map.len());
+        for (&key, &seen) in &map {
+            assert_eq!(index.recorded_key(key), Some(seen), "key {key:x}");
+        }
+    }
+
+    #[test]
+    fn ordered_ids_match_a_map() {
+        let mut rng = Rng(7);
+        let keys: Vec<u128> = (0..20_000_u128).map(|i| (i << 80) | 5).collect();
+        agree_with_map(&keys, &mut rng);
+    }
+
+    #[test]
+    fn nearly_ordered_ids_with_duplicates_match_a_map() {
+        let mut rng = Rng(11);
+        let mut keys: Vec<u128> = (0..20_000_u128).map(|i| i * 3).collect();
+        for i in (1..keys.len()).step_by(5) {
+            keys.swap(i - 1, i);
+        }
+        // Re-inserted ids must lose their outcome flag, as with a map.
+        keys.extend_from_within(100..200);
+        agree_with_map(&keys, &mut rng);
+    }
+
+    #[test]
+    fn random_order_ids_merge_the_side_buffer() {
+        let mut rng = Rng(13);
+        let keys: Vec<u128> = (0..3 * PENDING_LIMIT)
+            .map(|_| (u128::from(rng.next()) << 64) | u128::from(rng.next()))
+            .collect();
+        agree_with_map(&keys, &mut rng);
+    }
+
+    #[test]
+    fn built_from_keys_sorts_and_dedups() {
+        let mut index = OutcomeIndex::from_keys(vec![9, 3, 9, 1]);
+        assert_eq!(index.len(), 3);
+        index.mark_key(3);
+        assert_eq!(index.recorded_key(3), Some(true));
+        assert_eq!(index.recorded_key(9), Some(false));
+        assert_eq!(index.recorded_key(4), None);
+        index.insert_key(2);
+        assert_eq!(index.recorded_key(2), Some(false));
+        assert_eq!(index.len(), 4);
+    }
+
+    #[test]
+    fn uuids_key_by_their_bits_and_other_ids_by_hash() {
+        let id = "01890a5d-ac96-774b-bcce-b302099a8057";
+        assert_eq!(id_key(id), 0x0189_0a5d_ac96_774b_bcce_b302_099a_8057);
+        assert_ne!(id_key("order-1"), id_key("order-2"));
+        assert_eq!(id_key("order-1"), id_key("order-1"));
+    }
+
+    #[test]
+    fn heap_is_about_sixteen_bytes_per_built_row() {
+        let index = OutcomeIndex::from_keys((0..100_000_u128).collect());
+        let bytes = index.heap_bytes();
+        // 16 B per key plus one bit per flag, rounded up to whole words.
+        assert!(bytes <= 100_000 * 16 + 100_000 / 8 + 8, "{bytes} bytes");
+    }
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# The performance suite of PRODUCT.md's targets, on release builds, with seeded data.
+#
+#   scripts/bench.sh [drift] [criterion] [api]      (no argument: all three)
+#
+# Environment: BENCH_DIR (default /tmp/scorewatch-bench; everything generated goes
+# there), BENCH_PORT (18731), BENCH_SECONDS (wrk duration, 30), BENCH_CONNECTIONS (64),
+# BENCH_DRIFT_RUNS (3), BENCH_LOG_ROWS (1000000), BENCH_CURL_RUNS (200).
+#
+# Loopback only; every server it starts is stopped on exit. Not part of CI: run it on a
+# quiet machine for the figures in docs/performance.md (it prints the load average
+# beside each section, because wall-clock figures on a shared machine are upper bounds).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${BENCH_DIR:-/tmp/scorewatch-bench}
+PORT=${BENCH_PORT:-18731}
+SECONDS_LOAD=${BENCH_SECONDS:-30}
+CONNS=${BENCH_CONNECTIONS:-64}
+DRIFT_RUNS=${BENCH_DRIFT_RUNS:-3}
+LOG_ROWS=${BENCH_LOG_ROWS:-1000000}
+CURL_RUNS=${BENCH_CURL_RUNS:-200}
+KEY=bench-key
+BIN="$ROOT/target/release/scorewatch"
+SUMMARY="$DIR/summary.tsv"
+SERVER_PID=
+STARTUP_MS=
+
+parts=("$@")
+[ ${#parts[@]} -eq 0 ] && parts=(drift criterion api)
+want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
+
+cleanup() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+row() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" | tee -a "$SUMMARY"; }
+need() { command -v "$1" >/dev/null || { echo "bench.sh: $1 is required ($2)" >&2; exit 2; }; }
+
+need python3 "for the data generators and the statistics"
+need curl "for the API measurements"
+[ -x /usr/bin/time ] || { echo "bench.sh: /usr/bin/time is required (apt-get install time)" >&2; exit 2; }
+
+mkdir -p "$DIR"
+: > "$SUMMARY"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo)"
+echo "load average at start: $(load)"
+
+echo "== building (release)"
+(cd "$ROOT" && cargo build --release -p scorewatch-api --bin scorewatch --example fill_log)
+
+# median and p99 (nearest rank) and min/max of numbers on stdin.
+stats() {
+    python3 -c '
+import sys
+v = sorted(float(x) for x in sys.stdin.read().split())
+n = len(v)
+med = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+p99 = v[min(n - 1, max(0, -(-99 * n // 100) - 1))]
+print(f"median {med:.3f} p99 {p99:.3f} min {v[0]:.3f} max {v[-1]:.3f} (n={n})")'
+}
+
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+hwm_mb() { awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+if want drift; then
+    echo "== drift CLI, 500k x 500k rows x 23 columns, $DRIFT_RUNS runs (load $(load))"
+    if [ ! -f "$DIR/drift/current.csv" ]; then
+        python3 "$ROOT/scripts/gen_drift_data.py" --rows 500000 --seed 7 --out "$DIR/drift"
+    fi
+    : > "$DIR/drift.times"
+    for i in $(seq "$DRIFT_RUNS"); do
+        /usr/bin/time -v "$BIN" drift --reference "$DIR/drift/reference.csv" \
+            --current "$DIR/drift/current.csv" --format json > /dev/null 2> "$DIR/drift.$i.time"
+        awk -F': ' '
+            /Elapsed \(wall clock\)/ { n = split($2, t, ":"); wall = (n == 3) ? t[1]*3600 + t[2]*60 + t[3] : t[1]*60 + t[2] }
+            /User time/ { user = $2 } /System time/ { sys = $2 }
+            /Maximum resident/ { rss = $2 / 1024 }
+            END { printf "%.2f %.2f %.1f\n", wall, user + sys, rss }' "$DIR/drift.$i.time" >> "$DIR/drift.times"
+    done
+    row "drift wall s (target < 2)" "$(cut -d' ' -f1 "$DIR/drift.times" | stats)" "load $(load)"
+    row "drift CPU s user+sys" "$(cut -d' ' -f2 "$DIR/drift.times" | stats)" ""
+    row "drift peak RSS MB (target < 250)" "$(cut -d' ' -f3 "$DIR/drift.times" | stats)" ""
+fi
+
+if want criterion; then
+    echo "== criterion benches (load $(load))"
+    (cd "$ROOT" && cargo bench -p scorewatch-core --bench drift --bench model -- \
+        --warm-up-time 1 --measurement-time 3) | grep -E '^[a-z_/0-9 ]+$|time:' || true
+    for bench in model/train_100k_rows model/score_one_application; do
+        est="$ROOT/target/criterion/$bench/new/estimates.json"
+        if [ -f "$est" ]; then
+            row "$bench ms" "$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['median']; print(f\"median {e['point_estimate']/1e6:.4f} (95% CI {e['confidence_interval']['lower_bound']/1e6:.4f}-{e['confidence_interval']['upper_bound']/1e6:.4f})\")" "$est")" "load $(load)"
+        fi
+    done
+fi
+
+start_server() {
+    local data=$1 log=$2 t0
+    t0=$(date +%s%N)
+    SCOREWATCH_API_KEYS=$KEY RUST_LOG=${BENCH_RUST_LOG:-info} "$BIN" --data-dir "$data" serve \
+        --host 127.0.0.1 --port "$PORT" > "$log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 3000); do
+        if curl -sf -o /dev/null "http://127.0.0.1:$PORT/health"; then
+            STARTUP_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+            return 0
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died; see $log" >&2; exit 1; }
+        sleep 0.01
+    done
+    echo "server did not answer /health within 30 s; see $log" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+}
+
+# Runs wrk against /predict while sampling the server's RSS; prints the max sample.
+load_test() {
+    local out=$1 max=0 r
+    wrk -t2 -c"$CONNS" -d"${SECONDS_LOAD}s" --latency -s "$DIR/predict.lua" \
+        "http://127.0.0.1:$PORT/predict" > "$out" &
+    local wrk_pid=$!
+    while kill -0 "$wrk_pid" 2>/dev/null; do
+        r=$(rss_mb "$SERVER_PID")
+        max=$(python3 -c "print(max($max, $r))")
+        sleep 0.5
+    done
+    wait "$wrk_pid"
+    echo "$max"
+}
+
+wrk_row() {
+    local label=$1 out=$2 rps p50 p99
+    rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+    p50=$(awk '$1 == "50%" {print $2}' "$out")
+    p99=$(awk '$1 == "99%" {print $2}' "$out")
+    local errors
+    errors=$(grep -E 'Non-2xx|Socket errors' "$out" | tr '\n' ' ' || true)
+    row "$label" "req/s $rps, p50 $p50, p99 $p99 ${errors}" "load $(load)"
+}
+
+if want api; then
+    need wrk "apt-get install -y wrk"
+    echo "== API (load $(load))"
+    DATA="$DIR/api-data"
+    rm -rf "$DATA"
+    mkdir -p "$DATA/training"
+    "$BIN" generate --rows 20000 --seed 7 --out "$DATA/training/applications.csv" > /dev/null
+    "$BIN" --data-dir "$DATA" train --data "$DATA/training/applications.csv" > "$DIR/train.log" 2>&1 || true
+    [ -d "$DATA/models" ] || { echo "training failed; see $DIR/train.log" >&2; exit 1; }
+    python3 - "$DATA/training/applications.csv" "$KEY" > "$DIR/predict.lua" <<'PY'
+import csv, json, sys
+with open(sys.argv[1]) as f:
+    row = next(csv.DictReader(f))
+row.pop("default", None)
+features = {}
+for name, cell in row.items():
+    if cell == "":
+        features[name] = None
+    else:
+        try:
+            features[name] = float(cell)
+        except ValueError:
+            features[name] = cell
+body = json.dumps({"features": features})
+print('wrk.method = "POST"')
+print('wrk.headers["Content-Type"] = "application/json"')
+print(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"')
+print(f"wrk.body = {json.dumps(body)}")
+PY
+
+    start_server "$DATA" "$DIR/serve1.log"
+    ms=$STARTUP_MS
+    sleep 2
+    row "start to first /health ms, empty log" "$ms" "load $(load)"
+    row "RSS idle MB, empty log (target < 30)" "$(rss_mb "$SERVER_PID")" ""
+    peak=$(load_test "$DIR/wrk1.txt")
+    wrk_row "POST /predict 64 conn ${SECONDS_LOAD}s, empty log at start (target >= 20000 req/s, p99 < 5 ms)" "$DIR/wrk1.txt"
+    row "RSS under load MB, max of 0.5 s samples" "$peak" "VmHWM $(hwm_mb "$SERVER_PID")"
+    stop_server
+
+    have=$(( $(wc -l < "$DATA/monitoring/predictions_log.csv") - 1 ))
+    if [ "$have" -lt "$LOG_ROWS" ]; then
+        "$ROOT/target/release/examples/fill_log" "$DATA" $(( LOG_ROWS - have )) 7
+    fi
+    rows=$(( $(wc -l < "$DATA/monitoring/predictions_log.csv") - 1 ))
+
+    start_server "$DATA" "$DIR/serve2.log"
+    ms=$STARTUP_MS
+    sleep 2
+    row "start to first /health ms, $rows-row log" "$ms" "load $(load)"
+    row "RSS idle MB, $rows-row log" "$(rss_mb "$SERVER_PID")" "VmHWM $(hwm_mb "$SERVER_PID")"
+    for _ in $(seq "$CURL_RUNS"); do
+        curl -s -o /dev/null -w '%{time_total}\n' \
+            "http://127.0.0.1:$PORT/monitoring/predictions?limit=100"
+    done | awk '{print $1 * 1000}' > "$DIR/recent.ms"
+    row "GET /monitoring/predictions?limit=100 ms, $rows-row log (target < 10)" "$(stats < "$DIR/recent.ms")" "load $(load)"
+    peak=$(load_test "$DIR/wrk2.txt")
+    wrk_row "POST /predict 64 conn ${SECONDS_LOAD}s, $rows-row log at start" "$DIR/wrk2.txt"
+    row "RSS under load MB, $rows-row log (target < 150)" "$peak" "VmHWM $(hwm_mb "$SERVER_PID")"
+    stop_server
+fi
+
+echo
+echo "== summary (also in $SUMMARY)"
+column -t -s $'\t' "$SUMMARY"
+echo "load average at end: $(load)"
