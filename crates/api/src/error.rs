@@ -83,6 +83,30 @@ impl ApiError {
         }])
     }
 
+    /// A failed write to the data directory. A full, read-only or forbidden disk is a
+    /// state the operator can fix, not a bug: it answers 503 with the file at fault, and
+    /// reads keep working meanwhile. Anything else is internal.
+    pub fn store_write(err: scorewatch_core::StoreError) -> Self {
+        use std::io::ErrorKind;
+        if let scorewatch_core::StoreError::Io { source, .. } = &err
+            && matches!(
+                source.kind(),
+                ErrorKind::StorageFull
+                    | ErrorKind::ReadOnlyFilesystem
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::QuotaExceeded
+            )
+        {
+            return Self::NotReady {
+                message: format!(
+                    "the data directory cannot be written: {err}: {source}; free space or fix \
+                     permissions, reads keep working"
+                ),
+            };
+        }
+        Self::internal(err)
+    }
+
     /// An internal error from anything that converts to `anyhow::Error`.
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
@@ -284,6 +308,36 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_or_read_only_disk_is_503_and_names_the_file() {
+        for kind in [
+            std::io::ErrorKind::StorageFull,
+            std::io::ErrorKind::ReadOnlyFilesystem,
+        ] {
+            let err = scorewatch_core::StoreError::Io {
+                action: "append to",
+                path: "data/monitoring/predictions_log.csv".into(),
+                source: std::io::Error::from(kind),
+            };
+            let api = ApiError::store_write(err);
+            assert_eq!(
+                api.status_code(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{kind:?}"
+            );
+            assert!(api.to_string().contains("predictions_log.csv"), "{api}");
+        }
+        let other = scorewatch_core::StoreError::Io {
+            action: "append to",
+            path: "data/monitoring/predictions_log.csv".into(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidData),
+        };
+        assert_eq!(
+            ApiError::store_write(other).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
 
     #[test]
     fn syntax_errors_keep_their_position() {

@@ -198,7 +198,7 @@ pub async fn predict(
         .append(&served.features, &records)
         .map_err(|err| match err {
             StoreError::InvalidRecord { .. } => ApiError::invalid("features", err.to_string()),
-            other => ApiError::internal(other),
+            other => ApiError::store_write(other),
         })?;
     state
         .index()
