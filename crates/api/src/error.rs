@@ -86,6 +86,7 @@ impl ApiError {
     /// A failed write to the data directory. A full, read-only or forbidden disk is a
     /// state the operator can fix, not a bug: it answers 503 with the file at fault, and
     /// reads keep working meanwhile. Anything else is internal.
+    #[must_use]
     pub fn store_write(err: scorewatch_core::StoreError) -> Self {
         use std::io::ErrorKind;
         if let scorewatch_core::StoreError::Io { source, .. } = &err
