@@ -329,7 +329,26 @@ fn full_disk_refuses_writes_without_torn_rows_and_resumes_when_space_returns() {
     assert_eq!(count_predictions(&store), 10);
 
     std::fs::remove_file(filler).unwrap();
+    wait_for_free_space(fs.path());
     assert_writes_resume(store, &dir);
+}
+
+/// Waits (bounded) until the file system really has room again. Under `cargo test`, about
+/// one run in twenty saw ENOSPC on the first append right after the filler's unlink (never
+/// in 300 runs of the test binary alone); the freed pages evidently come back a moment
+/// later, cause not pinned down. The store's behaviour is asserted once space is back,
+/// which is the condition under test.
+fn wait_for_free_space(dir: &Path) {
+    let probe = dir.join("probe");
+    for _ in 0..500 {
+        let room = std::fs::write(&probe, vec![0u8; 256 * 1024]).is_ok();
+        let _ = std::fs::remove_file(&probe);
+        if room {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the tmpfs at {} never got its space back", dir.display());
 }
 
 /// `chattr +i` on the monitoring files and directories, undone on drop.

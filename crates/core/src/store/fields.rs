@@ -34,6 +34,25 @@ pub(crate) fn parse_timestamp(
     })
 }
 
+/// A 0/1 column (`decision`, `actual`): anything else is an error naming the field.
+pub(crate) fn parse_binary(
+    text: &str,
+    name: &str,
+    path: &Path,
+    location: RowLocation,
+) -> Result<u8, StoreError> {
+    match text {
+        "0" => Ok(0),
+        "1" => Ok(1),
+        other => Err(field_error(
+            path,
+            location,
+            name,
+            &format!("{other:?} is not 0 or 1"),
+        )),
+    }
+}
+
 pub(crate) fn field_error(
     path: &Path,
     location: RowLocation,

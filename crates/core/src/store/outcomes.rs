@@ -7,7 +7,7 @@ use std::path::Path;
 use csv::StringRecord;
 
 use super::csv_log::{CsvLog, FsyncPolicy, OpenReport, RowEncoder, RowLocation};
-use super::fields::{check_width, field, field_error, format_timestamp, parse_timestamp};
+use super::fields::{check_width, field, format_timestamp, parse_binary, parse_timestamp};
 use super::{OutcomeRecord, StoreError};
 
 /// The header of `outcomes_log.csv`.
@@ -79,18 +79,7 @@ fn parse_row(
 ) -> Result<OutcomeRecord, StoreError> {
     check_width(record, &OUTCOME_COLUMNS.map(str::to_owned), path, location)?;
     let get = |i: usize| field(record, i, OUTCOME_COLUMNS[i], path, location);
-    let actual = match get(2)? {
-        "0" => 0,
-        "1" => 1,
-        other => {
-            return Err(field_error(
-                path,
-                location,
-                "actual",
-                &format!("{other:?} is not 0 or 1"),
-            ));
-        }
-    };
+    let actual = parse_binary(get(2)?, "actual", path, location)?;
     Ok(OutcomeRecord {
         prediction_id: get(0)?.to_owned(),
         timestamp: parse_timestamp(get(1)?, path, location)?,

@@ -17,7 +17,9 @@ use csv::StringRecord;
 use time::OffsetDateTime;
 
 use super::csv_log::{CsvLog, FsyncPolicy, OpenReport, RowEncoder, RowLocation};
-use super::fields::{check_width, field, field_error, format_timestamp, parse_timestamp};
+use super::fields::{
+    check_width, field, field_error, format_timestamp, parse_binary, parse_timestamp,
+};
 use super::{PredictionRecord, StoreError, atomic};
 
 /// The fixed leading columns of `predictions_log.csv`; feature columns follow.
@@ -325,18 +327,7 @@ fn parse_row(
                 &format!("{score_text:?} is not a probability"),
             )
         })?;
-    let decision = match get(4)? {
-        "0" => 0,
-        "1" => 1,
-        other => {
-            return Err(field_error(
-                path,
-                location,
-                "decision",
-                &format!("{other:?} is not 0 or 1"),
-            ));
-        }
-    };
+    let decision = parse_binary(get(4)?, "decision", path, location)?;
     Ok(PredictionRecord {
         prediction_id: get(0)?.to_owned(),
         timestamp: parse_timestamp(get(1)?, path, location)?,
