@@ -10,6 +10,31 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use scorewatch_core::views::{ErrorBody, ErrorDetail, FieldProblem};
 
+/// `Retry-After` of a write refused by the disk: an operator has to act, so not sooner.
+pub const STORAGE_RETRY_AFTER_SECONDS: &str = "30";
+
+/// Whether an I/O error in `err`'s chain says the disk is full, read-only or forbidden.
+#[must_use]
+pub fn is_storage_fault(err: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut current = Some(err);
+    while let Some(cause) = current {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::StorageFull
+                    | ErrorKind::ReadOnlyFilesystem
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::QuotaExceeded
+            )
+        {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -61,6 +86,13 @@ pub enum ApiError {
         /// What is missing and how to fix it.
         message: String,
     },
+    /// The data directory cannot be written (full, read-only, forbidden): an operator
+    /// fixes it, so 503 with `Retry-After`, the file named; reads keep working.
+    #[error("{message}")]
+    StorageUnavailable {
+        /// The failed write with the file and the OS error.
+        message: String,
+    },
     /// The handler ran past the configured deadline.
     #[error("the request took longer than {seconds} s")]
     DeadlineExceeded {
@@ -88,24 +120,23 @@ impl ApiError {
     /// reads keep working meanwhile. Anything else is internal.
     #[must_use]
     pub fn store_write(err: scorewatch_core::StoreError) -> Self {
-        use std::io::ErrorKind;
-        if let scorewatch_core::StoreError::Io { source, .. } = &err
-            && matches!(
-                source.kind(),
-                ErrorKind::StorageFull
-                    | ErrorKind::ReadOnlyFilesystem
-                    | ErrorKind::PermissionDenied
-                    | ErrorKind::QuotaExceeded
-            )
-        {
-            return Self::NotReady {
+        Self::write_failed(err)
+    }
+
+    /// As [`ApiError::store_write`], for any error whose chain holds the I/O error (a
+    /// drift save inside `anyhow`, a pipeline status save inside `PipelineError`): the
+    /// message is the whole chain, which names the file.
+    pub fn write_failed(err: impl Into<anyhow::Error>) -> Self {
+        let err = err.into();
+        if is_storage_fault(err.as_ref()) {
+            return Self::StorageUnavailable {
                 message: format!(
-                    "the data directory cannot be written: {err}: {source}; free space or fix \
+                    "the data directory cannot be written: {err:#}; free space or fix \
                      permissions, reads keep working"
                 ),
             };
         }
-        Self::internal(err)
+        Self::Internal(err)
     }
 
     /// An internal error from anything that converts to `anyhow::Error`.
@@ -127,6 +158,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::InvalidFields(_) => "invalid_fields",
             Self::NotReady { .. } => "not_ready",
+            Self::StorageUnavailable { .. } => "storage_unavailable",
             Self::DeadlineExceeded { .. } => "deadline_exceeded",
             Self::Internal(_) => "internal",
         }
@@ -172,9 +204,9 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotReady { .. } | Self::DeadlineExceeded { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::NotReady { .. }
+            | Self::StorageUnavailable { .. }
+            | Self::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -184,6 +216,13 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?err, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code()).json(self.body());
+        if let Self::StorageUnavailable { message } = self {
+            tracing::error!(error = %message, "write refused by the data directory");
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(STORAGE_RETRY_AFTER_SECONDS),
+            );
+        }
         if matches!(self, Self::MissingKey) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

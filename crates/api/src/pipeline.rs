@@ -68,6 +68,7 @@ impl PipelineControl {
     /// new model serves.
     pub fn settle(&self) {
         let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
+        self.recover_stale(&thread);
         let pending = thread.as_ref().is_some_and(|t| !t.is_finished());
         if pending
             && !matches!(
@@ -77,6 +78,26 @@ impl PipelineControl {
             && let Some(handle) = thread.take()
         {
             let _ = handle.join();
+        }
+    }
+
+    /// A status that says Running while no run thread of ours is alive was left by a run
+    /// whose final status write the disk refused: record it as failed now, if the disk
+    /// takes it (else it stays as it is and the next call tries again).
+    fn recover_stale(&self, thread: &Option<JoinHandle<()>>) {
+        if thread.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        if let Ok(PipelineState::Running { run_id, .. }) = self.runner.status().map(|s| s.state) {
+            match self.runner.recover_interrupted() {
+                Ok(()) => tracing::warn!(
+                    run_id,
+                    "pipeline run ended without recording it; marked failed"
+                ),
+                Err(err) => {
+                    tracing::warn!(run_id, error = %error_chain(&err), "cannot record the end of the pipeline run yet")
+                }
+            }
         }
     }
 
@@ -111,6 +132,18 @@ pub fn validate_request(state: &AppState, request: &RunPipelineRequest) -> Resul
         }
     }
     Ok(())
+}
+
+/// `err` and its causes, `: `-separated (the causes name the file).
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn running(run_id: &str) -> ApiError {
@@ -153,7 +186,14 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
             }
             tracing::info!(run = ?report.record.outcome, "pipeline run ended");
         }
-        Err(err) => signal(Started::Refused(err)),
+        Err(err) => {
+            if signalled.load(Ordering::Acquire) {
+                // Started, but the end could not be recorded (the disk refused the status
+                // write): the status still says Running until `recover_stale` fixes it.
+                tracing::error!(error = %error_chain(&err), "pipeline run could not record its end");
+            }
+            signal(Started::Refused(err));
+        }
     }
 }
 
@@ -187,6 +227,7 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         },
         ..RunRequest::default()
     };
+    state.pipeline.recover_stale(&thread);
     let (tx, rx) = mpsc::sync_channel::<Started>(1);
     let worker_state = Arc::clone(state);
     let handle = std::thread::Builder::new()
@@ -203,7 +244,8 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         }
         Ok(Started::Refused(err)) => {
             let _ = handle.join();
-            return Err(ApiError::internal(err));
+            state.note_write_failure(&err);
+            return Err(ApiError::write_failed(err));
         }
         Err(_) => {
             let _ = handle.join();

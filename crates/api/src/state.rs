@@ -101,6 +101,9 @@ pub struct AppState {
     since_metrics: AtomicU64,
     drift_busy: AtomicBool,
     metrics_busy: AtomicBool,
+    /// Set by a write the disk refused (full, read-only), cleared by the next write that
+    /// succeeds: `/health` says `degraded` meanwhile.
+    storage_failing: AtomicBool,
     /// The training pipeline's run control.
     pub pipeline: PipelineControl,
     background: Mutex<Vec<JoinHandle<()>>>,
@@ -136,6 +139,7 @@ impl AppState {
             since_metrics: AtomicU64::new(0),
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
+            storage_failing: AtomicBool::new(false),
             pipeline: PipelineControl::new(runner),
             background: Mutex::new(Vec::new()),
         })
@@ -153,6 +157,36 @@ impl AppState {
     /// Replaces the served model (after a promotion).
     pub fn set_served(&self, served: Served) {
         *self.served.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(served));
+    }
+
+    /// Whether the last write to the data directory was refused by the disk.
+    #[must_use]
+    pub fn storage_failing(&self) -> bool {
+        self.storage_failing.load(Ordering::Relaxed)
+    }
+
+    /// Records how a write to the data directory ended, for `/health`: a success clears
+    /// the failing state, a full or read-only disk sets it, other errors leave it.
+    pub fn note_write<T, E: std::error::Error + 'static>(&self, result: &Result<T, E>) {
+        match result {
+            Ok(_) => self.storage_failing.store(false, Ordering::Relaxed),
+            Err(err) => self.note_write_failure(err),
+        }
+    }
+
+    /// As [`AppState::note_write`] for an `anyhow` result.
+    pub fn note_write_anyhow<T>(&self, result: &anyhow::Result<T>) {
+        match result {
+            Ok(_) => self.storage_failing.store(false, Ordering::Relaxed),
+            Err(err) => self.note_write_failure(err.as_ref()),
+        }
+    }
+
+    /// Records a failed write: only a full or read-only disk sets the failing state.
+    pub fn note_write_failure(&self, err: &(dyn std::error::Error + 'static)) {
+        if crate::error::is_storage_fault(err) {
+            self.storage_failing.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The outcome index, even if a panicking thread poisoned its lock.
@@ -210,7 +244,9 @@ impl AppState {
         let spawned = std::thread::Builder::new()
             .name(format!("scorewatch-{}", what.replace(' ', "-")))
             .spawn(move || {
-                if let Err(err) = job(&state) {
+                let result = job(&state);
+                state.note_write_anyhow(&result);
+                if let Err(err) = result {
                     tracing::warn!(what, error = format!("{err:#}"), "background job failed");
                 }
                 let flag = if what == "drift" {

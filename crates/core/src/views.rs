@@ -188,8 +188,10 @@ pub struct BatchPredictResponse {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeItem {
     /// The prediction it labels.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub prediction_id: String,
     /// Observed label, 0 or 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1))]
     pub actual: u8,
 }
 

@@ -28,6 +28,9 @@ pub struct DriftQuery {
     params(DriftQuery),
     responses(
         (status = 200, body = DriftView),
+        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
         (status = 404, description = "No report with this id", body = ErrorBody),
         (status = 422, description = "history out of range", body = ErrorBody),
     )
@@ -83,7 +86,9 @@ pub async fn get_drift(
     responses(
         (status = 201, description = "The new report", body = DriftReport),
         (status = 409, description = "No prediction of the current model yet", body = ErrorBody),
-        (status = 503, description = "No model yet", body = ErrorBody),
+        (status = 503, description = "No model yet (`not_ready`), or the data directory cannot be written (`storage_unavailable` naming the file, with Retry-After)", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -100,10 +105,14 @@ pub async fn run_drift(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
         });
     }
     let state = state.into_inner();
-    let report = web::block(move || state.run_drift())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let report = web::block(move || {
+        let report = state.run_drift();
+        state.note_write_anyhow(&report);
+        report
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::write_failed)?;
     match report {
         Some(report) => Ok(HttpResponse::Created().json(report)),
         None => Err(ApiError::Conflict {

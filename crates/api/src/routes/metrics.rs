@@ -35,6 +35,9 @@ pub struct HistoryQuery {
     params(HistoryQuery),
     responses(
         (status = 200, body = MetricsView),
+        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
         (status = 422, description = "limit out of range", body = ErrorBody),
     )
 )]
@@ -168,6 +171,12 @@ fn validate_metrics(
     responses(
         (status = 201, description = "The stored entry", body = MetricsEntry),
         (status = 422, description = "Every invalid metric", body = ErrorBody),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
+        (status = 503, description = "The data directory cannot be written (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -189,9 +198,13 @@ pub async fn post_metrics(
     };
     let stored = entry.clone();
     let state = state.into_inner();
-    web::block(move || state.store.metrics().record(stored))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    web::block(move || {
+        let recorded = state.store.metrics().record(stored);
+        state.note_write(&recorded);
+        recorded
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::store_write)?;
     Ok(HttpResponse::Created().json(entry))
 }

@@ -65,6 +65,12 @@ fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiErro
         (status = 404, description = "Single outcome for an unknown prediction id", body = ErrorBody),
         (status = 409, description = "Single outcome for an id that already has one", body = ErrorBody),
         (status = 422, description = "Every invalid field", body = ErrorBody),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
+        (status = 503, description = "The data directory cannot be written (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -127,11 +133,9 @@ pub async fn post_outcomes(
             }
         }
         if !accepted.is_empty() {
-            state
-                .store
-                .outcomes()
-                .append(&accepted)
-                .map_err(ApiError::internal)?;
+            let appended = state.store.outcomes().append(&accepted);
+            state.note_write(&appended);
+            appended.map_err(ApiError::store_write)?;
             for record in &accepted {
                 index.mark(&record.prediction_id);
             }

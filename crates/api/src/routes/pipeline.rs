@@ -34,6 +34,12 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<RunPipelineRequest, A
         (status = 202, description = "Started", body = RunAccepted),
         (status = 409, description = "A run is in progress", body = ErrorBody),
         (status = 422, description = "Invalid training file", body = ErrorBody),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
+        (status = 503, description = "The data directory cannot be written (the run could not be recorded) (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -58,6 +64,8 @@ pub async fn run_pipeline(
     responses(
         (status = 202, description = "Cancellation requested", body = RunAccepted),
         (status = 409, description = "No run in progress", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -73,7 +81,11 @@ pub async fn cancel_pipeline(state: web::Data<AppState>) -> Result<HttpResponse,
 /// State, stage, progress, timings, error and recent runs of the pipeline.
 #[utoipa::path(
     tag = "pipeline",
-    responses((status = 200, body = PipelineStatus))
+    responses(
+        (status = 200, body = PipelineStatus),
+        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
+    )
 )]
 #[get("/monitoring/pipeline-status")]
 pub async fn pipeline_status(

@@ -174,7 +174,7 @@ fn score_all(
         (status = 413, description = "Body over the limit", body = scorewatch_core::views::ErrorBody),
         (status = 415, description = "Not application/json", body = scorewatch_core::views::ErrorBody),
         (status = 422, description = "Every invalid field", body = scorewatch_core::views::ErrorBody),
-        (status = 503, description = "No model yet: run the pipeline", body = scorewatch_core::views::ErrorBody),
+        (status = 503, description = "No model yet: run the pipeline (`not_ready`); or the data directory cannot be written (`storage_unavailable` naming the file, with Retry-After)", body = scorewatch_core::views::ErrorBody),
     ),
     security(("api_key" = []))
 )]
@@ -192,14 +192,12 @@ pub async fn predict(
         });
     };
     let records = score_all(&served, &instances, batch)?;
-    state
-        .store
-        .predictions()
-        .append(&served.features, &records)
-        .map_err(|err| match err {
-            StoreError::InvalidRecord { .. } => ApiError::invalid("features", err.to_string()),
-            other => ApiError::store_write(other),
-        })?;
+    let appended = state.store.predictions().append(&served.features, &records);
+    state.note_write(&appended);
+    appended.map_err(|err| match err {
+        StoreError::InvalidRecord { .. } => ApiError::invalid("features", err.to_string()),
+        other => ApiError::store_write(other),
+    })?;
     state
         .index()
         .insert_predictions(records.iter().map(|r| r.prediction_id.as_str()));

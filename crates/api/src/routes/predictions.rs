@@ -58,6 +58,9 @@ fn instant(
     params(PredictionsQuery),
     responses(
         (status = 200, body = PredictionsPage),
+        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
+        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
         (status = 422, description = "Every invalid parameter", body = ErrorBody),
     )
 )]

@@ -18,7 +18,11 @@ const PIPELINE_STATES: [&str; 5] = ["idle", "running", "succeeded", "failed", "c
 /// resident memory.
 #[utoipa::path(
     tag = "service",
-    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String))
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = scorewatch_core::views::ErrorBody),
+        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = scorewatch_core::views::ErrorBody),
+    )
 )]
 #[get("/metrics")]
 pub async fn metrics(

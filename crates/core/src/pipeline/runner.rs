@@ -219,7 +219,14 @@ impl PipelineRunner {
             .map_err(PipelineError::Store)
     }
 
-    fn recover_interrupted(&self) -> Result<(), PipelineError> {
+    /// Marks a status left Running with no run behind it as Failed "interrupted", with a
+    /// run record; any other state is left alone. [`PipelineRunner::new`] does it for a
+    /// dead process; a caller that knows its own run thread ended without recording the
+    /// end (the disk refused the final status write) does it once the disk takes writes.
+    ///
+    /// # Errors
+    /// [`PipelineError::Store`].
+    pub fn recover_interrupted(&self) -> Result<(), PipelineError> {
         let _guard = lock(&self.status);
         let mut status = self.status()?;
         let at = now();
