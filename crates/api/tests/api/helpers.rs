@@ -127,8 +127,9 @@ impl TestApp {
             let response = self
                 .post_json("/predict", &json!({ "features": instance }))
                 .await;
-            assert_eq!(response.status(), StatusCode::OK);
+            let status = response.status();
             let body: Value = response.json().await.expect("json");
+            assert_eq!(status, StatusCode::OK, "{body}");
             ids.push(body["prediction_id"].as_str().expect("id").to_owned());
         }
         ids

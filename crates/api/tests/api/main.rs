@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0 with a fresh data directory per test.
 
 mod auth;
+mod disk_faults;
 mod drift;
 mod errors;
 mod health;
