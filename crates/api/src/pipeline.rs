@@ -68,7 +68,7 @@ impl PipelineControl {
     /// new model serves.
     pub fn settle(&self) {
         let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
-        self.recover_stale(&thread);
+        self.recover_stale(thread.as_ref());
         let pending = thread.as_ref().is_some_and(|t| !t.is_finished());
         if pending
             && !matches!(
@@ -84,8 +84,8 @@ impl PipelineControl {
     /// A status that says Running while no run thread of ours is alive was left by a run
     /// whose final status write the disk refused: record it as failed now, if the disk
     /// takes it (else it stays as it is and the next call tries again).
-    fn recover_stale(&self, thread: &Option<JoinHandle<()>>) {
-        if thread.as_ref().is_some_and(|t| !t.is_finished()) {
+    fn recover_stale(&self, thread: Option<&JoinHandle<()>>) {
+        if thread.is_some_and(|t| !t.is_finished()) {
             return;
         }
         if let Ok(PipelineState::Running { run_id, .. }) = self.runner.status().map(|s| s.state) {
@@ -95,7 +95,11 @@ impl PipelineControl {
                     "pipeline run ended without recording it; marked failed"
                 ),
                 Err(err) => {
-                    tracing::warn!(run_id, error = %error_chain(&err), "cannot record the end of the pipeline run yet")
+                    tracing::warn!(
+                        run_id,
+                        error = %error_chain(&err),
+                        "cannot record the end of the pipeline run yet"
+                    );
                 }
             }
         }
@@ -227,7 +231,7 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         },
         ..RunRequest::default()
     };
-    state.pipeline.recover_stale(&thread);
+    state.pipeline.recover_stale(thread.as_ref());
     let (tx, rx) = mpsc::sync_channel::<Started>(1);
     let worker_state = Arc::clone(state);
     let handle = std::thread::Builder::new()
