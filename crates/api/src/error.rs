@@ -380,6 +380,27 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_write_deep_in_a_chain_is_503_with_retry_after() {
+        let err = anyhow::Error::new(scorewatch_core::StoreError::Io {
+            action: "write",
+            path: "data/monitoring/drift_reports.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        })
+        .context("saving the drift report");
+        let api = ApiError::write_failed(err);
+        assert_eq!(api.code(), "storage_unavailable");
+        assert!(api.to_string().contains("drift_reports.json"), "{api}");
+        let response = api.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static(STORAGE_RETRY_AFTER_SECONDS))
+        );
+        let other = anyhow::anyhow!("cannot compute the report");
+        assert_eq!(ApiError::write_failed(other).code(), "internal");
+    }
+
+    #[test]
     fn syntax_errors_keep_their_position() {
         let err = serde_json::from_str::<serde_json::Value>("{\n  \"a\": ,\n}").unwrap_err();
         let api = from_serde_json(&err);
