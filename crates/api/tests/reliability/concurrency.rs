@@ -32,6 +32,10 @@ const SERVE_ARGS: [&str; 4] = ["--keep-alive", "120", "--shutdown-timeout", "10"
 
 #[test]
 #[ignore = "spawns the release server; run by scripts/reliability.sh"]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: the load, then every check"
+)]
 fn sixty_four_clients_with_outcomes_drift_and_a_pipeline_run() {
     let root = tempfile::tempdir().expect("temp dir");
     let data = prepare_data_dir(root.path());

@@ -33,6 +33,10 @@ const SERVE_ARGS: [&str; 4] = ["--drift-every", "300", "--metrics-every", "100"]
 
 #[test]
 #[ignore = "spawns the release server; run by scripts/reliability.sh"]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: load, kill, restart, check"
+)]
 fn sigkill_under_load_loses_no_acknowledged_write() {
     let started = Instant::now();
     let root = tempfile::tempdir().expect("temp dir");

@@ -24,7 +24,7 @@ pub const API_KEY: &str = "reliability-key-0123456789";
 /// Rows of the training file the first model is fitted on.
 pub const TRAINING_ROWS: usize = 2000;
 /// How long a server may take to print its port and answer `/health`.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+const START_TIMEOUT: Duration = Duration::from_mins(1);
 /// Log lines kept to explain a server that failed to start or stop.
 const KEPT_LINES: usize = 400;
 
@@ -184,7 +184,7 @@ impl Drop for Server {
 /// instead of hanging it.
 pub fn client() -> Client {
     Client::builder()
-        .timeout(Duration::from_secs(60))
+        .timeout(Duration::from_mins(1))
         .connect_timeout(Duration::from_secs(10))
         .build()
         .expect("client builds")
@@ -463,7 +463,7 @@ pub struct JsonContent {
 }
 
 /// Parses `model_metrics.json`, `drift_reports.json` and `pipeline_status.json` with
-/// serde_json into their types and checks every entry's values are in range.
+/// `serde_json` into their types and checks every entry's values are in range.
 pub fn read_json_files(data: &Path) -> JsonContent {
     let monitoring = data.join("monitoring");
     let read = |name: &str| {
@@ -683,7 +683,7 @@ pub fn drive(load: &Load<'_>, seed: u64) -> Acknowledged {
     };
     let mut counter = 0_u64;
     'load: while !load.stop.load(Ordering::Relaxed) {
-        let batch = load.batch_one_in > 0 && rng.next() % load.batch_one_in == 0;
+        let batch = load.batch_one_in > 0 && rng.next().is_multiple_of(load.batch_one_in);
         let body = if batch {
             let n = rng.range(2, 6);
             let items: Vec<&str> = (0..n).map(|_| pick(&mut rng).as_str()).collect();
@@ -708,7 +708,7 @@ pub fn drive(load: &Load<'_>, seed: u64) -> Acknowledged {
         for id in prediction_ids(&answer) {
             acked.predictions.push(id.clone());
             counter += 1;
-            if load.outcome_every == 0 || counter % load.outcome_every != 0 {
+            if load.outcome_every == 0 || !counter.is_multiple_of(load.outcome_every) {
                 continue;
             }
             let body = json!({"prediction_id": id, "actual": rng.next() % 2}).to_string();
