@@ -18,6 +18,8 @@ use crate::state::{AppState, Served};
 
 /// Where clients follow a run.
 pub const STATUS_URL: &str = "/monitoring/pipeline-status";
+/// The `error` of a run cancelled because the server stopped (SIGTERM, SIGINT).
+pub const SHUTDOWN_REASON: &str = "server shutting down";
 
 /// The runner and the thread of the run in progress.
 #[derive(Debug)]
@@ -57,9 +59,10 @@ impl PipelineControl {
         }
     }
 
-    /// Cancels the running run, if any, and waits for its thread (shutdown).
+    /// Cancels the running run, if any, recording [`SHUTDOWN_REASON`], and waits for its
+    /// thread (shutdown).
     pub fn cancel_and_join(&self) {
-        self.runner.cancel();
+        self.runner.cancel_because(SHUTDOWN_REASON);
         self.join();
     }
 

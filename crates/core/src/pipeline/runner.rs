@@ -151,6 +151,8 @@ pub struct PipelineRunner {
     /// Serialises status updates and makes Start single-flight.
     status: Mutex<()>,
     cancel: AtomicBool,
+    /// Why the run was asked to stop, kept as the cancelled record's `error`.
+    cancel_reason: Mutex<Option<String>>,
 }
 
 fn now() -> OffsetDateTime {
@@ -191,6 +193,7 @@ impl PipelineRunner {
             registry,
             status: Mutex::new(()),
             cancel: AtomicBool::new(false),
+            cancel_reason: Mutex::new(None),
         };
         runner.recover_interrupted()?;
         Ok(runner)
@@ -290,6 +293,16 @@ impl PipelineRunner {
         running
     }
 
+    /// As [`PipelineRunner::cancel`], and the cancelled run's record says `reason` as
+    /// its `error` (such as a server shutting down), so the history tells why it stopped.
+    pub fn cancel_because(&self, reason: &str) -> bool {
+        *self
+            .cancel_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(reason.to_owned());
+        self.cancel()
+    }
+
     /// Marks a new run as started (single flight: an error if one is running).
     ///
     /// # Errors
@@ -304,6 +317,10 @@ impl PipelineRunner {
             None,
         )?;
         self.cancel.store(false, Ordering::SeqCst);
+        *self
+            .cancel_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         Ok(run_id)
     }
 
@@ -407,6 +424,11 @@ impl PipelineRunner {
             }
             Err(PipelineError::Cancelled) => {
                 record.outcome = RunOutcome::Cancelled;
+                record.error = self
+                    .cancel_reason
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
                 self.apply(
                     PipelineEvent::Cancel { at: finished_at },
                     Some(record.clone()),

@@ -182,6 +182,38 @@ fn cancel_stops_the_run_and_keeps_the_current_model() {
     assert!(!env.runner.cancel(), "nothing runs any more");
 }
 
+#[test]
+fn a_cancel_with_a_reason_records_it_and_the_next_run_starts_without_it() {
+    let env = env();
+    let stop_at_training = |stage| {
+        if stage == Stage::Training {
+            assert!(env.runner.cancel_because("server shutting down"));
+        }
+    };
+    let report = env
+        .runner
+        .run(&RunRequest::default(), &|stage, _| stop_at_training(stage))
+        .unwrap();
+    assert_eq!(report.record.outcome, RunOutcome::Cancelled);
+    assert_eq!(report.record.error.as_deref(), Some("server shutting down"));
+    let saved = env.runner.status().unwrap();
+    assert_eq!(saved.runs.last(), Some(&report.record));
+
+    let plain = env
+        .runner
+        .run(&RunRequest::default(), &|stage, _| {
+            if stage == Stage::Training {
+                assert!(env.runner.cancel());
+            }
+        })
+        .unwrap();
+    assert_eq!(plain.record.outcome, RunOutcome::Cancelled);
+    assert_eq!(
+        plain.record.error, None,
+        "a reason never leaks into a later run"
+    );
+}
+
 fn run_on(env: &Env, name: &str, content: &str) -> RunReport {
     let path = env.runner.store().layout().training_dir().join(name);
     std::fs::write(&path, content).unwrap();

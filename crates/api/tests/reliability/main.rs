@@ -1,0 +1,12 @@
+//! Reliability suite against the real `scorewatch serve` binary: SIGKILL under load,
+//! 64 concurrent clients, SIGTERM under load and during a pipeline run.
+//!
+//! Each test starts the binary Cargo built for this profile on a temporary data
+//! directory and a loopback port, and drives it with blocking reqwest clients on
+//! threads. They are `#[ignore]`d so that `cargo test` stays fast; run them with
+//! `scripts/reliability.sh` (release build, one at a time, figures printed).
+
+mod concurrency;
+mod crash;
+mod sigterm;
+mod support;
