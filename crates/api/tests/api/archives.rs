@@ -19,21 +19,23 @@ const DROPPED: &str = "loan_purpose";
 /// The sample training set without [`DROPPED`], as `data/training/narrow.csv`.
 fn write_narrow_training_file(dir: &Path) {
     let mut bytes = Vec::new();
-    write_sample_csv(&mut bytes, 2000, 7, Scenario::Baseline).unwrap();
+    write_sample_csv(&mut bytes, 2000, 7, Scenario::Baseline).expect("test setup");
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().unwrap().clone();
+    let headers = reader.headers().expect("test setup").clone();
     let keep: Vec<usize> = (0..headers.len())
         .filter(|&i| &headers[i] != DROPPED)
         .collect();
-    let mut writer = csv::Writer::from_path(dir.join("training/narrow.csv")).unwrap();
+    let mut writer = csv::Writer::from_path(dir.join("training/narrow.csv")).expect("test setup");
     writer
         .write_record(keep.iter().map(|&i| &headers[i]))
-        .unwrap();
+        .expect("test setup");
     for row in reader.records() {
-        let row = row.unwrap();
-        writer.write_record(keep.iter().map(|&i| &row[i])).unwrap();
+        let row = row.expect("test setup");
+        writer
+            .write_record(keep.iter().map(|&i| &row[i]))
+            .expect("test setup");
     }
-    writer.flush().unwrap();
+    writer.flush().expect("test setup");
 }
 
 /// Runs the pipeline with `body` and returns the run's outcome and model version.
@@ -45,8 +47,8 @@ async fn run_pipeline(app: &TestApp, body: &Value) -> (RunOutcome, String) {
         matches!(status.state, PipelineState::Succeeded { .. }),
         "{status:?}"
     );
-    let run = status.runs.last().unwrap();
-    (run.outcome, run.model_version.clone().unwrap())
+    let run = status.runs.last().expect("test setup");
+    (run.outcome, run.model_version.clone().expect("test setup"))
 }
 
 /// Predicts `n` applications without [`DROPPED`] (the narrow model's features).
@@ -58,16 +60,21 @@ async fn predict_narrow(app: &TestApp, n: usize) -> Vec<String> {
             .post_json("/predict", &json!({ "features": instance }))
             .await;
         let status = response.status();
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.json().await.expect("test setup");
         assert_eq!(status, StatusCode::OK, "{body}");
-        ids.push(body["prediction_id"].as_str().unwrap().to_owned());
+        ids.push(
+            body["prediction_id"]
+                .as_str()
+                .expect("test setup")
+                .to_owned(),
+        );
     }
     ids
 }
 
 fn archive_count(dir: &Path) -> usize {
     scorewatch_core::list_prediction_archives(&dir.join("monitoring/predictions_log.csv"))
-        .unwrap()
+        .expect("test setup")
         .len()
 }
 
@@ -85,7 +92,7 @@ async fn switch_feature_sets(app: &TestApp) -> (String, Vec<String>, Vec<String>
     app.train().await;
     let version_a = app.get_json("/health").await["model_version"]
         .as_str()
-        .unwrap()
+        .expect("test setup")
         .to_owned();
     let ids_a = app.predict_n(6).await;
     write_narrow_training_file(app.path());
@@ -244,10 +251,9 @@ async fn a_rejected_candidates_metrics_are_marked_and_never_shown_as_the_served_
         .unwrap()
         .to_owned();
     // Labels that do not depend on the one feature: a much worse model.
-    let mut noise = String::from("x,default\n");
-    for i in 0..400_u32 {
-        noise.push_str(&format!("{},{}\n", i % 7, (i * 7919 % 11) % 2));
-    }
+    let noise: String = std::iter::once("x,default\n".to_owned())
+        .chain((0..400_u32).map(|i| format!("{},{}\n", i % 7, (i * 7919 % 11) % 2)))
+        .collect();
     std::fs::write(app.path().join("training/noise.csv"), noise).unwrap();
 
     let (outcome, candidate) = run_pipeline(&app, &json!({"training_file": "noise.csv"})).await;
