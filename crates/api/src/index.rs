@@ -66,7 +66,7 @@ impl Bits {
     }
 }
 
-/// Prediction ids of the current log, each with whether its outcome arrived.
+/// Prediction ids of every logged prediction, each with whether its outcome arrived.
 ///
 /// Inserting a known id clears its outcome flag, as re-inserting into a map would.
 #[derive(Debug, Default)]
@@ -80,13 +80,16 @@ pub struct OutcomeIndex {
 }
 
 impl OutcomeIndex {
-    /// Builds the index from the logs.
+    /// Builds the index from the logs: every prediction ever logged, in the archived
+    /// prediction logs (older feature sets) as in the current one, so that a late
+    /// outcome for a prediction made before a feature-set switch is still accepted
+    /// after a restart, as it is in the server that made the switch.
     ///
     /// # Errors
     /// When a log row is corrupt.
     pub fn build(store: &Store) -> anyhow::Result<Self> {
         let mut keys = Vec::new();
-        store.predictions().scan(&mut |record| {
+        store.predictions().scan_all(&mut |record| {
             keys.push(id_key(&record.prediction_id));
             Ok(ControlFlow::Continue(()))
         })?;

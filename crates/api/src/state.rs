@@ -360,6 +360,11 @@ impl AppState {
     /// Computes and stores production metrics of the current model: its newest
     /// `drift_window` predictions that have an outcome. `Ok(None)` when none has.
     ///
+    /// The predictions are looked for wherever the model's rows can live: the current
+    /// log and the archived logs of the model's feature set (a model served again after
+    /// another feature set was logged has older rows there). Archives of other feature
+    /// sets hold no row of this model and are skipped after their header.
+    ///
     /// # Errors
     /// When a log cannot be read or the entry cannot be stored.
     pub fn compute_production_metrics(&self) -> anyhow::Result<Option<MetricsEntry>> {
@@ -371,10 +376,13 @@ impl AppState {
             actuals.insert(id_key(&record.prediction_id), record.actual);
             Ok(ControlFlow::Continue(()))
         })?;
-        let records = self.store.predictions().recent(&PredictionQuery {
-            model_version: Some(served.version.clone()),
-            ..PredictionQuery::newest(self.config.drift_window)
-        })?;
+        let records = self.store.predictions().recent_with_features(
+            &served.features,
+            &PredictionQuery {
+                model_version: Some(served.version.clone()),
+                ..PredictionQuery::newest(self.config.drift_window)
+            },
+        )?;
         let (scores, labels): (Vec<f64>, Vec<bool>) = records
             .iter()
             .filter_map(|r| {
@@ -395,6 +403,7 @@ impl AppState {
             undefined: metrics.undefined.clone(),
             rows: Some(scores.len() as u64),
             posted_by: None,
+            rejected_candidate: false,
         };
         self.store.metrics().record(entry.clone())?;
         tracing::info!(rows = scores.len(), "production metrics computed");

@@ -101,7 +101,7 @@ pub use store::{
     NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS, OUTCOMES_LOG_FILE, OldestFirst, OpenReport,
     OutcomeLog, OutcomeRecord, PIPELINE_STATUS_FILE, PIPELINE_STATUS_SCHEMA_VERSION,
     PREDICTION_BASE_COLUMNS, PREDICTIONS_LOG_FILE, PipelineStatusStore, PredictionLog,
-    PredictionQuery, PredictionRecord, RowEncoder, RowLocation, Store, StoreBackends, StoreError,
-    StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
-    atomic_write_json, clean_tmp, init,
+    PredictionQuery, PredictionRecord, ReadOnlyLog, RowEncoder, RowLocation, Store, StoreBackends,
+    StoreError, StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes,
+    atomic_write_bytes_with, atomic_write_json, clean_tmp, init, list_prediction_archives,
 };

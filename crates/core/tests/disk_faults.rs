@@ -141,6 +141,7 @@ fn metrics_entry(accuracy: f64) -> MetricsEntry {
         undefined: std::collections::BTreeMap::new(),
         rows: None,
         posted_by: None,
+        rejected_candidate: false,
     }
 }
 

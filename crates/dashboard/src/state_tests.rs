@@ -435,6 +435,30 @@ fn history_series_groups_by_metric_and_source_and_marks_versions() {
         1
     );
     assert!(series.metric_names.contains("precision"));
+    assert_eq!(series.rejected_candidates, 0);
+}
+
+#[test]
+fn history_series_leaves_out_rejected_candidates() {
+    let mut history = fixtures::metrics().history;
+    let plain = crate::tabs::metrics::history_series(&history);
+    // A newer candidate, rejected: its validation AUC must not join the served model's
+    // line, nor its version get a marker.
+    let mut rejected = history
+        .iter()
+        .find(|e| e.source == MetricSource::Validation)
+        .unwrap()
+        .clone();
+    rejected.timestamp += time::Duration::days(30);
+    rejected.model_version = Some("rejected-candidate".into());
+    rejected.metrics.insert("roc_auc".into(), 0.51);
+    rejected.rejected_candidate = true;
+    history.push(rejected);
+
+    let series = crate::tabs::metrics::history_series(&history);
+    assert_eq!(series.rejected_candidates, 1);
+    assert_eq!(series.lines, plain.lines);
+    assert_eq!(series.versions, plain.versions);
 }
 
 #[test]

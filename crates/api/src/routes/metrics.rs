@@ -195,6 +195,7 @@ pub async fn post_metrics(
         undefined: BTreeMap::new(),
         rows: None,
         posted_by: super::key_id(&req),
+        rejected_candidate: false,
     };
     let stored = entry.clone();
     let state = state.into_inner();

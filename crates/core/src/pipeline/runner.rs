@@ -599,6 +599,9 @@ impl PipelineRunner {
     }
 
     fn record_metrics(&self, artifact: &ModelArtifact) -> Result<(), PipelineError> {
+        // A rejected candidate's metrics stay in the history (they say why it lost), but
+        // marked, so that no reader takes them for the served model's.
+        let rejected_candidate = !artifact.promotion.as_ref().is_some_and(|p| p.promoted);
         for (source, metrics, rows) in [
             (
                 MetricSource::Training,
@@ -621,6 +624,7 @@ impl PipelineRunner {
                     undefined: metrics.undefined.clone(),
                     rows: Some(rows),
                     posted_by: None,
+                    rejected_candidate,
                 })
                 .map_err(PipelineError::Store)?;
         }

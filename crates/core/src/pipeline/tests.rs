@@ -86,6 +86,10 @@ fn successful_run_publishes_records_and_adds_metrics() {
     let sources: Vec<MetricSource> = history.iter().map(|e| e.source).collect();
     assert_eq!(sources, [MetricSource::Training, MetricSource::Validation]);
     assert_eq!(history[1].rows, Some(400));
+    assert!(history.iter().all(|e| !e.rejected_candidate));
+    // A promoted model's entries are written as before: no new key in the file.
+    let text = std::fs::read_to_string(env.runner.store().layout().model_metrics()).unwrap();
+    assert!(!text.contains("rejected_candidate"));
 }
 
 #[test]
@@ -347,7 +351,30 @@ fn worse_model_is_rejected_and_forced_one_promoted() {
     let report = run_on(&env, "noise.csv", &text);
     assert_eq!(report.record.outcome, RunOutcome::Rejected);
     assert!(report.record.error.unwrap().contains("below current"));
-    assert_eq!(registry(&env).current_version().unwrap(), Some(current));
+    assert_eq!(
+        registry(&env).current_version().unwrap(),
+        Some(current.clone())
+    );
+    // The candidate's metrics are the newest entries, marked as a rejected candidate's;
+    // the served model's stay unmarked.
+    let rejected = report.model.unwrap().version.to_string();
+    let history = env.runner.store().metrics().history().unwrap();
+    let (candidate, served): (Vec<_>, Vec<_>) = history
+        .iter()
+        .partition(|e| e.model_version.as_deref() == Some(rejected.as_str()));
+    assert_eq!(candidate.len(), 2);
+    assert!(candidate.iter().all(|e| e.rejected_candidate));
+    assert!(served.iter().all(|e| !e.rejected_candidate));
+    assert_eq!(
+        env.runner
+            .store()
+            .metrics()
+            .latest()
+            .unwrap()
+            .unwrap()
+            .model_version,
+        Some(rejected)
+    );
     let forced = env
         .runner
         .run(
@@ -364,6 +391,12 @@ fn worse_model_is_rejected_and_forced_one_promoted() {
         )
         .unwrap();
     assert_eq!(forced.record.outcome, RunOutcome::Promoted);
+    let history = env.runner.store().metrics().history().unwrap();
+    assert!(
+        history[history.len() - 2..]
+            .iter()
+            .all(|e| !e.rejected_candidate)
+    );
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //!   process; [`FsyncPolicy`] decides when it also survives a power loss.
 //! - Readers only see bytes of complete appends (`committed`), never a half-written row.
 //! - A torn last line left by a crash is cut back at open; nothing else is rewritten.
+//!   A [`ReadOnlyLog`] (an archive) is never written at all: its torn line is only
+//!   skipped by the readers.
 //! - Reading the newest rows seeks from the end in chunks: the cost grows with the rows
 //!   read, not with the size of the file.
 
@@ -348,23 +350,11 @@ impl CsvLog {
     /// # Errors
     /// [`StoreError::Io`] when the file cannot be opened.
     pub fn newest_first(&self) -> Result<NewestFirst, StoreError> {
-        let file = File::open(&self.path).map_err(|e| StoreError::io("open", &self.path, e))?;
-        let committed = self.committed.load(Ordering::Acquire);
-        // The last byte of a non-empty log is the final row's newline.
-        let end = if committed > self.header_len {
-            committed - 1
-        } else {
-            self.header_len
-        };
-        Ok(NewestFirst {
-            file,
-            path: self.path.clone(),
-            start: self.header_len,
-            pos: end,
-            buf: Vec::new(),
-            record: StringRecord::new(),
-            done: committed <= self.header_len,
-        })
+        NewestFirst::over(
+            &self.path,
+            self.header_len,
+            self.committed.load(Ordering::Acquire),
+        )
     }
 
     /// Rows from oldest to newest, streamed with a buffered reader.
@@ -372,19 +362,109 @@ impl CsvLog {
     /// # Errors
     /// [`StoreError::Io`] when the file cannot be opened.
     pub fn oldest_first(&self) -> Result<OldestFirst, StoreError> {
-        let mut file = File::open(&self.path).map_err(|e| StoreError::io("open", &self.path, e))?;
-        file.seek(SeekFrom::Start(self.header_len))
-            .map_err(|e| StoreError::io("read", &self.path, e))?;
-        let committed = self.committed.load(Ordering::Acquire);
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(BufReader::new(file).take(committed.saturating_sub(self.header_len)));
-        Ok(OldestFirst {
-            reader,
-            path: self.path.clone(),
-            record: StringRecord::new(),
+        OldestFirst::over(
+            &self.path,
+            self.header_len,
+            self.committed.load(Ordering::Acquire),
+        )
+    }
+}
+
+/// A log opened for reading only, such as an archived prediction log: the file is never
+/// opened for writing, so nothing here can change it. A torn last line (bytes after the
+/// last newline) is left in the file and kept out of the rows the readers return;
+/// [`ReadOnlyLog::torn_bytes`] says how long it is so that the caller can warn.
+#[derive(Debug, Clone)]
+pub struct ReadOnlyLog {
+    path: PathBuf,
+    header: Vec<String>,
+    header_len: u64,
+    /// Bytes of the header and the complete rows: readers stop here.
+    complete: u64,
+    torn_bytes: u64,
+}
+
+impl ReadOnlyLog {
+    /// Opens `path` for reading and checks its header as [`CsvLog::open`] does.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::CsvHeader`], or [`StoreError::Io`] naming
+    /// the file.
+    pub fn open(
+        path: &Path,
+        expected: &str,
+        accept: &dyn Fn(&[String]) -> bool,
+    ) -> Result<Self, StoreError> {
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing {
+                    path: path.to_owned(),
+                });
+            }
+            Err(e) => return Err(StoreError::io("open", path, e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(|e| StoreError::io("inspect", path, e))?
+            .len();
+        let (header, header_len) = read_header(&mut file, path, expected)?;
+        if !accept(&header) {
+            return Err(StoreError::CsvHeader {
+                path: path.to_owned(),
+                expected: expected.to_owned(),
+                found: header.join(","),
+            });
+        }
+        let complete = complete_prefix_len(&mut file, header_len, len)
+            .map_err(|e| StoreError::io("read", path, e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            header,
+            header_len,
+            complete,
+            torn_bytes: len - complete,
         })
+    }
+
+    /// The file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The header's fields.
+    #[must_use]
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Bytes after the last complete row (0 when the file ends with a whole row).
+    #[must_use]
+    pub fn torn_bytes(&self) -> u64 {
+        self.torn_bytes
+    }
+
+    /// Byte offset where the torn last line starts (the end of the complete rows).
+    #[must_use]
+    pub fn complete_len(&self) -> u64 {
+        self.complete
+    }
+
+    /// Complete rows from newest to oldest; see [`CsvLog::newest_first`].
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the file cannot be opened.
+    pub fn newest_first(&self) -> Result<NewestFirst, StoreError> {
+        NewestFirst::over(&self.path, self.header_len, self.complete)
+    }
+
+    /// Complete rows from oldest to newest; see [`CsvLog::oldest_first`].
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the file cannot be opened.
+    pub fn oldest_first(&self) -> Result<OldestFirst, StoreError> {
+        OldestFirst::over(&self.path, self.header_len, self.complete)
     }
 }
 
@@ -440,6 +520,27 @@ pub struct NewestFirst {
 }
 
 impl NewestFirst {
+    /// Rows of `path` between the header (`header_len` bytes) and `end`, which must be
+    /// a line boundary.
+    fn over(path: &Path, header_len: u64, end: u64) -> Result<Self, StoreError> {
+        let file = File::open(path).map_err(|e| StoreError::io("open", path, e))?;
+        // The last byte of a non-empty log is the final row's newline.
+        let last = if end > header_len {
+            end - 1
+        } else {
+            header_len
+        };
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            start: header_len,
+            pos: last,
+            buf: Vec::new(),
+            record: StringRecord::new(),
+            done: end <= header_len,
+        })
+    }
+
     /// The next row (newest first) and where it is, or `None` at the header.
     ///
     /// # Errors
@@ -491,6 +592,22 @@ pub struct OldestFirst {
 }
 
 impl OldestFirst {
+    /// Rows of `path` between the header (`header_len` bytes) and `end`.
+    fn over(path: &Path, header_len: u64, end: u64) -> Result<Self, StoreError> {
+        let mut file = File::open(path).map_err(|e| StoreError::io("open", path, e))?;
+        file.seek(SeekFrom::Start(header_len))
+            .map_err(|e| StoreError::io("read", path, e))?;
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(BufReader::new(file).take(end.saturating_sub(header_len)));
+        Ok(Self {
+            reader,
+            path: path.to_owned(),
+            record: StringRecord::new(),
+        })
+    }
+
     /// The next row (oldest first) and its line number, or `None` at the end.
     ///
     /// # Errors

@@ -17,7 +17,9 @@ pub const DEFAULT_METRICS_RETENTION: usize = 1000;
 pub struct MetricsDocument {
     /// File format version ([`MetricsDocument::SCHEMA_VERSION`]).
     pub schema_version: u32,
-    /// Entries, oldest first; the last is the current metrics.
+    /// Entries, oldest first. The served model's current metrics are the newest of its
+    /// version for each source (not simply the last entry: see
+    /// [`MetricsEntry::rejected_candidate`]).
     pub history: Vec<MetricsEntry>,
 }
 
@@ -51,7 +53,11 @@ pub trait MetricsHistory: Send + Sync + Debug {
     /// When the backend cannot be read.
     fn history(&self) -> Result<Vec<MetricsEntry>, StoreError>;
 
-    /// The newest entry: the current metrics.
+    /// The newest entry, whatever its source and model version. It is not necessarily
+    /// the served model's: a rejected candidate's metrics
+    /// ([`MetricsEntry::rejected_candidate`]) are recorded after them. To find a model's
+    /// current metrics, search [`MetricsHistory::history`] from the end for its version
+    /// and the source wanted, as `GET /monitoring/metrics` does.
     ///
     /// # Errors
     /// When the backend cannot be read.

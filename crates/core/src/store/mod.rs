@@ -27,7 +27,7 @@ pub use atomic::{
     clean_tmp,
 };
 pub use csv_log::{
-    CsvLog, FsyncPolicy, NewestFirst, OldestFirst, OpenReport, RowEncoder, RowLocation,
+    CsvLog, FsyncPolicy, NewestFirst, OldestFirst, OpenReport, ReadOnlyLog, RowEncoder, RowLocation,
 };
 pub use drift_reports::{
     DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary, DriftReportsDocument,
@@ -50,6 +50,7 @@ pub use pipeline_status::{
 };
 pub use predictions::{
     FilePredictionLog, ORDER_SLACK, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery,
+    list_prediction_archives,
 };
 pub use records::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
 

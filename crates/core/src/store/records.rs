@@ -43,6 +43,12 @@ pub struct MetricsEntry {
     /// Id (never the value) of the API key that posted a manual entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_by: Option<String>,
+    /// The training or validation metrics of a candidate model that the promotion rule
+    /// rejected: that version was never served, so these are not the current model's
+    /// metrics even when they are the newest entry. Written only when true; entries
+    /// written before this field existed read as false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rejected_candidate: bool,
 }
 
 /// One row of `predictions_log.csv`, feature values kept as written.
@@ -75,4 +81,27 @@ pub struct OutcomeRecord {
     pub timestamp: OffsetDateTime,
     /// The observed label, 0 or 1.
     pub actual: u8,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_candidate_defaults_to_false_and_is_written_only_when_true() {
+        // An entry as files written before the field existed hold it.
+        let old = r#"{"timestamp":"2026-03-01T12:00:00Z","source":"validation",
+            "model_version":"v1","metrics":{"roc_auc":0.8},"rows":400}"#;
+        let mut entry: MetricsEntry = serde_json::from_str(old).unwrap();
+        assert!(!entry.rejected_candidate);
+        assert!(
+            !serde_json::to_string(&entry)
+                .unwrap()
+                .contains("rejected_candidate")
+        );
+        entry.rejected_candidate = true;
+        let text = serde_json::to_string(&entry).unwrap();
+        assert!(text.contains(r#""rejected_candidate":true"#), "{text}");
+        assert_eq!(serde_json::from_str::<MetricsEntry>(&text).unwrap(), entry);
+    }
 }

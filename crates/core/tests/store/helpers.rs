@@ -86,5 +86,6 @@ pub fn metrics_entry(accuracy: f64) -> scorewatch_core::MetricsEntry {
         undefined: BTreeMap::new(),
         rows: None,
         posted_by: None,
+        rejected_candidate: false,
     }
 }

@@ -4,6 +4,7 @@
     reason = "helpers outside #[test] fns panic on setup failure"
 )]
 
+mod archives;
 mod concurrency;
 mod corrupt;
 mod helpers;

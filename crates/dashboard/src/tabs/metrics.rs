@@ -21,13 +21,22 @@ pub struct HistorySeries {
     pub versions: Vec<(String, f64)>,
     /// Every metric name present.
     pub metric_names: BTreeSet<String>,
+    /// Entries of candidates the promotion rule rejected, left out of the plot.
+    pub rejected_candidates: usize,
 }
 
 /// Builds the plot series from history entries (any order).
+///
+/// A rejected candidate's training and validation entries are left out: plotted, they
+/// would continue the served model's lines and add a version marker for a model that
+/// never served.
 #[must_use]
 pub fn history_series(history: &[MetricsEntry]) -> HistorySeries {
     let mut series = HistorySeries::default();
-    let mut entries: Vec<&MetricsEntry> = history.iter().collect();
+    let (rejected, served): (Vec<&MetricsEntry>, Vec<&MetricsEntry>) =
+        history.iter().partition(|e| e.rejected_candidate);
+    series.rejected_candidates = rejected.len();
+    let mut entries = served;
     entries.sort_by_key(|e| e.timestamp);
     let mut seen_versions = BTreeSet::new();
     for entry in entries {
@@ -51,6 +60,16 @@ pub fn history_series(history: &[MetricsEntry]) -> HistorySeries {
         }
     }
     series
+}
+
+fn rejected_note(rejected: usize) -> String {
+    if rejected == 0 {
+        return String::new();
+    }
+    format!(
+        " {rejected} entries of candidate models the promotion rule rejected are not plotted \
+         (they never served; the Pipeline tab lists those runs)."
+    )
 }
 
 fn source_name(source: MetricSource) -> &'static str {
@@ -111,9 +130,10 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
     });
     ui.label(format!(
         "{} of {} entries; lines are training / validation / production, diamonds are manual \
-         entries, dashed verticals mark a new model version. Times in UTC.",
+         entries, dashed verticals mark a new model version. Times in UTC.{}",
         metrics.history.len(),
-        metrics.history_total
+        metrics.history_total,
+        rejected_note(series.rejected_candidates)
     ));
 
     let shown: Vec<(usize, &String)> = series

@@ -45,6 +45,7 @@ fn entry(
         undefined: BTreeMap::new(),
         rows: Some(1000),
         posted_by: None,
+        rejected_candidate: false,
     }
 }
 
