@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::error::{self, ApiError};
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
+use crate::telemetry::RequestSpan;
 use crate::state::AppState;
 
 /// Where the `OpenAPI` document is served.
@@ -153,7 +154,7 @@ impl Application {
                 .wrap(from_fn(deadline))
                 .wrap(ErrorHandlers::new().default_handler(error::render_plain_errors))
                 .wrap(from_fn(prometheus::record))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
         })
         .workers(workers)
         .keep_alive(keep_alive)
