@@ -113,7 +113,9 @@ impl Keys {
     }
 
     fn run_end(&self, r: usize) -> usize {
-        self.runs.get(r + 1).map_or(self.low.len(), |next| next.start)
+        self.runs
+            .get(r + 1)
+            .map_or(self.low.len(), |next| next.start)
     }
 
     fn last(&self) -> Option<u128> {
@@ -144,7 +146,10 @@ impl Keys {
     /// The position of `key`, if present.
     fn find(&self, key: u128) -> Option<usize> {
         let (high, low) = split(key);
-        let r = self.runs.partition_point(|run| run.base <= high).checked_sub(1)?;
+        let r = self
+            .runs
+            .partition_point(|run| run.base <= high)
+            .checked_sub(1)?;
         let offset = u32::try_from(high - self.runs[r].base).ok()?;
         let (mut lo, mut hi) = (self.runs[r].start, self.run_end(r));
         while lo < hi {
@@ -460,7 +465,10 @@ mod tests {
         let bytes = index.heap_bytes();
         // 12 B per key, two 16 B runs, one bit per flag rounded up to whole words.
         assert_eq!(index.keys.runs.len(), 2);
-        assert!(bytes <= 100_000 * 12 + 2 * 16 + 100_000 / 8 + 8, "{bytes} bytes");
+        assert!(
+            bytes <= 100_000 * 12 + 2 * 16 + 100_000 / 8 + 8,
+            "{bytes} bytes"
+        );
     }
 
     #[test]
@@ -478,7 +486,13 @@ mod tests {
             assert_eq!(index.recorded_key(key), Some(false), "{key:x}");
         }
         // Absent: same low half in another high half, high halves between or past runs.
-        for absent in [base | 1, (base + limit) | 3, (base + limit + (2 << 64)) | 2, 3, u128::MAX] {
+        for absent in [
+            base | 1,
+            (base + limit) | 3,
+            (base + limit + (2 << 64)) | 2,
+            3,
+            u128::MAX,
+        ] {
             assert_eq!(index.recorded_key(absent), None, "{absent:x}");
         }
         assert_eq!(index.keys.iter().collect::<Vec<_>>(), keys);

@@ -24,8 +24,8 @@ use crate::config::Config;
 use crate::error::{self, ApiError};
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
-use crate::telemetry::RequestSpan;
 use crate::state::AppState;
+use crate::telemetry::RequestSpan;
 
 /// Where the `OpenAPI` document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
