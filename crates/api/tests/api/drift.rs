@@ -60,7 +60,7 @@ async fn drift_runs_on_demand_and_in_the_background() {
 async fn background_reports_wait_for_the_minimum_interval() {
     let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
         c.drift_every = 5;
-        c.drift_min_interval = std::time::Duration::from_secs(3600);
+        c.drift_min_interval = std::time::Duration::from_hours(1);
     })
     .await;
     app.train().await;
