@@ -28,6 +28,8 @@ pub const DEFAULT_BATCH_LIMIT: usize = 1000;
 pub const DEFAULT_DRIFT_EVERY: u64 = 1000;
 /// Default newest predictions compared by a drift report.
 pub const DEFAULT_DRIFT_WINDOW: usize = 10_000;
+/// Default shortest time in seconds between two background drift reports.
+pub const DEFAULT_DRIFT_MIN_INTERVAL_SECS: u64 = 60;
 /// Default outcomes between two production metrics computations.
 pub const DEFAULT_METRICS_EVERY: u64 = 500;
 /// Environment variable holding the API keys, comma separated.
@@ -77,6 +79,10 @@ pub struct ServeArgs {
     /// Newest predictions of the current model a drift report compares.
     #[arg(long, env = "SCOREWATCH_DRIFT_WINDOW", default_value_t = DEFAULT_DRIFT_WINDOW)]
     pub drift_window: usize,
+    /// Shortest time in seconds between two background drift reports, whatever the
+    /// request rate (0: only `--drift-every` counts).
+    #[arg(long, env = "SCOREWATCH_DRIFT_MIN_INTERVAL", default_value_t = DEFAULT_DRIFT_MIN_INTERVAL_SECS)]
+    pub drift_min_interval: u64,
     /// Outcomes between two production metrics computations (0 turns them off).
     #[arg(long, env = "SCOREWATCH_METRICS_EVERY", default_value_t = DEFAULT_METRICS_EVERY)]
     pub metrics_every: u64,
@@ -137,6 +143,8 @@ pub struct Config {
     pub drift_every: u64,
     /// Newest predictions in a drift window.
     pub drift_window: usize,
+    /// Shortest time between background drift reports.
+    pub drift_min_interval: Duration,
     /// Outcomes between production metrics computations; 0 means never.
     pub metrics_every: u64,
     /// Log format.
@@ -163,6 +171,7 @@ impl Config {
             batch_limit: DEFAULT_BATCH_LIMIT,
             drift_every: DEFAULT_DRIFT_EVERY,
             drift_window: DEFAULT_DRIFT_WINDOW,
+            drift_min_interval: Duration::from_secs(DEFAULT_DRIFT_MIN_INTERVAL_SECS),
             metrics_every: DEFAULT_METRICS_EVERY,
             log_format: LogFormat::Text,
             protect_reads: false,
@@ -186,6 +195,7 @@ impl Config {
             batch_limit: args.batch_limit.max(1),
             drift_every: args.drift_every,
             drift_window: args.drift_window.max(1),
+            drift_min_interval: Duration::from_secs(args.drift_min_interval),
             metrics_every: args.metrics_every,
             log_format: args.log_format,
             protect_reads: args.protect_reads,

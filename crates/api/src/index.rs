@@ -2,16 +2,23 @@
 //!
 //! It holds one entry per logged prediction, so its size per row is the server's memory
 //! floor with a large log. A hash map of `u128 -> bool` costs 32-byte buckets at up to
-//! 7/8 load plus control bytes and doubling: 40 to 75 bytes per row. Here the keys are
-//! a sorted `Vec<u128>` with a parallel bitset of outcome flags: 16 bytes and one bit per
-//! row (up to twice that while the vector's spare capacity is unused).
+//! 7/8 load plus control bytes and doubling: 40 to 75 bytes per row. Here the sorted
+//! keys are split: the low 64 bits of each as a `u64`, the high 64 bits as a `u32`
+//! offset from the base of the run of keys it belongs to, and one bit for the outcome
+//! flag: 12 bytes and one bit per row, and exact (every key is stored whole).
+//!
+//! The high half of a UUID v7 is its millisecond timestamp followed by 16 bits, so a
+//! run (keys whose high halves lie within `u32::MAX` of its first) spans about 65 s of
+//! predictions; a run costs 16 bytes, which at one prediction a second or more is under
+//! a quarter of a byte per row.
 //!
 //! Prediction ids are UUID v7, so new ids nearly always sort after every known one and
 //! are pushed at the end. An id that sorts before the newest (two workers racing within
 //! one millisecond, or non-UUID ids, whose key is a hash) goes to a small sorted side
-//! buffer that is merged into the main vector when it fills, so no insert moves more
+//! buffer that is merged into the main arrays when it fills, so no insert moves more
 //! than the buffer.
 
+use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
 use scorewatch_core::Store;
@@ -66,14 +73,127 @@ impl Bits {
     }
 }
 
+/// Keys whose high halves are `base ..= base + u32::MAX`, from position `start` on.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    base: u64,
+    start: usize,
+}
+
+fn split(key: u128) -> (u64, u64) {
+    // Truncation is the point: the two halves of the key.
+    #[allow(clippy::cast_possible_truncation)]
+    ((key >> 64) as u64, key as u64)
+}
+
+/// Strictly increasing keys, 12 bytes each.
+///
+/// Invariant: a new run starts only when a key's high half is above the current run's
+/// `base + u32::MAX`, so the runs' ranges are disjoint and increasing, and the run a
+/// key could be in is found by its high half alone.
+#[derive(Debug, Default)]
+struct Keys {
+    low: Vec<u64>,
+    /// High half minus its run's base.
+    high: Vec<u32>,
+    runs: Vec<Run>,
+}
+
+impl Keys {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            low: Vec::with_capacity(n),
+            high: Vec::with_capacity(n),
+            runs: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.low.len()
+    }
+
+    fn run_end(&self, r: usize) -> usize {
+        self.runs
+            .get(r + 1)
+            .map_or(self.low.len(), |next| next.start)
+    }
+
+    fn last(&self) -> Option<u128> {
+        // The last key is in the last run.
+        let run = self.runs.last()?;
+        let high = run.base + u64::from(*self.high.last()?);
+        Some((u128::from(high) << 64) | u128::from(*self.low.last()?))
+    }
+
+    /// Appends `key`, which must be above [`Keys::last`].
+    fn push(&mut self, key: u128) {
+        let (high, low) = split(key);
+        let offset = self
+            .runs
+            .last()
+            .and_then(|run| u32::try_from(high - run.base).ok());
+        let offset = offset.unwrap_or_else(|| {
+            self.runs.push(Run {
+                base: high,
+                start: self.low.len(),
+            });
+            0
+        });
+        self.high.push(offset);
+        self.low.push(low);
+    }
+
+    /// The position of `key`, if present.
+    fn find(&self, key: u128) -> Option<usize> {
+        let (high, low) = split(key);
+        let r = self
+            .runs
+            .partition_point(|run| run.base <= high)
+            .checked_sub(1)?;
+        let offset = u32::try_from(high - self.runs[r].base).ok()?;
+        let (mut lo, mut hi) = (self.runs[r].start, self.run_end(r));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match (self.high[mid], self.low[mid]).cmp(&(offset, low)) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Every key in order.
+    fn iter(&self) -> impl Iterator<Item = u128> + '_ {
+        self.runs.iter().enumerate().flat_map(move |(r, run)| {
+            (run.start..self.run_end(r)).map(move |i| {
+                let high = run.base + u64::from(self.high[i]);
+                (u128::from(high) << 64) | u128::from(self.low[i])
+            })
+        })
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.low.shrink_to_fit();
+        self.high.shrink_to_fit();
+        self.runs.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.low.capacity() * size_of::<u64>()
+            + self.high.capacity() * size_of::<u32>()
+            + self.runs.capacity() * size_of::<Run>()
+    }
+}
+
 /// Prediction ids of every logged prediction, each with whether its outcome arrived.
 ///
 /// Inserting a known id clears its outcome flag, as re-inserting into a map would.
 #[derive(Debug, Default)]
 pub struct OutcomeIndex {
     /// Sorted, no duplicates.
-    keys: Vec<u128>,
-    /// `seen[i]`: `keys[i]` has an outcome.
+    keys: Keys,
+    /// `seen[i]`: the `i`th key has an outcome.
     seen: Bits,
     /// Sorted, no duplicates, none in `keys`; every one is below `keys`' last.
     pending: Vec<(u128, bool)>,
@@ -85,15 +205,25 @@ impl OutcomeIndex {
     /// outcome for a prediction made before a feature-set switch is still accepted
     /// after a restart, as it is in the server that made the switch.
     ///
+    /// The logs, oldest first, are in id order but for rare races, so keys are packed as
+    /// they are read; the few out of order are sorted and merged in once at the end (no
+    /// 16-byte-per-row vector of every key is ever held).
+    ///
     /// # Errors
     /// When a log row is corrupt.
     pub fn build(store: &Store) -> anyhow::Result<Self> {
-        let mut keys = Vec::new();
+        let mut keys = Keys::default();
+        let mut stragglers = Vec::new();
         store.predictions().scan_all(&mut |record| {
-            keys.push(id_key(&record.prediction_id));
+            let key = id_key(&record.prediction_id);
+            if keys.last().is_none_or(|last| last < key) {
+                keys.push(key);
+            } else {
+                stragglers.push(key);
+            }
             Ok(ControlFlow::Continue(()))
         })?;
-        let mut index = Self::from_keys(keys);
+        let mut index = Self::from_parts(keys, stragglers);
         store.outcomes().scan(&mut |record| {
             index.mark_key(id_key(&record.prediction_id));
             Ok(ControlFlow::Continue(()))
@@ -103,9 +233,29 @@ impl OutcomeIndex {
 
     /// An index of `keys` in any order, none with an outcome yet.
     #[must_use]
-    pub fn from_keys(mut keys: Vec<u128>) -> Self {
-        keys.sort_unstable();
-        keys.dedup();
+    pub fn from_keys(keys: Vec<u128>) -> Self {
+        Self::from_parts(Keys::default(), keys)
+    }
+
+    /// `ordered` plus `others` (any order, duplicates allowed), none with an outcome.
+    fn from_parts(ordered: Keys, mut others: Vec<u128>) -> Self {
+        let mut keys = if others.is_empty() {
+            ordered
+        } else {
+            others.sort_unstable();
+            others.dedup();
+            let mut merged = Keys::with_capacity(ordered.len() + others.len());
+            let mut rest = others.into_iter().peekable();
+            for key in ordered.iter() {
+                while let Some(other) = rest.next_if(|&other| other < key) {
+                    merged.push(other);
+                }
+                rest.next_if_eq(&key);
+                merged.push(key);
+            }
+            rest.for_each(|other| merged.push(other));
+            merged
+        };
         keys.shrink_to_fit();
         Self {
             seen: Bits::with_len(keys.len()),
@@ -123,13 +273,13 @@ impl OutcomeIndex {
 
     /// Records one prediction by key.
     pub fn insert_key(&mut self, key: u128) {
-        if self.keys.last().is_none_or(|&last| last < key) {
+        if self.keys.last().is_none_or(|last| last < key) {
             // Every pending key is below the old last, so `key` is new.
             self.seen.set(self.keys.len(), false);
             self.keys.push(key);
             return;
         }
-        if let Ok(i) = self.keys.binary_search(&key) {
+        if let Some(i) = self.keys.find(key) {
             self.seen.set(i, false);
             return;
         }
@@ -146,14 +296,13 @@ impl OutcomeIndex {
 
     fn merge_pending(&mut self) {
         let total = self.keys.len() + self.pending.len();
-        let mut keys = Vec::with_capacity(total);
+        let mut keys = Keys::with_capacity(total);
         let mut seen = Bits::with_len(total);
         let mut pending = std::mem::take(&mut self.pending).into_iter().peekable();
-        for (i, &key) in self.keys.iter().enumerate() {
-            while let Some(&(p, flag)) = pending.peek().filter(|&&(p, _)| p < key) {
+        for (i, key) in self.keys.iter().enumerate() {
+            while let Some((p, flag)) = pending.next_if(|&(p, _)| p < key) {
                 seen.set(keys.len(), flag);
                 keys.push(p);
-                pending.next();
             }
             seen.set(keys.len(), self.seen.get(i));
             keys.push(key);
@@ -173,7 +322,7 @@ impl OutcomeIndex {
     }
 
     fn recorded_key(&self, key: u128) -> Option<bool> {
-        if let Ok(i) = self.keys.binary_search(&key) {
+        if let Some(i) = self.keys.find(key) {
             return Some(self.seen.get(i));
         }
         self.pending
@@ -189,7 +338,7 @@ impl OutcomeIndex {
 
     /// [`OutcomeIndex::mark`] by key.
     pub fn mark_key(&mut self, key: u128) {
-        if let Ok(i) = self.keys.binary_search(&key) {
+        if let Some(i) = self.keys.find(key) {
             self.seen.set(i, true);
         } else if let Ok(i) = self.pending.binary_search_by_key(&key, |&(k, _)| k) {
             self.pending[i].1 = true;
@@ -211,7 +360,7 @@ impl OutcomeIndex {
     /// Heap bytes held (capacity, not length): what the index adds to resident memory.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
-        self.keys.capacity() * size_of::<u128>()
+        self.keys.heap_bytes()
             + self.seen.words.capacity() * size_of::<u64>()
             + self.pending.capacity() * size_of::<(u128, bool)>()
     }
@@ -313,10 +462,70 @@ mod tests {
     }
 
     #[test]
-    fn heap_is_about_sixteen_bytes_per_built_row() {
-        let index = OutcomeIndex::from_keys((0..100_000_u128).collect());
+    fn heap_is_about_twelve_bytes_per_built_row() {
+        // UUID-like keys: high halves 1 ms (1 << 16) apart, so a run holds 65,536.
+        let index = OutcomeIndex::from_keys((0..100_000_u128).map(|i| (i << 80) | i).collect());
         let bytes = index.heap_bytes();
-        // 16 B per key plus one bit per flag, rounded up to whole words.
-        assert!(bytes <= 100_000 * 16 + 100_000 / 8 + 8, "{bytes} bytes");
+        // 12 B per key, two 16 B runs, one bit per flag rounded up to whole words.
+        assert_eq!(index.keys.runs.len(), 2);
+        assert!(
+            bytes <= 100_000 * 12 + 2 * 16 + 100_000 / 8 + 8,
+            "{bytes} bytes"
+        );
+    }
+
+    #[test]
+    fn runs_split_exactly_at_the_offset_limit() {
+        let base = 7_u128 << 64;
+        let limit = u128::from(u32::MAX) << 64;
+        // In the first run: base and base + u32::MAX; the next high half starts a run.
+        let keys = [base | 3, (base + limit) | 1, (base + limit + (1 << 64)) | 2];
+        let mut index = OutcomeIndex::default();
+        for &key in &keys {
+            index.insert_key(key);
+        }
+        assert_eq!(index.keys.runs.len(), 2);
+        for &key in &keys {
+            assert_eq!(index.recorded_key(key), Some(false), "{key:x}");
+        }
+        // Absent: same low half in another high half, high halves between or past runs.
+        for absent in [
+            base | 1,
+            (base + limit) | 3,
+            (base + limit + (2 << 64)) | 2,
+            3,
+            u128::MAX,
+        ] {
+            assert_eq!(index.recorded_key(absent), None, "{absent:x}");
+        }
+        assert_eq!(index.keys.iter().collect::<Vec<_>>(), keys);
+    }
+
+    #[test]
+    fn ids_far_apart_in_time_match_a_map() {
+        // Every key its own run (high halves 2^36 apart), inserted mostly in order.
+        let mut rng = Rng(17);
+        let mut keys: Vec<u128> = (1..5_000_u128)
+            .map(|i| (i << 100) | u128::from(rng.next()))
+            .collect();
+        for i in (2..keys.len()).step_by(7) {
+            keys.swap(i - 2, i);
+        }
+        agree_with_map(&keys, &mut rng);
+    }
+
+    #[test]
+    fn built_from_ordered_keys_and_stragglers() {
+        let mut ordered = Keys::default();
+        for key in [10_u128 << 64, 20 << 64, (1 << 100) | 5] {
+            ordered.push(key);
+        }
+        let index = OutcomeIndex::from_parts(ordered, vec![15 << 64, 20 << 64, 1, 15 << 64]);
+        assert_eq!(
+            index.keys.iter().collect::<Vec<_>>(),
+            [1, 10 << 64, 15 << 64, 20 << 64, (1 << 100) | 5]
+        );
+        assert_eq!(index.recorded_key(15 << 64), Some(false));
+        assert_eq!(index.recorded_key(16 << 64), None);
     }
 }

@@ -25,6 +25,7 @@ use crate::error::{self, ApiError};
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
 use crate::state::AppState;
+use crate::telemetry::RequestSpan;
 
 /// Where the `OpenAPI` document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -153,7 +154,7 @@ impl Application {
                 .wrap(from_fn(deadline))
                 .wrap(ErrorHandlers::new().default_handler(error::render_plain_errors))
                 .wrap(from_fn(prometheus::record))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
         })
         .workers(workers)
         .keep_alive(keep_alive)

@@ -79,6 +79,23 @@ impl Served {
 
 pub use crate::index::{OutcomeIndex, id_key};
 
+/// The nice value of background report threads: drift and production metrics are
+/// monitoring, so on a busy machine request workers get the CPU first.
+const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (Linux nice values are per thread).
+/// A failure only costs latency, so it is logged and ignored.
+fn lower_priority(what: &str) {
+    #[cfg(target_os = "linux")]
+    if let Err(err) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICE)
+    {
+        tracing::debug!(what, %err, "cannot lower the background thread's priority");
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (what, BACKGROUND_NICE);
+}
+
 /// Everything the handlers share, behind one `Arc`.
 #[derive(Debug)]
 pub struct AppState {
@@ -98,6 +115,8 @@ pub struct AppState {
     /// Outcomes recorded since start.
     pub outcomes_total: AtomicU64,
     since_drift: AtomicU64,
+    /// Milliseconds after `started` before which no background drift report starts.
+    next_drift_ms: AtomicU64,
     since_metrics: AtomicU64,
     drift_busy: AtomicBool,
     metrics_busy: AtomicBool,
@@ -136,6 +155,7 @@ impl AppState {
             predictions_total: AtomicU64::new(0),
             outcomes_total: AtomicU64::new(0),
             since_drift: AtomicU64::new(0),
+            next_drift_ms: AtomicU64::new(0),
             since_metrics: AtomicU64::new(0),
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
@@ -195,7 +215,10 @@ impl AppState {
     }
 
     /// Counts logged predictions and starts a background drift report every
-    /// `drift_every` of them.
+    /// `drift_every` of them, but not sooner than `drift_min_interval` after the last
+    /// one: a report reads `drift_window` rows of the log, so at thousands of requests a
+    /// second a count alone would spend a good part of the CPU on monitoring. A count
+    /// reached early waits (it is not reset) until the interval has passed.
     pub fn count_predictions(self: &Arc<Self>, n: u64) {
         self.predictions_total.fetch_add(n, Ordering::Relaxed);
         let every = self.config.drift_every;
@@ -203,12 +226,33 @@ impl AppState {
             return;
         }
         let since = self.since_drift.fetch_add(n, Ordering::Relaxed) + n;
-        if since >= every {
+        if since >= every && self.drift_due() {
             self.since_drift.store(0, Ordering::Relaxed);
             self.spawn_background(&self.drift_busy, "drift", |state| {
                 state.run_drift().map(|_| ())
             });
         }
+    }
+
+    /// Whether the minimum interval since the last background drift report has passed;
+    /// if so, the next one is pushed `drift_min_interval` ahead.
+    fn drift_due(&self) -> bool {
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let next = self.next_drift_ms.load(Ordering::Relaxed);
+        if now < next {
+            return false;
+        }
+        let interval =
+            u64::try_from(self.config.drift_min_interval.as_millis()).unwrap_or(u64::MAX);
+        // One of two racing workers wins; the other waits for the next interval.
+        self.next_drift_ms
+            .compare_exchange(
+                next,
+                now.saturating_add(interval),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_ok()
     }
 
     /// Counts recorded outcomes and recomputes production metrics every
@@ -244,6 +288,7 @@ impl AppState {
         let spawned = std::thread::Builder::new()
             .name(format!("scorewatch-{}", what.replace(' ', "-")))
             .spawn(move || {
+                lower_priority(what);
                 let result = job(&state);
                 state.note_write_anyhow(&result);
                 if let Err(err) = result {

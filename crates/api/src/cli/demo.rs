@@ -37,6 +37,7 @@ pub const DASHBOARD_COMMAND: &str = "cargo run --release -p scorewatch-dashboard
     mut_arg("host", |a| a.default_value("127.0.0.1")),
     mut_arg("drift_every", |a| a.default_value("100")),
     mut_arg("drift_window", |a| a.default_value("400")),
+    mut_arg("drift_min_interval", |a| a.default_value("0")),
     mut_arg("metrics_every", |a| a.default_value("100")),
 )]
 pub struct DemoArgs {

@@ -55,3 +55,40 @@ async fn drift_runs_on_demand_and_in_the_background() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn background_reports_wait_for_the_minimum_interval() {
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
+        c.drift_every = 5;
+        c.drift_min_interval = std::time::Duration::from_hours(1);
+    })
+    .await;
+    app.train().await;
+    let history = |view: serde_json::Value| {
+        serde_json::from_value::<DriftView>(view)
+            .unwrap()
+            .history
+            .len()
+    };
+    // The first count starts a report at once.
+    app.predict_n(5).await;
+    let mut reports = 0;
+    for _ in 0..200 {
+        reports = history(app.get_json("/monitoring/drift?history=10").await);
+        if reports >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(reports, 1);
+    // Four more counts within the hour start none.
+    app.predict_n(20).await;
+    for _ in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        assert_eq!(
+            history(app.get_json("/monitoring/drift?history=10").await),
+            1
+        );
+    }
+    app.stop().await;
+}
