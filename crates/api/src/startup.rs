@@ -71,6 +71,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api
 }
 
+/// How long a stopping server waits for its workers to drop their share of the state.
+const STATE_RELEASE_WAIT: Duration = Duration::from_secs(5);
+
 /// A built server, listening, not yet serving.
 pub struct Application {
     port: u16,
@@ -195,6 +198,13 @@ impl Application {
         tokio::task::spawn_blocking(move || {
             closing.pipeline.cancel_and_join();
             closing.join_background();
+            // Workers drop their copy of the state as their threads wind down, a moment
+            // after the server future ends; wait for them so that the store is closed
+            // (lock released) when this returns and a restart can open the directory.
+            let waited_since = std::time::Instant::now();
+            while Arc::strong_count(&closing) > 1 && waited_since.elapsed() < STATE_RELEASE_WAIT {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             if Arc::strong_count(&closing) > 1 {
                 tracing::warn!(
                     holders = Arc::strong_count(&closing),
