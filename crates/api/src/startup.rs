@@ -1,8 +1,10 @@
 //! Building and running the server: `Application::build` opens the data directory, binds
 //! its own listener (port 0 picks a free one) and starts the workers;
 //! `run_until_stopped` serves until SIGTERM/SIGINT (or a [`ServerHandle`] stop), lets
-//! in-flight requests finish, then stops background work and closes the store, which
-//! fsyncs the logs and releases the directory lock.
+//! in-flight requests finish (SIGTERM only: SIGINT is actix's forced stop), then stops
+//! background work and closes the store, which fsyncs the logs and releases the
+//! directory lock. On SIGTERM a request answered is logged and one refused is not
+//! (`docs/reliability.md`, "Exactly once across a graceful stop").
 
 use std::net::TcpListener;
 use std::sync::Arc;
