@@ -8,7 +8,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -27,6 +27,10 @@ use crate::error::{self, ApiError};
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
 use crate::state::AppState;
+
+/// How long the shutdown waits for the workers' threads to drop their references to the
+/// state before it gives up closing the store itself.
+const LAST_HOLDER_WAIT: Duration = Duration::from_secs(2);
 
 /// Where the `OpenAPI` document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -196,6 +200,14 @@ impl Application {
         tokio::task::spawn_blocking(move || {
             closing.pipeline.cancel_and_join();
             closing.join_background();
+            // Each worker reports itself stopped before its thread drops its copy of the
+            // app, and with it a reference to the state: wait for those, so that the store
+            // closes here (final fsync, lock released) rather than on a worker thread that
+            // the process exit may cut short or that a restart in this process races.
+            let waited = Instant::now();
+            while Arc::strong_count(&closing) > 1 && waited.elapsed() < LAST_HOLDER_WAIT {
+                std::thread::sleep(Duration::from_millis(2));
+            }
             if Arc::strong_count(&closing) > 1 {
                 tracing::warn!(
                     holders = Arc::strong_count(&closing),
