@@ -1,12 +1,14 @@
 //! Building and running the server: `Application::build` opens the data directory, binds
 //! its own listener (port 0 picks a free one) and starts the workers;
 //! `run_until_stopped` serves until SIGTERM/SIGINT (or a [`ServerHandle`] stop), lets
-//! in-flight requests finish, then stops background work and closes the store, which
-//! fsyncs the logs and releases the directory lock.
+//! in-flight requests finish (SIGTERM only: SIGINT is actix's forced stop), then stops
+//! background work and closes the store, which fsyncs the logs and releases the
+//! directory lock. On SIGTERM a request answered is logged and one refused is not
+//! (`docs/reliability.md`, "Exactly once across a graceful stop").
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -26,6 +28,10 @@ use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
+
+/// How long the shutdown waits for the workers' threads to drop their references to the
+/// state before it gives up closing the store itself.
+const LAST_HOLDER_WAIT: Duration = Duration::from_secs(2);
 
 /// Where the `OpenAPI` document is served.
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -70,9 +76,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     api
 }
-
-/// How long a stopping server waits for its workers to drop their share of the state.
-const STATE_RELEASE_WAIT: Duration = Duration::from_secs(5);
 
 /// A built server, listening, not yet serving.
 pub struct Application {
@@ -198,12 +201,13 @@ impl Application {
         tokio::task::spawn_blocking(move || {
             closing.pipeline.cancel_and_join();
             closing.join_background();
-            // Workers drop their copy of the state as their threads wind down, a moment
-            // after the server future ends; wait for them so that the store is closed
-            // (lock released) when this returns and a restart can open the directory.
-            let waited_since = std::time::Instant::now();
-            while Arc::strong_count(&closing) > 1 && waited_since.elapsed() < STATE_RELEASE_WAIT {
-                std::thread::sleep(Duration::from_millis(5));
+            // Each worker reports itself stopped before its thread drops its copy of the
+            // app, and with it a reference to the state: wait for those, so that the store
+            // closes here (final fsync, lock released) rather than on a worker thread that
+            // the process exit may cut short or that a restart in this process races.
+            let waited = Instant::now();
+            while Arc::strong_count(&closing) > 1 && waited.elapsed() < LAST_HOLDER_WAIT {
+                std::thread::sleep(Duration::from_millis(2));
             }
             if Arc::strong_count(&closing) > 1 {
                 tracing::warn!(

@@ -1,9 +1,10 @@
 //! SIGTERM during load and during a pipeline run: the process exits 0 within the
-//! shutdown timeout, every acknowledged write is in its log exactly once with no torn
-//! row, and an interrupted run is recorded as cancelled by the shutdown while the old
+//! shutdown timeout, the logs hold exactly the acknowledged writes, each once, with no
+//! torn row (nothing whose answer a client did not read), and an interrupted run is recorded as cancelled by the shutdown while the old
 //! model keeps serving.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use serde_json::json;
 
 use crate::support::{
     Acknowledged, Load, Rng, Server, Statuses, api_newest_ids, api_pipeline_status,
-    assert_exactly_once, client, drive, feature_texts, post, prepare_data_dir, read_json_files,
+    assert_log_is_exactly, client, drive, feature_texts, post, prepare_data_dir, read_json_files,
     read_outcomes_log, read_predictions_log, seed, served_version, tmp_files, write_training_file,
 };
 
@@ -24,6 +25,9 @@ const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
 /// calls the exit late.
 const CLOSE_ALLOWANCE: Duration = Duration::from_secs(3);
 const CLIENTS: usize = 16;
+/// Start, load, SIGTERM, check: this many times on one data directory, each with its own
+/// signal moment.
+const ROUNDS: usize = 4;
 /// SIGTERM this long (milliseconds) after the clients start.
 const TERM_AFTER_MS: (u64, u64) = (300, 1500);
 /// The training file of the interrupted run: large enough that it is still training
@@ -48,34 +52,113 @@ fn start(data: &std::path::Path) -> Server {
 
 #[test]
 #[ignore = "spawns the release server; run by scripts/reliability.sh"]
-fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_write() {
+fn sigterm_under_load_exits_cleanly_and_logs_exactly_the_acknowledged_writes() {
     let root = tempfile::tempdir().expect("temp dir");
     let data = prepare_data_dir(root.path());
     let features = feature_texts(500, 31);
     let seed = seed();
     println!("sigterm under load: seed {seed}");
     let mut rng = Rng::new(seed);
-    let delay = Duration::from_millis(rng.range(TERM_AFTER_MS.0, TERM_AFTER_MS.1));
+    let mut statuses = Statuses::default();
+    let mut acked_predictions = HashSet::new();
+    let mut acked_outcomes = HashSet::new();
+    // Per request kind: how many clients it stopped, and one error as an example.
+    let mut failures = BTreeMap::<&str, (u64, String)>::new();
+    let mut delays = Vec::new();
+    let mut stop_times = Vec::new();
+    for round in 1..=ROUNDS {
+        let delay = Duration::from_millis(rng.range(TERM_AFTER_MS.0, TERM_AFTER_MS.1));
+        let round_seed = rng.next();
+        let mut server = start(&data);
+        // The previous round's stop left every file whole.
+        assert_no_torn_tail(&server, round);
+        let (results, exit, stop_time) =
+            load_then_terminate(&mut server, &features, delay, round_seed);
+        assert!(
+            exit.success(),
+            "round {round}: exit status after SIGTERM: {exit}"
+        );
+        for result in &results {
+            statuses.merge(&result.statuses);
+            acked_predictions.extend(result.predictions.iter().cloned());
+            acked_outcomes.extend(result.outcomes.iter().cloned());
+            if let Some(failure) = &result.failure {
+                failures
+                    .entry(failure.request)
+                    .or_insert_with(|| (0, failure.error.clone()))
+                    .0 += 1;
+            }
+        }
+        assert_eq!(
+            statuses.server_errors(),
+            0,
+            "round {round}: 5xx answers: {statuses:?}"
+        );
+        // Straight after the exit, before any restart could repair anything: every
+        // prediction and outcome whose answer a client read is logged once, and nothing
+        // else is (a request the stop cut off was refused before it was logged, so a
+        // retry is safe).
+        let predictions = read_predictions_log(&data);
+        assert_log_is_exactly(&acked_predictions, &predictions, "predictions");
+        let outcomes = read_outcomes_log(&data);
+        assert_log_is_exactly(&acked_outcomes, &outcomes, "outcomes");
+        read_json_files(&data);
+        assert!(
+            tmp_files(&data).is_empty(),
+            "round {round}: data/tmp: {:?}",
+            tmp_files(&data)
+        );
+        delays.push(delay.as_millis());
+        stop_times.push(format!("{:.2}", stop_time.as_secs_f64()));
+    }
+
+    // A restart finds nothing to repair and serves every acknowledged prediction once.
     let mut server = start(&data);
+    assert_no_torn_tail(&server, ROUNDS + 1);
+    let client = client();
+    let predictions = read_predictions_log(&data);
+    let newest = api_newest_ids(&client, &server, predictions.rows);
+    assert!(
+        acked_predictions
+            .iter()
+            .all(|id| newest.get(id) == Some(&1))
+    );
+    let (exit, _) = server.terminate(exit_limit());
+    assert!(exit.success());
+    println!(
+        "sigterm under load: {ROUNDS} rounds of {CLIENTS} clients, SIGTERM after {delays:?} ms, \
+         exit 0 after {stop_times:?} s (shutdown timeout {SHUTDOWN_TIMEOUT_SECS} s); {} \
+         predictions and {} outcomes acknowledged, {} prediction rows and {} outcome rows: \
+         lost 0, duplicated 0, logged without an answer 0, no torn row; answers {:?}, {} \
+         requests without an answer {failures:?}",
+        acked_predictions.len(),
+        acked_outcomes.len(),
+        predictions.rows,
+        read_outcomes_log(&data).rows,
+        statuses.by_code,
+        statuses.no_response,
+    );
+}
+
+/// Drives `CLIENTS` clients against `server`, SIGTERMs it after `delay`, and returns what
+/// each client got acknowledged, the exit status and how long the exit took.
+fn load_then_terminate(
+    server: &mut Server,
+    features: &[String],
+    delay: Duration,
+    round_seed: u64,
+) -> (Vec<Acknowledged>, ExitStatus, Duration) {
     let base = server.base.clone();
     let stop = AtomicBool::new(false);
-    let round_seed = rng.next();
-
     let load = Load {
         server: &base,
-
-        features: &features,
-
+        features,
         batch_one_in: 4,
-
         outcome_every: 3,
-
         stop: &stop,
     };
-
     let load = &load;
-
-    let (results, exit, stop_time): (Vec<Acknowledged>, _, _) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let clients: Vec<_> = (0..CLIENTS as u64)
             .map(|c| scope.spawn(move || drive(load, round_seed ^ (c + 1))))
             .collect();
@@ -87,62 +170,17 @@ fn sigterm_under_load_exits_cleanly_and_keeps_every_acknowledged_write() {
             .map(|c| c.join().expect("client thread"))
             .collect();
         (results, exit, stop_time)
-    });
-    assert!(exit.success(), "exit status after SIGTERM: {exit}");
+    })
+}
 
-    let mut statuses = Statuses::default();
-    let mut acked_predictions = HashSet::new();
-    let mut acked_outcomes = HashSet::new();
-    for result in &results {
-        statuses.merge(&result.statuses);
-        acked_predictions.extend(result.predictions.iter().cloned());
-        acked_outcomes.extend(result.outcomes.iter().cloned());
-    }
-    assert_eq!(statuses.server_errors(), 0, "5xx answers: {statuses:?}");
-    // Straight after the exit, before any restart could repair anything.
-    let predictions = read_predictions_log(&data);
-    assert_exactly_once(&acked_predictions, &predictions, "predictions");
-    let outcomes = read_outcomes_log(&data);
-    assert_exactly_once(&acked_outcomes, &outcomes, "outcomes");
-    read_json_files(&data);
-    assert!(
-        tmp_files(&data).is_empty(),
-        "data/tmp: {:?}",
-        tmp_files(&data)
-    );
-
-    // A restart finds nothing to repair and serves every acknowledged prediction.
-    let mut server = start(&data);
+fn assert_no_torn_tail(server: &Server, round: usize) {
     assert!(
         !server
             .log()
             .iter()
             .any(|line| line.contains("torn log tails")),
-        "the restart cut a torn tail: {:?}",
+        "start {round}: the restart cut a torn tail: {:?}",
         server.log()
-    );
-    let client = client();
-    let newest = api_newest_ids(&client, &server, predictions.rows);
-    assert!(
-        acked_predictions
-            .iter()
-            .all(|id| newest.get(id) == Some(&1))
-    );
-    let (exit, _) = server.terminate(exit_limit());
-    assert!(exit.success());
-    println!(
-        "sigterm under load: {CLIENTS} clients, SIGTERM after {} ms, exit 0 after {:.2} s \
-         (shutdown timeout {SHUTDOWN_TIMEOUT_SECS} s); {} predictions and {} outcomes \
-         acknowledged, lost 0, duplicated 0, {} log rows ({} logged without the client reading \
-         the answer), no torn row; answers {:?}, {} requests without an answer",
-        delay.as_millis(),
-        stop_time.as_secs_f64(),
-        acked_predictions.len(),
-        acked_outcomes.len(),
-        predictions.rows,
-        predictions.rows - acked_predictions.len(),
-        statuses.by_code,
-        statuses.no_response,
     );
 }
 

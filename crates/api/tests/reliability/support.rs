@@ -453,6 +453,23 @@ pub fn assert_exactly_once(acked: &HashSet<String>, log: &LogContent, what: &str
     );
 }
 
+/// Asserts that `log` holds exactly the acknowledged ids, each once: nothing acknowledged
+/// is missing, nothing is there twice, and nothing is there whose answer no client read.
+/// That last part holds for a graceful stop (a request in flight is answered, one that
+/// comes after the stop began is refused before anything is logged), not for a SIGKILL.
+pub fn assert_log_is_exactly(acked: &HashSet<String>, log: &LogContent, what: &str) {
+    assert_exactly_once(acked, log, what);
+    let unanswered: Vec<_> = log.ids.keys().filter(|id| !acked.contains(*id)).collect();
+    assert!(
+        unanswered.is_empty(),
+        "{} {what} logged whose answer no client read ({} acknowledged, {} rows), e.g. {:?}",
+        unanswered.len(),
+        acked.len(),
+        log.rows,
+        unanswered.first()
+    );
+}
+
 /// Counts of the JSON documents, each parsed with its type and its entries checked.
 #[derive(Debug, Default)]
 pub struct JsonContent {
@@ -667,6 +684,16 @@ pub struct Acknowledged {
     pub predictions: Vec<String>,
     pub outcomes: Vec<String>,
     pub statuses: Statuses,
+    /// Why the client stopped before `stop`, if it did (the server went away).
+    pub failure: Option<Failure>,
+}
+
+/// The request a client got no whole answer to, and the error.
+#[derive(Debug)]
+pub struct Failure {
+    /// `POST /predict`, its answer's body, or `POST /monitoring/outcomes`.
+    pub request: &'static str,
+    pub error: String,
 }
 
 /// Runs `load` on the calling thread.
@@ -691,9 +718,16 @@ pub fn drive(load: &Load<'_>, seed: u64) -> Acknowledged {
         } else {
             format!("{{\"features\":{}}}", pick(&mut rng))
         };
-        let Ok(response) = post(&client, &predict_url, body) else {
-            acked.statuses.no_response += 1;
-            break;
+        let response = match post(&client, &predict_url, body) {
+            Ok(r) => r,
+            Err(e) => {
+                acked.failure = Some(Failure {
+                    request: "predict",
+                    error: format!("{e:?}"),
+                });
+                acked.statuses.no_response += 1;
+                break;
+            }
         };
         let code = response.status().as_u16();
         acked.statuses.record(code);
@@ -701,20 +735,37 @@ pub fn drive(load: &Load<'_>, seed: u64) -> Acknowledged {
             continue;
         }
         // The prediction counts as acknowledged only once the whole answer is read.
-        let Ok(answer) = response.json::<Value>() else {
-            acked.statuses.no_response += 1;
-            break;
+        let answer = match response.json::<Value>() {
+            Ok(a) => a,
+            Err(e) => {
+                acked.failure = Some(Failure {
+                    request: "predict answer body",
+                    error: format!("{e:?}"),
+                });
+                acked.statuses.no_response += 1;
+                break;
+            }
         };
-        for id in prediction_ids(&answer) {
-            acked.predictions.push(id.clone());
+        // Every id of the answer is acknowledged now, before any outcome is posted: an
+        // outcome post the stop cuts off must not leave the rest of a batch uncounted.
+        let ids = prediction_ids(&answer);
+        acked.predictions.extend(ids.iter().cloned());
+        for id in ids {
             counter += 1;
             if load.outcome_every == 0 || !counter.is_multiple_of(load.outcome_every) {
                 continue;
             }
             let body = json!({"prediction_id": id, "actual": rng.next() % 2}).to_string();
-            let Ok(response) = post(&client, &outcome_url, body) else {
-                acked.statuses.no_response += 1;
-                break 'load;
+            let response = match post(&client, &outcome_url, body) {
+                Ok(r) => r,
+                Err(e) => {
+                    acked.failure = Some(Failure {
+                        request: "outcome",
+                        error: format!("{e:?}"),
+                    });
+                    acked.statuses.no_response += 1;
+                    break 'load;
+                }
             };
             let code = response.status().as_u16();
             acked.statuses.record(code);
