@@ -13,8 +13,9 @@
 //! a quarter of a byte per row.
 //!
 //! Prediction ids are UUID v7, so new ids nearly always sort after every known one and
-//! are pushed at the end. An id that sorts before the newest (two workers racing within
-//! one millisecond, or non-UUID ids, whose key is a hash) goes to a small sorted side
+//! are pushed at the end. An id a little behind the newest (two workers racing within
+//! one millisecond) is put in its place, moving at most a few thousand entries. One
+//! further back (non-UUID ids, whose key is a hash) goes to a small sorted side
 //! buffer that is merged into the main arrays when it fills, so no insert moves more
 //! than the buffer.
 
@@ -23,6 +24,12 @@ use std::ops::ControlFlow;
 
 use scorewatch_core::Store;
 use sha2::{Digest, Sha256};
+
+/// How far from the end an out-of-order id is put in place directly (moving at most this
+/// many entries), rather than held aside: two workers racing within a millisecond insert
+/// their ids a few places out of order, thousands of times a second under load, and each
+/// merge of the side buffer is a pass over (and a second copy of) the whole index.
+const NEAR_END: usize = 4096;
 
 /// Out-of-order ids held aside before a merge: a merge costs one pass over the index,
 /// so this bounds the amortised cost of a random-order insert to 1/`PENDING_LIMIT` of it.
@@ -58,6 +65,15 @@ impl Bits {
         self.words
             .get(i / 64)
             .is_some_and(|w| (w >> (i % 64)) & 1 == 1)
+    }
+
+    /// Inserts `value` at `i` of the first `len` bits, moving `i..len` up by one.
+    fn insert(&mut self, i: usize, len: usize, value: bool) {
+        for j in (i..len).rev() {
+            let moved = self.get(j);
+            self.set(j + 1, moved);
+        }
+        self.set(i, value);
     }
 
     fn set(&mut self, i: usize, value: bool) {
@@ -161,6 +177,32 @@ impl Keys {
             }
         }
         None
+    }
+
+    /// Puts `key` (not present) in its place when that place is among the last
+    /// [`NEAR_END`] keys and inside the last run; returns the position, or `None` (and
+    /// changes nothing) when it is not.
+    fn insert_near_end(&mut self, key: u128) -> Option<usize> {
+        let (high, low) = split(key);
+        let run = self.runs.last()?;
+        let offset = u32::try_from(high.checked_sub(run.base)?).ok()?;
+        let start = run.start.max(self.len().saturating_sub(NEAR_END));
+        let (mut place, mut end) = (start, self.len());
+        while place < end {
+            let mid = place + (end - place) / 2;
+            if (self.high[mid], self.low[mid]) < (offset, low) {
+                place = mid + 1;
+            } else {
+                end = mid;
+            }
+        }
+        if place == start && start > run.start {
+            // The key may belong further back than the window looked at.
+            return None;
+        }
+        self.high.insert(place, offset);
+        self.low.insert(place, low);
+        Some(place)
     }
 
     /// Every key in order.
@@ -283,13 +325,20 @@ impl OutcomeIndex {
             self.seen.set(i, false);
             return;
         }
-        match self.pending.binary_search_by_key(&key, |&(k, _)| k) {
-            Ok(i) => self.pending[i].1 = false,
-            Err(i) => {
-                self.pending.insert(i, (key, false));
-                if self.pending.len() >= PENDING_LIMIT {
-                    self.merge_pending();
-                }
+        let held = self.pending.binary_search_by_key(&key, |&(k, _)| k);
+        if let Ok(i) = held {
+            self.pending[i].1 = false;
+            return;
+        }
+        let len = self.keys.len();
+        if let Some(place) = self.keys.insert_near_end(key) {
+            self.seen.insert(place, len, false);
+            return;
+        }
+        if let Err(i) = held {
+            self.pending.insert(i, (key, false));
+            if self.pending.len() >= PENDING_LIMIT {
+                self.merge_pending();
             }
         }
     }
@@ -429,6 +478,50 @@ mod tests {
         // Re-inserted ids must lose their outcome flag, as with a map.
         keys.extend_from_within(100..200);
         agree_with_map(&keys, &mut rng);
+    }
+
+    #[test]
+    fn ids_a_few_places_out_of_order_go_in_place_not_aside() {
+        let mut rng = Rng(17);
+        // Two workers racing: every id lands up to 8 places from where it belongs.
+        let mut keys: Vec<u128> = (1..50_000_u128).map(|i| (i << 70) | 9).collect();
+        for chunk in keys.chunks_mut(8) {
+            chunk.reverse();
+        }
+        // One id before them all opens the run (an id below the first run's base goes
+        // aside: the run cannot start lower without rebasing it).
+        keys.insert(0, 1);
+        let mut index = OutcomeIndex::default();
+        for &key in &keys {
+            index.insert_key(key);
+        }
+        assert!(
+            index.pending.is_empty(),
+            "{} held aside",
+            index.pending.len()
+        );
+        agree_with_map(&keys, &mut rng);
+        // Flags move with their keys when a key goes in before them.
+        let mut index = OutcomeIndex::default();
+        index.insert_key(10);
+        index.insert_key(30);
+        index.mark_key(30);
+        index.insert_key(20);
+        assert_eq!(index.recorded_key(10), Some(false));
+        assert_eq!(index.recorded_key(20), Some(false));
+        assert_eq!(index.recorded_key(30), Some(true));
+    }
+
+    #[test]
+    fn an_id_further_back_than_the_window_is_held_aside_and_found() {
+        let mut index = OutcomeIndex::default();
+        for i in 0..(2 * NEAR_END as u128) {
+            index.insert_key((i + 1) * 4);
+        }
+        index.insert_key(2);
+        assert_eq!(index.pending.len(), 1);
+        assert_eq!(index.recorded_key(2), Some(false));
+        assert_eq!(index.len(), 2 * NEAR_END + 1);
     }
 
     #[test]
