@@ -45,10 +45,14 @@ impl Served {
         let model = Model::new(registry.load(&version)?);
         let profile_path = registry.version_dir(&version).join(PROFILE_FILE);
         let profile = match std::fs::read(&profile_path) {
-            Ok(bytes) => Some(Arc::new(
-                serde_json::from_slice::<ReferenceProfile>(&bytes)
-                    .with_context(|| format!("parsing {}", profile_path.display()))?,
-            )),
+            Ok(bytes) => {
+                let profile = serde_json::from_slice::<ReferenceProfile>(&bytes)
+                    .with_context(|| format!("parsing {}", profile_path.display()))?;
+                profile
+                    .validate()
+                    .with_context(|| format!("checking {}", profile_path.display()))?;
+                Some(Arc::new(profile))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => {
                 return Err(err).with_context(|| format!("reading {}", profile_path.display()));

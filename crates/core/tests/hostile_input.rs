@@ -158,3 +158,49 @@ fn fuzz_finding_model_files_unsorted_profile_edges() {
     input.extend(serde_json::to_vec(&profile).unwrap());
     hostile::check_model_files(&input);
 }
+
+/// `fuzz/run_all.sh` (model_files, 2026-11-25): a categorical profile with more counts than
+/// categories made `categorical_drift` slice past the end of the current counts, a panic
+/// in the background drift job (and in `scorewatch serve` start-up's first report). A
+/// profile whose parts do not fit is now refused by `ReferenceProfile::validate`, which
+/// the server runs when it loads `reference_profile.json` and `compute_report` runs first.
+#[test]
+fn fuzz_finding_model_files_categorical_counts_longer_than_categories() {
+    let seeds = hostile::seed_files();
+    let mut profile: serde_json::Value = serde_json::from_slice(&seeds.profile).unwrap();
+    let features = profile["features"].as_array_mut().unwrap();
+    let categorical = features
+        .iter_mut()
+        .find(|f| f["reference"]["kind"] == "categorical")
+        .expect("the seed profile has a categorical feature");
+    let name = categorical["name"].as_str().unwrap().to_owned();
+    categorical["reference"]["categories"] = serde_json::json!(["only_one"]);
+    let mut input = vec![1u8];
+    input.extend(serde_json::to_vec(&profile).unwrap());
+    hostile::check_model_files(&input);
+
+    let parsed: scorewatch_core::ReferenceProfile = serde_json::from_value(profile).unwrap();
+    let err = parsed.validate().unwrap_err();
+    assert!(
+        matches!(&err, scorewatch_core::DriftError::InconsistentProfile { feature, .. } if *feature == name),
+        "{err}"
+    );
+    assert!(err.to_string().contains("counts for 1 categories"), "{err}");
+    let sample = scorewatch_core::CurrentSample::new(&parsed);
+    let computed = scorewatch_core::compute_report(&parsed, &sample, &Default::default());
+    assert!(
+        matches!(
+            computed,
+            Err(scorewatch_core::DriftError::InconsistentProfile { .. })
+        ),
+        "{computed:?}"
+    );
+}
+
+#[test]
+fn a_profile_built_from_data_validates() {
+    let seeds = hostile::seed_files();
+    let profile: scorewatch_core::ReferenceProfile =
+        serde_json::from_slice(&seeds.profile).unwrap();
+    profile.validate().unwrap();
+}

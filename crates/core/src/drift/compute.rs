@@ -67,7 +67,8 @@ impl Default for DriftOptions {
 ///
 /// # Errors
 /// [`DriftError::BadOption`] for a threshold or alpha outside (0, 1],
-/// [`DriftError::ProfileMismatch`] when the sample was built for another profile.
+/// [`DriftError::ProfileMismatch`] when the sample was built for another profile;
+/// [`DriftError::InconsistentProfile`] when the profile's parts do not fit together.
 ///
 /// # Examples
 /// ```
@@ -90,6 +91,7 @@ pub fn compute_report(
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
     check_options(options)?;
+    profile.validate()?;
     if profile.features.len() != current.features().len() {
         return Err(DriftError::ProfileMismatch {
             profile: profile.features.len(),

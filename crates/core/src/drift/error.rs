@@ -118,6 +118,15 @@ pub enum DriftError {
         /// The reference's kind.
         reference: crate::FeatureKind,
     },
+    /// A reference profile whose parts do not fit together (a hand-edited or corrupt
+    /// `reference_profile.json`).
+    #[error("reference profile: feature {feature:?}: {reason}")]
+    InconsistentProfile {
+        /// The feature (`score` for the score profile).
+        feature: String,
+        /// What does not fit.
+        reason: String,
+    },
     /// A current sample was built for a different profile.
     #[error("the current sample has {sample} features but the profile has {profile}")]
     ProfileMismatch {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::error::DriftError;
 use super::psi::{count_sorted, decile_edges};
 use super::values::{CategoricalValues, Column, ColumnValues, NumericValues};
 use crate::FeatureKind;
@@ -43,6 +44,34 @@ impl NumericProfile {
     #[must_use]
     pub fn rows(&self) -> u64 {
         self.sorted_values.len() as u64 + self.missing
+    }
+
+    /// Why this profile cannot be computed on, if it cannot: `edges.len() + 1` bins
+    /// whose counts add up to the values, edges and values finite and ascending.
+    fn inconsistency(&self) -> Option<String> {
+        if self.bin_counts.len() != self.edges.len() + 1 {
+            return Some(format!(
+                "{} bin counts for {} edges (expected {})",
+                self.bin_counts.len(),
+                self.edges.len(),
+                self.edges.len() + 1
+            ));
+        }
+        let ascending = |v: &[f64]| v.iter().all(|x| x.is_finite()) && v.is_sorted();
+        if !ascending(&self.edges) {
+            return Some("edges are not finite and ascending".to_owned());
+        }
+        if !ascending(&self.sorted_values) {
+            return Some("sorted_values are not finite and ascending".to_owned());
+        }
+        let binned: u64 = self.bin_counts.iter().fold(0, |a, &b| a.saturating_add(b));
+        if binned != self.sorted_values.len() as u64 {
+            return Some(format!(
+                "bin counts add up to {binned} but there are {} values",
+                self.sorted_values.len()
+            ));
+        }
+        None
     }
 }
 
@@ -132,6 +161,45 @@ pub struct ReferenceProfile {
 }
 
 impl ReferenceProfile {
+    /// Checks that every part of the profile fits the others, as the drift computation
+    /// relies on (a profile this crate built always does; one read from a file may not).
+    ///
+    /// # Errors
+    /// [`DriftError::InconsistentProfile`] naming the feature and what does not fit.
+    pub fn validate(&self) -> Result<(), DriftError> {
+        let features = self
+            .features
+            .iter()
+            .map(|f| (f.name.as_str(), &f.reference));
+        for (name, reference) in features {
+            let problem = match reference {
+                FeatureReference::Numeric(p) => p.inconsistency(),
+                FeatureReference::Categorical(p) => {
+                    (p.counts.len() != p.categories.len()).then(|| {
+                        format!(
+                            "{} counts for {} categories",
+                            p.counts.len(),
+                            p.categories.len()
+                        )
+                    })
+                }
+            };
+            if let Some(reason) = problem {
+                return Err(DriftError::InconsistentProfile {
+                    feature: name.to_owned(),
+                    reason,
+                });
+            }
+        }
+        if let Some(reason) = self.score.as_ref().and_then(NumericProfile::inconsistency) {
+            return Err(DriftError::InconsistentProfile {
+                feature: "score".to_owned(),
+                reason,
+            });
+        }
+        Ok(())
+    }
+
     /// Builds a profile from column summaries (sorting each numeric column).
     #[must_use]
     pub fn from_columns(columns: Vec<Column>, score: Option<NumericValues>) -> Self {

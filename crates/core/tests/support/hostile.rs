@@ -550,18 +550,22 @@ fn applications_from(requests: &[Vec<u8>]) -> Vec<serde_json::Value> {
 }
 
 /// The profile with every numeric reference cut to a few values, so the seed stays small
-/// enough for the fuzzer to mutate quickly (the full one holds every training value).
+/// enough for the fuzzer to mutate quickly (the full one holds every training value);
+/// the bin counts are recounted so that the profile stays consistent.
 fn shrink_profile(profile: &ReferenceProfile) -> Vec<u8> {
     let mut small = profile.clone();
     for feature in &mut small.features {
         if let FeatureReference::Numeric(p) = &mut feature.reference {
             let step = (p.sorted_values.len() / 12).max(1);
             p.sorted_values = p.sorted_values.iter().step_by(step).copied().collect();
+            // Counts that fit the kept values: a valid profile, as the server requires.
+            p.bin_counts = scorewatch_core::count_sorted(&p.edges, &p.sorted_values);
         }
     }
     if let Some(score) = &mut small.score {
         let step = (score.sorted_values.len() / 12).max(1);
         score.sorted_values = score.sorted_values.iter().step_by(step).copied().collect();
+        score.bin_counts = scorewatch_core::count_sorted(&score.edges, &score.sorted_values);
     }
     serde_json::to_vec_pretty(&small).expect("encode profile")
 }
