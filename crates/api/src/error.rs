@@ -35,6 +35,24 @@ pub fn is_storage_fault(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// What a write refused by the disk answers, and what `/health` repeats until a write
+/// succeeds: `err`'s whole chain, which names the file and the operating system's error.
+#[must_use]
+pub fn storage_fault_message(err: &(dyn std::error::Error + 'static)) -> String {
+    // The chain as anyhow's `{:#}` writes it, for errors that are not `anyhow` ones.
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    format!(
+        "the data directory cannot be written: {chain}; free space or fix permissions, \
+         reads keep working"
+    )
+}
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -130,10 +148,7 @@ impl ApiError {
         let err = err.into();
         if is_storage_fault(err.as_ref()) {
             return Self::StorageUnavailable {
-                message: format!(
-                    "the data directory cannot be written: {err:#}; free space or fix \
-                     permissions, reads keep working"
-                ),
+                message: storage_fault_message(err.as_ref()),
             };
         }
         Self::Internal(err)

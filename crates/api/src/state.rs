@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use scorewatch_core::views::StorageProblem;
 use scorewatch_core::{
     CurrentSample, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
     ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
@@ -125,8 +126,11 @@ pub struct AppState {
     drift_busy: AtomicBool,
     metrics_busy: AtomicBool,
     /// Set by a write the disk refused (full, read-only), cleared by the next write that
-    /// succeeds: `/health` says `degraded` meanwhile.
+    /// succeeds: `/health` says `degraded` meanwhile. Only changed under `storage_problem`'s
+    /// lock; read alone so that a successful write (every prediction) takes no lock.
     storage_failing: AtomicBool,
+    /// The last refused write's message and time, for `/health`.
+    storage_problem: Mutex<Option<StorageProblem>>,
     /// The training pipeline's run control.
     pub pipeline: PipelineControl,
     background: Mutex<Vec<JoinHandle<()>>>,
@@ -164,6 +168,7 @@ impl AppState {
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
             storage_failing: AtomicBool::new(false),
+            storage_problem: Mutex::new(None),
             pipeline: PipelineControl::new(runner),
             background: Mutex::new(Vec::new()),
         })
@@ -186,14 +191,26 @@ impl AppState {
     /// Whether the last write to the data directory was refused by the disk.
     #[must_use]
     pub fn storage_failing(&self) -> bool {
-        self.storage_failing.load(Ordering::Relaxed)
+        self.storage_failing.load(Ordering::Acquire)
+    }
+
+    /// The last write the disk refused, while no write has succeeded since.
+    #[must_use]
+    pub fn storage_problem(&self) -> Option<StorageProblem> {
+        if !self.storage_failing() {
+            return None;
+        }
+        self.storage_problem
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Records how a write to the data directory ended, for `/health`: a success clears
     /// the failing state, a full or read-only disk sets it, other errors leave it.
     pub fn note_write<T, E: std::error::Error + 'static>(&self, result: &Result<T, E>) {
         match result {
-            Ok(_) => self.storage_failing.store(false, Ordering::Relaxed),
+            Ok(_) => self.note_write_success(),
             Err(err) => self.note_write_failure(err),
         }
     }
@@ -201,15 +218,36 @@ impl AppState {
     /// As [`AppState::note_write`] for an `anyhow` result.
     pub fn note_write_anyhow<T>(&self, result: &anyhow::Result<T>) {
         match result {
-            Ok(_) => self.storage_failing.store(false, Ordering::Relaxed),
+            Ok(_) => self.note_write_success(),
             Err(err) => self.note_write_failure(err.as_ref()),
         }
     }
 
-    /// Records a failed write: only a full or read-only disk sets the failing state.
+    fn note_write_success(&self) {
+        if self.storage_failing() {
+            let mut problem = self
+                .storage_problem
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *problem = None;
+            self.storage_failing.store(false, Ordering::Release);
+        }
+    }
+
+    /// Records a failed write: only a full or read-only disk sets the failing state, with
+    /// the message its 503 answer carries.
     pub fn note_write_failure(&self, err: &(dyn std::error::Error + 'static)) {
         if crate::error::is_storage_fault(err) {
-            self.storage_failing.store(true, Ordering::Relaxed);
+            let message = crate::error::storage_fault_message(err);
+            let mut problem = self
+                .storage_problem
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            *problem = Some(StorageProblem {
+                message,
+                at: OffsetDateTime::now_utc(),
+            });
+            self.storage_failing.store(true, Ordering::Release);
         }
     }
 

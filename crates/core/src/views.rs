@@ -25,6 +25,23 @@ pub struct Health {
     pub uptime_seconds: f64,
     /// Resident memory of the server process, when the platform reports it.
     pub resident_memory_bytes: Option<u64>,
+    /// Why the status is `degraded`: absent when `ok` (and from servers older than this
+    /// field, which is why it defaults to `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageProblem>,
+}
+
+/// Why the data directory cannot be written, as `GET /health` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StorageProblem {
+    /// The message of the last refused write, the same text as its 503
+    /// `storage_unavailable` body: it names the file and the operating system's error.
+    /// Or, when no write was refused, which directory the health check found unwritable.
+    pub message: String,
+    /// When the problem was last seen: the refused write's time, or this check's.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
 }
 
 /// What the API tells about the current model.
@@ -294,4 +311,38 @@ pub struct FieldProblem {
     pub field: String,
     /// What is wrong with it.
     pub problem: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_from_a_server_without_the_storage_field_parses() {
+        let body = r#"{"status":"degraded","version":"0.1.0","model_version":null,
+            "uptime_seconds":1.5,"resident_memory_bytes":null}"#;
+        let health: Health = serde_json::from_str(body).unwrap();
+        assert_eq!(health.status, "degraded");
+        assert_eq!(health.storage, None);
+    }
+
+    #[test]
+    fn storage_problem_travels_with_an_rfc3339_time() {
+        let health = Health {
+            status: "degraded".to_owned(),
+            version: "0.1.0".to_owned(),
+            model_version: None,
+            uptime_seconds: 1.5,
+            resident_memory_bytes: None,
+            storage: Some(StorageProblem {
+                message: "the data directory cannot be written: /d/predictions_log.csv: \
+                          No space left on device (os error 28)"
+                    .to_owned(),
+                at: time::macros::datetime!(2025-03-01 10:02:03 UTC),
+            }),
+        };
+        let json = serde_json::to_value(&health).unwrap();
+        assert_eq!(json["storage"]["at"], "2025-03-01T10:02:03Z");
+        assert_eq!(serde_json::from_value::<Health>(json).unwrap(), health);
+    }
 }

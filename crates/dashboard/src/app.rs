@@ -543,6 +543,9 @@ impl DashboardApp {
     }
 
     fn banners(&mut self, ui: &mut egui::Ui) {
+        if let Some(detail) = state::storage_warning(&self.state) {
+            storage_banner(ui, &detail);
+        }
         if let Some(problem) = &self.state.auth_problem {
             banner(
                 ui,
@@ -612,6 +615,26 @@ fn banner(ui: &mut egui::Ui, color: Color32, title: &str, text: &str) {
         .show(ui, |ui| {
             ui.label(RichText::new(title).strong().color(color));
             ui.label(text);
+        });
+    ui.add_space(4.0);
+}
+
+/// Filled in the error colour, full width: while it shows, every prediction the scored
+/// applications ask for is refused, which matters more than anything on the tabs.
+fn storage_banner(ui: &mut egui::Ui, detail: &str) {
+    egui::Frame::new()
+        .fill(crate::tabs::BAD)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::same(8))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(
+                RichText::new(state::STORAGE_BANNER_TITLE)
+                    .color(Color32::WHITE)
+                    .strong()
+                    .size(16.0),
+            );
+            ui.label(RichText::new(detail).color(Color32::WHITE));
         });
     ui.add_space(4.0);
 }

@@ -37,8 +37,8 @@ pub use client::{
 pub use state::{
     Connection, DEFAULT_API_URL, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
     MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
-    PredictionsState, START_API_HINT, Settings, Tab, TimeRange, ViewState, apply_drift,
-    apply_drift_run, apply_predictions, apply_response, format_duration, format_time,
-    sorted_features,
+    PredictionsState, START_API_HINT, STORAGE_BANNER_TITLE, Settings, Tab, TimeRange, ViewState,
+    apply_drift, apply_drift_run, apply_predictions, apply_response, format_duration, format_time,
+    sorted_features, storage_warning,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

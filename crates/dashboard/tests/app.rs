@@ -6,7 +6,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use scorewatch_dashboard::{
-    ApiKey, DashboardApp, KeySource, Request, Settings, StartupOptions, Tab,
+    ApiKey, DashboardApp, KeySource, Request, STORAGE_BANNER_TITLE, Settings, StartupOptions, Tab,
 };
 use support::{Answers, FakeApi, fixtures};
 
@@ -275,6 +275,51 @@ fn refused_key_shows_the_unauthorised_banner() {
     harness.run();
     harness.get_by_label("Unauthorised key");
     harness.get_by_label_contains("The API refused the key (invalid api key)");
+}
+
+const FULL_DISK: &str = "cannot append to data/monitoring/predictions_log.csv: No space left";
+
+#[test]
+fn a_full_disk_shows_the_storage_banner_on_every_tab_until_writes_succeed() {
+    let mut answers = Answers::full();
+    answers.health = fixtures::degraded_health();
+    let (mut harness, fake) = harness(answers, None);
+
+    harness.get_by_label(STORAGE_BANNER_TITLE);
+    harness.get_by_label_contains(FULL_DISK);
+    harness.get_by_label_contains("(at 2026-01-12 11:58:30 UTC)");
+    harness.get_by_label("DEGRADED");
+    for tab in [Tab::Metrics, Tab::Drift, Tab::Predictions, Tab::Pipeline] {
+        open_tab(&mut harness, tab);
+        harness.get_by_label(STORAGE_BANNER_TITLE);
+    }
+
+    fake.answers.lock().unwrap().health = fixtures::health();
+    harness
+        .get_by_role_and_label(Role::Button, "Refresh")
+        .click();
+    harness.run();
+    assert!(harness.query_by_label(STORAGE_BANNER_TITLE).is_none());
+    assert!(harness.query_by_label_contains(FULL_DISK).is_none());
+}
+
+#[test]
+fn a_healthy_server_shows_no_storage_banner() {
+    let (harness, _) = harness(Answers::full(), None);
+    harness.get_by_label("OK");
+    assert!(harness.query_by_label(STORAGE_BANNER_TITLE).is_none());
+}
+
+#[test]
+fn a_degraded_server_older_than_the_storage_field_still_shows_the_banner() {
+    let mut answers = Answers::full();
+    answers.health = scorewatch_core::views::Health {
+        status: "degraded".into(),
+        ..fixtures::health()
+    };
+    let (harness, _) = harness(answers, None);
+    harness.get_by_label(STORAGE_BANNER_TITLE);
+    harness.get_by_label_contains("The server did not say which file");
 }
 
 #[test]

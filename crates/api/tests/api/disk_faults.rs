@@ -207,14 +207,25 @@ async fn reads(app: &TestApp) -> Vec<Value> {
     out
 }
 
-async fn health_status(app: &TestApp) -> String {
+async fn health(app: &TestApp) -> Health {
     let health: Health =
         serde_json::from_value(app.get_json("/health").await).expect("health parses");
-    health.status
+    // `storage` says why exactly when the status is degraded.
+    assert_eq!(
+        health.storage.is_some(),
+        health.status == "degraded",
+        "{health:?}"
+    );
+    health
 }
 
-/// One refused write: 503 `storage_unavailable` naming `file`, with `Retry-After`.
-async fn expect_refused(response: reqwest::Response, file: &str, what: &str) {
+async fn health_status(app: &TestApp) -> String {
+    health(app).await.status
+}
+
+/// One refused write: 503 `storage_unavailable` naming `file`, with `Retry-After`; and
+/// `/health` degraded, repeating that message.
+async fn expect_refused(app: &TestApp, response: reqwest::Response, file: &str, what: &str) {
     assert_eq!(
         response.status(),
         StatusCode::SERVICE_UNAVAILABLE,
@@ -232,6 +243,20 @@ async fn expect_refused(response: reqwest::Response, file: &str, what: &str) {
         body.error.message
     );
     assert_eq!(retry_after.as_deref(), Some("30"), "{what}");
+    let health = health(app).await;
+    assert_eq!(health.status, "degraded", "{what}");
+    let storage = health.storage.expect("degraded health says why");
+    assert_eq!(storage.message, body.error.message, "{what}");
+    assert!(
+        storage.message.contains(file),
+        "{what}: {}",
+        storage.message
+    );
+    assert!(
+        storage.at > time::OffsetDateTime::now_utc() - Duration::from_mins(10),
+        "{what}: refused at {}",
+        storage.at
+    );
 }
 
 /// Every write endpoint, on a disk that refuses writes.
@@ -240,11 +265,11 @@ async fn assert_writes_refused(app: &TestApp, ids: &[String]) {
     let one = app
         .post_json("/predict", &json!({"features": instances[0]}))
         .await;
-    expect_refused(one, "predictions_log.csv", "single prediction").await;
+    expect_refused(app, one, "predictions_log.csv", "single prediction").await;
     let batch = app
         .post_json("/predict", &json!({"instances": instances}))
         .await;
-    expect_refused(batch, "predictions_log.csv", "batch of predictions").await;
+    expect_refused(app, batch, "predictions_log.csv", "batch of predictions").await;
 
     let one = app
         .post_json(
@@ -252,7 +277,7 @@ async fn assert_writes_refused(app: &TestApp, ids: &[String]) {
             &json!({"prediction_id": ids[1], "actual": 0}),
         )
         .await;
-    expect_refused(one, "outcomes_log.csv", "single outcome").await;
+    expect_refused(app, one, "outcomes_log.csv", "single outcome").await;
     let batch = app
         .post_json(
             "/monitoring/outcomes",
@@ -262,24 +287,24 @@ async fn assert_writes_refused(app: &TestApp, ids: &[String]) {
             ]}),
         )
         .await;
-    expect_refused(batch, "outcomes_log.csv", "batch of outcomes").await;
+    expect_refused(app, batch, "outcomes_log.csv", "batch of outcomes").await;
 
     let drift = app
         .post("/monitoring/drift/run")
         .send()
         .await
         .expect("drift");
-    expect_refused(drift, "drift_reports.json", "drift run").await;
+    expect_refused(app, drift, "drift_reports.json", "drift run").await;
     let metrics = app
         .post_json("/monitoring/metrics", &json!({"accuracy": 0.8}))
         .await;
-    expect_refused(metrics, "model_metrics.json", "manual metrics").await;
+    expect_refused(app, metrics, "model_metrics.json", "manual metrics").await;
     let run = app
         .post("/monitoring/run-pipeline")
         .send()
         .await
         .expect("pipeline");
-    expect_refused(run, "pipeline_status.json", "pipeline run").await;
+    expect_refused(app, run, "pipeline_status.json", "pipeline run").await;
 }
 
 /// The same writes once the fault is gone, on the same server: the outcomes refused
@@ -290,7 +315,12 @@ async fn assert_writes_accepted(app: &TestApp, ids: &[String], slack: usize) {
         .post_json("/predict", &json!({"instances": instances}))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(health_status(app).await, "ok");
+    let health = health(app).await;
+    assert_eq!(health.status, "ok");
+    assert_eq!(
+        health.storage, None,
+        "a successful write clears the problem"
+    );
     let response = app
         .post_json(
             "/monitoring/outcomes",
@@ -338,7 +368,7 @@ async fn use_up_slack(app: &TestApp, spare: &[String]) -> usize {
             .post_json("/predict", &json!({"features": one[0]}))
             .await;
         if response.status() != StatusCode::OK {
-            expect_refused(response, "predictions_log.csv", "slack prediction").await;
+            expect_refused(app, response, "predictions_log.csv", "slack prediction").await;
             break;
         }
         predictions += 1;
@@ -353,7 +383,7 @@ async fn use_up_slack(app: &TestApp, spare: &[String]) -> usize {
             )
             .await;
         if response.status() != StatusCode::OK {
-            expect_refused(response, "outcomes_log.csv", "slack outcome").await;
+            expect_refused(app, response, "outcomes_log.csv", "slack outcome").await;
             println!("full disk: {outcomes} single outcomes fitted in the log's last page");
             return predictions;
         }

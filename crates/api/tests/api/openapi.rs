@@ -44,6 +44,13 @@ async fn openapi_lists_every_route() {
             "{schema}"
         );
     }
+    let storage = &doc["components"]["schemas"]["StorageProblem"]["properties"];
+    for field in ["message", "at"] {
+        assert!(
+            storage.get(field).is_some(),
+            "StorageProblem.{field}: {storage}"
+        );
+    }
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
     app.stop().await;
 }

@@ -94,7 +94,11 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
         });
         if let Some(health) = &state.health {
             card(ui, "Server", |ui| {
-                ui.label(format!("scorewatch {} ({})", health.version, health.status));
+                ui.horizontal(|ui| {
+                    ui.label(format!("scorewatch {}", health.version));
+                    let color = if health.status == "ok" { GOOD } else { BAD };
+                    badge(ui, &health.status.to_uppercase(), color);
+                });
                 ui.label(format!(
                     "up {}",
                     state::format_duration(health.uptime_seconds)

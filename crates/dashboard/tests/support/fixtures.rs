@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use scorewatch_core::views::{
     DriftSummary, DriftView, Health, MetricsView, ModelSummary, PredictionView, PredictionsPage,
+    StorageProblem,
 };
 use scorewatch_core::{
     BinShare, Chi2Result, DataSource, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod,
@@ -28,6 +29,22 @@ pub fn health() -> Health {
         model_version: Some(MODEL.into()),
         uptime_seconds: 3723.0,
         resident_memory_bytes: Some(20_000_000),
+        storage: None,
+    }
+}
+
+/// Health of a server whose disk is full, as `/health` words it.
+pub fn degraded_health() -> Health {
+    Health {
+        status: "degraded".into(),
+        storage: Some(StorageProblem {
+            message: "the data directory cannot be written: cannot append to \
+                      data/monitoring/predictions_log.csv: No space left on device (os error \
+                      28); free space or fix permissions, reads keep working"
+                .into(),
+            at: datetime!(2026-01-12 11:58:30 UTC),
+        }),
+        ..health()
     }
 }
 

@@ -10,7 +10,7 @@ pub mod fixtures;
 use std::sync::{Arc, Mutex};
 
 use scorewatch_core::PipelineStatus;
-use scorewatch_core::views::{DriftView, MetricsView, PredictionView, RunAccepted};
+use scorewatch_core::views::{DriftView, Health, MetricsView, PredictionView, RunAccepted};
 use scorewatch_dashboard::{ApiClient, ApiError, Payload, Request, Response};
 
 /// What the fake API answers.
@@ -20,6 +20,7 @@ pub struct Answers {
     pub unreachable: bool,
     /// Mutating calls answer 401.
     pub refuse_key: bool,
+    pub health: Health,
     pub metrics: MetricsView,
     pub drift: DriftView,
     pub predictions: Vec<PredictionView>,
@@ -31,6 +32,7 @@ impl Answers {
         Self {
             unreachable: false,
             refuse_key: false,
+            health: fixtures::health(),
             metrics: fixtures::metrics(),
             drift: fixtures::drift_view(),
             predictions: fixtures::predictions(2_000),
@@ -60,7 +62,7 @@ impl Answers {
             message: "invalid api key".into(),
         };
         Ok(match request {
-            Request::Health => Payload::Health(fixtures::health()),
+            Request::Health => Payload::Health(self.health.clone()),
             Request::Metrics { .. } => Payload::Metrics(self.metrics.clone()),
             Request::Drift { id: None, .. } => Payload::Drift(self.drift.clone()),
             Request::Drift { id: Some(id), .. } => Payload::Drift(DriftView {
