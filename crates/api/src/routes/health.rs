@@ -1,5 +1,7 @@
 //! `GET /health`: liveness and a few facts about the process.
 
+use std::path::Path;
+
 use actix_web::{get, web};
 use scorewatch_core::views::{Health, StorageProblem};
 use time::OffsetDateTime;
@@ -9,14 +11,18 @@ use crate::state::AppState;
 
 /// Liveness: `ok`, or `degraded` when the data directory cannot be written: its `tmp/`
 /// is not writable, or the last write was refused by the disk (full, read-only) and none
-/// has succeeded since. `storage` then says which file and why.
+/// has succeeded since. `storage` then says which file (relative to the data directory)
+/// and why.
 #[utoipa::path(
     tag = "service",
     responses((status = 200, description = "The service is up", body = Health))
 )]
 #[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
-    let storage = storage_problem(&state);
+    let storage = storage_problem(&state).map(|problem| StorageProblem {
+        message: within_data_dir(&problem.message, &state.config.data_dir),
+        ..problem
+    });
     web::Json(Health {
         status: if storage.is_none() { "ok" } else { "degraded" }.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -25,6 +31,14 @@ pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
         resident_memory_bytes: resident_memory_bytes(),
         storage,
     })
+}
+
+/// `message` with the data directory's absolute path taken out, so that files are named
+/// relative to it: `/health` answers without a key, and where the server keeps its data
+/// is not for anyone who can reach the port (the 503 bodies, behind the key, keep it).
+fn within_data_dir(message: &str, data_dir: &Path) -> String {
+    let prefix = format!("{}/", data_dir.display());
+    message.replace(&prefix, "")
 }
 
 /// The refused write, if any; else whether `tmp/` (where every write starts) is writable.
