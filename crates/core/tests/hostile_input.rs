@@ -159,7 +159,7 @@ fn fuzz_finding_model_files_unsorted_profile_edges() {
     hostile::check_model_files(&input);
 }
 
-/// `fuzz/run_all.sh` (model_files, 2026-11-25): a categorical profile with more counts than
+/// `fuzz/run_all.sh` (`model_files`, 2026-11-25): a categorical profile with more counts than
 /// categories made `categorical_drift` slice past the end of the current counts, a panic
 /// in the background drift job (and in `scorewatch serve` start-up's first report). A
 /// profile whose parts do not fit is now refused by `ReferenceProfile::validate`, which
@@ -187,7 +187,11 @@ fn fuzz_finding_model_files_categorical_counts_longer_than_categories() {
     );
     assert!(err.to_string().contains("counts for 1 categories"), "{err}");
     let sample = scorewatch_core::CurrentSample::new(&parsed);
-    let computed = scorewatch_core::compute_report(&parsed, &sample, &Default::default());
+    let computed = scorewatch_core::compute_report(
+        &parsed,
+        &sample,
+        &scorewatch_core::DriftOptions::default(),
+    );
     assert!(
         matches!(
             computed,
