@@ -196,29 +196,18 @@ impl CsvLog {
         expected: &str,
         accept: &dyn Fn(&[String]) -> bool,
     ) -> Result<(Self, OpenReport), StoreError> {
-        let mut file = match OpenOptions::new().read(true).append(true).open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::Missing {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::io("open", path, e)),
-        };
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("inspect", path, e))?
-            .len();
-        let (header, header_len) = read_header(&mut file, path, expected)?;
-        if !accept(&header) {
-            return Err(StoreError::CsvHeader {
-                path: path.to_owned(),
-                expected: expected.to_owned(),
-                found: header.join(","),
-            });
-        }
-        let kept = complete_prefix_len(&mut file, header_len, len)
-            .map_err(|e| StoreError::io("read", path, e))?;
+        let Opened {
+            file,
+            len,
+            header,
+            header_len,
+            complete: kept,
+        } = open_checked(
+            path,
+            OpenOptions::new().read(true).append(true),
+            expected,
+            accept,
+        )?;
         let dropped_bytes = len - kept;
         if dropped_bytes > 0 {
             file.set_len(kept)
@@ -395,29 +384,13 @@ impl ReadOnlyLog {
         expected: &str,
         accept: &dyn Fn(&[String]) -> bool,
     ) -> Result<Self, StoreError> {
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StoreError::Missing {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(StoreError::io("open", path, e)),
-        };
-        let len = file
-            .metadata()
-            .map_err(|e| StoreError::io("inspect", path, e))?
-            .len();
-        let (header, header_len) = read_header(&mut file, path, expected)?;
-        if !accept(&header) {
-            return Err(StoreError::CsvHeader {
-                path: path.to_owned(),
-                expected: expected.to_owned(),
-                found: header.join(","),
-            });
-        }
-        let complete = complete_prefix_len(&mut file, header_len, len)
-            .map_err(|e| StoreError::io("read", path, e))?;
+        let Opened {
+            len,
+            header,
+            header_len,
+            complete,
+            ..
+        } = open_checked(path, OpenOptions::new().read(true), expected, accept)?;
         Ok(Self {
             path: path.to_owned(),
             header,
@@ -667,6 +640,58 @@ fn parse_line(line: &[u8], record: &mut StringRecord) -> Result<(), String> {
 }
 
 /// Reads and parses the first line; returns its fields and its length with the newline.
+/// A log file opened and checked: its header accepted, the length of its whole rows found.
+struct Opened {
+    file: File,
+    /// The file's length when opened.
+    len: u64,
+    header: Vec<String>,
+    header_len: u64,
+    /// Bytes up to the end of the last whole row.
+    complete: u64,
+}
+
+/// Opens `path` with `options` and checks it as both the current log (which then cuts
+/// a torn tail) and a read-only archive (which leaves it) need: present, a header that
+/// `accept`s, and where its whole rows end.
+fn open_checked(
+    path: &Path,
+    options: &OpenOptions,
+    expected: &str,
+    accept: &dyn Fn(&[String]) -> bool,
+) -> Result<Opened, StoreError> {
+    let mut file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::Missing {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) => return Err(StoreError::io("open", path, e)),
+    };
+    let len = file
+        .metadata()
+        .map_err(|e| StoreError::io("inspect", path, e))?
+        .len();
+    let (header, header_len) = read_header(&mut file, path, expected)?;
+    if !accept(&header) {
+        return Err(StoreError::CsvHeader {
+            path: path.to_owned(),
+            expected: expected.to_owned(),
+            found: header.join(","),
+        });
+    }
+    let complete = complete_prefix_len(&mut file, header_len, len)
+        .map_err(|e| StoreError::io("read", path, e))?;
+    Ok(Opened {
+        file,
+        len,
+        header,
+        header_len,
+        complete,
+    })
+}
+
 fn read_header(
     file: &mut File,
     path: &Path,
