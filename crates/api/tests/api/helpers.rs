@@ -13,6 +13,10 @@ use scorewatch_core::{PipelineState, PipelineStatus, Scenario, write_sample_csv}
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+#[path = "../common/applications.rs"]
+mod applications;
+pub use applications::applications;
+
 /// The key every test app accepts.
 pub const API_KEY: &str = "test-key-0123456789";
 /// Rows of the generated training file: enough for a stable fit, small enough to be quick.
@@ -160,35 +164,6 @@ pub fn write_training_file(dir: &Path, rows: usize, seed: u64) -> PathBuf {
     let file = std::fs::File::create(&path).expect("create training file");
     write_sample_csv(file, rows, seed, Scenario::Baseline).expect("sample written");
     path
-}
-
-/// `n` applications as JSON feature maps, from the sample generator.
-pub fn applications(n: usize, seed: u64) -> Vec<serde_json::Map<String, Value>> {
-    let mut bytes = Vec::new();
-    write_sample_csv(&mut bytes, n, seed, Scenario::Baseline).expect("sample");
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().expect("headers").clone();
-    reader
-        .records()
-        .map(|row| {
-            let row = row.expect("row");
-            headers
-                .iter()
-                .zip(row.iter())
-                .filter(|(name, _)| *name != "default")
-                .map(|(name, cell)| {
-                    let value = if cell.is_empty() {
-                        Value::Null
-                    } else if let Ok(x) = cell.parse::<f64>() {
-                        json!(x)
-                    } else {
-                        json!(cell)
-                    };
-                    (name.to_owned(), value)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Every file under `dir` with its bytes (the lock file excluded: it is ours while

@@ -19,6 +19,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+#[path = "../common/applications.rs"]
+mod applications;
+pub use applications::applications;
+
 /// The key the server is started with (through `SCOREWATCH_API_KEYS`).
 pub const API_KEY: &str = "reliability-key-0123456789";
 /// Rows of the training file the first model is fitted on.
@@ -269,35 +273,6 @@ pub fn write_training_file(data: &Path, name: &str, rows: usize, seed: u64) {
     let file = std::fs::File::create(dir.join(name)).expect("create training file");
     let mut writer = std::io::BufWriter::new(file);
     write_sample_csv(&mut writer, rows, seed, Scenario::Baseline).expect("sample written");
-}
-
-/// `n` applications as JSON feature maps, from the sample generator.
-pub fn applications(n: usize, seed: u64) -> Vec<serde_json::Map<String, Value>> {
-    let mut bytes = Vec::new();
-    write_sample_csv(&mut bytes, n, seed, Scenario::Baseline).expect("sample");
-    let mut reader = csv::Reader::from_reader(bytes.as_slice());
-    let headers = reader.headers().expect("headers").clone();
-    reader
-        .records()
-        .map(|row| {
-            let row = row.expect("row");
-            headers
-                .iter()
-                .zip(row.iter())
-                .filter(|(name, _)| *name != "default")
-                .map(|(name, cell)| {
-                    let value = if cell.is_empty() {
-                        Value::Null
-                    } else if let Ok(x) = cell.parse::<f64>() {
-                        json!(x)
-                    } else {
-                        json!(cell)
-                    };
-                    (name.to_owned(), value)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// The prediction ids of a `POST /predict` answer (one or a batch).

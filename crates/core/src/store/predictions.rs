@@ -237,6 +237,20 @@ impl FilePredictionLog {
         list_prediction_archives(&self.path)
     }
 
+    /// Visits every archive, oldest first, until `visit` breaks. The caller holds the
+    /// log's lock, so that no switch adds an archive meanwhile.
+    fn scan_listed_archives(
+        &self,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<ControlFlow<()>, StoreError> {
+        for path in self.archives()? {
+            if scan_archive(&path, visit)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
     /// Archives the current log (or drops it when it has no row) and begins one for
     /// `features`. Returns the archive's path.
     fn switch_features(
@@ -691,11 +705,7 @@ impl PredictionLog for FilePredictionLog {
             .log
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for path in self.archives()? {
-            if scan_archive(&path, visit)?.is_break() {
-                break;
-            }
-        }
+        let _ = self.scan_listed_archives(visit)?;
         Ok(())
     }
 
@@ -709,10 +719,8 @@ impl PredictionLog for FilePredictionLog {
             .log
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for path in self.archives()? {
-            if scan_archive(&path, visit)?.is_break() {
-                return Ok(());
-            }
+        if self.scan_listed_archives(visit)?.is_break() {
+            return Ok(());
         }
         let _ = scan_current(&log, visit)?;
         Ok(())
