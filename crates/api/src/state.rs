@@ -38,12 +38,13 @@ impl Served {
     /// Loads the current model of `registry`, `None` before the first promotion.
     ///
     /// # Errors
-    /// When the pointer, the artifact or the profile cannot be read or parsed.
+    /// When the pointer, the artifact or the profile cannot be read or parsed, or the
+    /// artifact does not validate (the error names the file and the field).
     pub fn load_current(registry: &ModelRegistry) -> anyhow::Result<Option<Self>> {
         let Some(version) = registry.current_version()? else {
             return Ok(None);
         };
-        let model = Model::new(registry.load(&version)?);
+        let model = registry.load(&version)?;
         let profile_path = registry.version_dir(&version).join(PROFILE_FILE);
         let profile = match std::fs::read(&profile_path) {
             Ok(bytes) => {

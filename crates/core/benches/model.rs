@@ -57,7 +57,7 @@ fn bench_scoring(c: &mut Criterion) {
         &|| false,
     )
     .expect("train");
-    let model = Model::new(artifact);
+    let model = Model::new(artifact).expect("a trained model is valid");
     let row: Vec<Option<FeatureValue>> = data
         .columns
         .iter()

@@ -76,12 +76,12 @@ pub use model::Column as DatasetColumn;
 pub use model::{
     ApplicationError, CURRENT_FILE, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset,
     DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,
-    FitSummary, FittedModel, InvalidModelVersion, LoadedFile, LogisticConfig, LogisticError,
-    LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelRegistry,
-    ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion, PromotionPolicy,
-    RegistryError, ScoredRows, TargetSpec, TrainConfig, TrainError, assemble_artifact,
-    decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
-    read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+    FitSummary, FittedModel, InvalidModel, InvalidModelVersion, LoadedFile, LogisticConfig,
+    LogisticError, LogisticFit, MODEL_FILE, MODEL_FORMAT_VERSION, Model, ModelArtifact,
+    ModelRegistry, ModelVersion, NUMERIC_INFERENCE_SHARE, PROFILE_FILE, Preprocessor, Promotion,
+    PromotionPolicy, RegistryError, ScoredRows, TargetSpec, TrainConfig, TrainError,
+    assemble_artifact, decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv,
+    parse_csv, read_scored_csv, score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, DataSource, INTERRUPTED, PRODUCTION_SOURCE,

@@ -8,6 +8,7 @@ mod schema;
 mod scored;
 mod scoring;
 mod train;
+mod validate;
 mod versions;
 
 pub use artifact::{
@@ -27,6 +28,7 @@ pub use train::{
     FittedModel, TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model,
     score_matrix, split_indices, train_model,
 };
+pub use validate::InvalidModel;
 pub use versions::{
     CURRENT_FILE, DEFAULT_AUC_TOLERANCE, MODEL_FILE, ModelRegistry, PROFILE_FILE, PromotionPolicy,
     RegistryError, decide_promotion,
@@ -34,3 +36,5 @@ pub use versions::{
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validate_tests;

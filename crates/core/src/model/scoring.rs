@@ -9,6 +9,7 @@ use super::artifact::ModelArtifact;
 use super::logistic::sigmoid;
 use super::preprocess::FeatureTransform;
 use super::schema::FeatureValue;
+use super::validate::{InvalidModel, fold_numeric};
 use crate::FeatureKind;
 
 /// A feature's contribution to the linear predictor, with everything that does not
@@ -77,13 +78,19 @@ impl fmt::Display for ApplicationError {
 }
 
 impl Model {
-    /// Prepares `artifact` for scoring.
-    #[must_use]
-    pub fn new(artifact: ModelArtifact) -> Self {
+    /// Prepares `artifact` for scoring, after [`ModelArtifact::validate`]: a model that
+    /// exists always has one finite weight per design-matrix column.
+    ///
+    /// # Errors
+    /// [`InvalidModel`] when the artifact's parts do not fit together.
+    pub fn new(artifact: ModelArtifact) -> Result<Self, InvalidModel> {
+        artifact.validate()?;
         let mut plans = Vec::with_capacity(artifact.preprocessing.transforms.len());
         let weights = &artifact.coefficients.weights;
         let mut offset = 0;
         for transform in &artifact.preprocessing.transforms {
+            // Validated: `weights` has exactly `preprocessing.width()` values, so every
+            // index below is in range.
             let plan = match transform {
                 FeatureTransform::Numeric {
                     median,
@@ -92,30 +99,31 @@ impl Model {
                     missing_indicator,
                     ..
                 } => {
-                    let w = weights.get(offset).copied().unwrap_or(0.0);
                     let indicator = if *missing_indicator {
-                        weights.get(offset + 1).copied().unwrap_or(0.0)
+                        weights[offset + 1]
                     } else {
                         0.0
                     };
+                    let (slope, offset, missing) =
+                        fold_numeric(weights[offset], indicator, *median, *mean, *scale);
                     Plan::Numeric {
-                        slope: w / scale,
-                        offset: w * mean / scale,
-                        missing: w * (median - mean) / scale + indicator,
+                        slope,
+                        offset,
+                        missing,
                     }
                 }
                 FeatureTransform::Categorical { categories, .. } => Plan::Categorical {
                     weights: categories
                         .iter()
-                        .enumerate()
-                        .map(|(k, c)| (c.clone(), weights.get(offset + k).copied().unwrap_or(0.0)))
+                        .cloned()
+                        .zip(weights[offset..offset + categories.len()].iter().copied())
                         .collect(),
                 },
             };
             offset += transform.width();
             plans.push(plan);
         }
-        Self { artifact, plans }
+        Ok(Self { artifact, plans })
     }
 
     /// The artifact.

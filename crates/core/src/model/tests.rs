@@ -18,7 +18,7 @@ fn sample(rows: usize, seed: u64) -> Dataset {
     .unwrap()
 }
 
-fn trained(rows: usize) -> (ModelArtifact, Dataset) {
+pub(super) fn trained(rows: usize) -> (ModelArtifact, Dataset) {
     let data = sample(rows, 42);
     let (train_idx, valid_idx) = split_indices(data.len(), 0.3, 7);
     let train = data.select(&train_idx);
@@ -51,7 +51,7 @@ fn fast_scoring_equals_the_design_matrix_path() {
         artifact.coefficients.intercept,
         &artifact.coefficients.weights,
     );
-    let model = Model::new(artifact);
+    let model = Model::new(artifact).unwrap();
     for (row, want) in expected.iter().enumerate() {
         let values: Vec<Option<FeatureValue>> = valid
             .columns
@@ -69,7 +69,7 @@ fn fast_scoring_equals_the_design_matrix_path() {
 #[test]
 fn validation_lists_every_problem() {
     let (artifact, _) = trained(500);
-    let model = Model::new(artifact);
+    let model = Model::new(artifact).unwrap();
     let json = serde_json::json!({
         "age": "forty", "monthly_income": null, "debt_to_income": 0.3,
         "credit_history_months": 10, "open_accounts": 3, "recent_delinquencies": 0,
@@ -163,7 +163,9 @@ fn publish_writes_versions_and_moves_current_only_on_promotion() {
         !registry
             .load(&worse.version)
             .unwrap()
+            .artifact()
             .promotion
+            .as_ref()
             .unwrap()
             .promoted
     );

@@ -4,8 +4,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::artifact::{InvalidModelVersion, ModelArtifact, ModelVersion, Promotion};
+use super::artifact::{
+    InvalidModelVersion, MODEL_FORMAT_VERSION, ModelArtifact, ModelVersion, Promotion,
+};
 use super::scoring::Model;
+use super::validate::InvalidModel;
 
 /// File name of the artifact inside a version directory.
 pub const MODEL_FILE: &str = "model.json";
@@ -38,6 +41,25 @@ pub enum RegistryError {
         /// The cause.
         #[source]
         source: serde_json::Error,
+    },
+    /// A model file parses, but its parts do not fit together (the source names the
+    /// field).
+    #[error("{path}: invalid model")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        #[source]
+        source: InvalidModel,
+    },
+    /// A trained model was refused before anything of it was written.
+    #[error("model {version} is not published: it is invalid")]
+    Unpublishable {
+        /// Its version.
+        version: ModelVersion,
+        /// What does not fit.
+        #[source]
+        source: InvalidModel,
     },
     /// The `current` pointer holds an invalid name.
     #[error("{path}: invalid current pointer")]
@@ -116,6 +138,51 @@ pub fn decide_promotion(
     }
 }
 
+/// The decision when the current model's file does not load: an I/O error is not that
+/// (the disk may come back), but a file that does not parse or validate never will.
+fn replaces_broken(current: &ModelVersion, why: &str) -> Promotion {
+    Promotion {
+        promoted: true,
+        reason: format!("current model {current} does not load: {why}"),
+        previous: Some(current.to_string()),
+    }
+}
+
+/// Parses and validates the bytes of a `model.json` read from `path`.
+///
+/// A file of another format version is reported as such even when it does not parse as
+/// this version's artifact, which is the likely case.
+///
+/// # Errors
+/// [`RegistryError::Parse`], [`RegistryError::Invalid`], both naming `path`.
+fn parse_model(path: &Path, bytes: &[u8]) -> Result<Model, RegistryError> {
+    #[derive(serde::Deserialize)]
+    struct FormatProbe {
+        format_version: u32,
+    }
+    let invalid = |source| RegistryError::Invalid {
+        path: path.to_owned(),
+        source,
+    };
+    let artifact: ModelArtifact = match serde_json::from_slice(bytes) {
+        Ok(artifact) => artifact,
+        Err(source) => {
+            return Err(match serde_json::from_slice::<FormatProbe>(bytes) {
+                Ok(probe) if probe.format_version != MODEL_FORMAT_VERSION => {
+                    invalid(InvalidModel::FormatVersion {
+                        found: probe.format_version,
+                    })
+                }
+                _ => RegistryError::Parse {
+                    path: path.to_owned(),
+                    source,
+                },
+            });
+        }
+    };
+    Model::new(artifact).map_err(invalid)
+}
+
 /// The models directory (`data/models/`).
 #[derive(Debug, Clone)]
 pub struct ModelRegistry {
@@ -176,14 +243,15 @@ impl ModelRegistry {
         }
     }
 
-    /// Reads the artifact of `version`.
+    /// Reads, parses and validates the model of `version`.
     ///
     /// # Errors
-    /// [`RegistryError::Io`], [`RegistryError::Parse`].
-    pub fn load(&self, version: &ModelVersion) -> Result<ModelArtifact, RegistryError> {
+    /// [`RegistryError::Io`], [`RegistryError::Parse`], [`RegistryError::Invalid`]; each
+    /// names the file.
+    pub fn load(&self, version: &ModelVersion) -> Result<Model, RegistryError> {
         let path = self.version_dir(version).join(MODEL_FILE);
         let bytes = fs::read(&path).map_err(io_err(&path, "read"))?;
-        serde_json::from_slice(&bytes).map_err(|source| RegistryError::Parse { path, source })
+        parse_model(&path, &bytes)
     }
 
     /// The current model, ready to score.
@@ -192,7 +260,7 @@ impl ModelRegistry {
     /// As [`ModelRegistry::current_version`] and [`ModelRegistry::load`].
     pub fn load_current(&self) -> Result<Option<Model>, RegistryError> {
         match self.current_version()? {
-            Some(version) => Ok(Some(Model::new(self.load(&version)?))),
+            Some(version) => Ok(Some(self.load(&version)?)),
             None => Ok(None),
         }
     }
@@ -216,30 +284,45 @@ impl ModelRegistry {
         Ok(versions)
     }
 
-    /// Decides promotion against the current model, writes the version directory
-    /// (`model.json` with the decision, and `profile` as the reference profile), then,
-    /// when promoted, replaces the `current` pointer atomically.
+    /// Validates `artifact`, decides promotion against the current model, writes the
+    /// version directory (`model.json` with the decision, and `profile` as the reference
+    /// profile), then, when promoted, replaces the `current` pointer atomically.
+    ///
+    /// A current model whose file does not parse or validate is replaced whatever the
+    /// policy says (it could never be served), so that training again repairs it.
     ///
     /// # Errors
-    /// [`RegistryError`]; on error the current pointer is unchanged.
+    /// [`RegistryError::Unpublishable`] for an invalid `artifact`, before anything is
+    /// written; other [`RegistryError`]s; on error the current pointer is unchanged.
     pub fn publish(
         &self,
         mut artifact: ModelArtifact,
         profile: Option<&[u8]>,
         policy: &PromotionPolicy,
     ) -> Result<ModelArtifact, RegistryError> {
-        let current = match self.current_version()? {
-            Some(version) => {
-                let auc = self.load(&version)?.validation_metrics.roc_auc;
-                Some((version, auc))
-            }
-            None => None,
+        artifact
+            .validate()
+            .map_err(|source| RegistryError::Unpublishable {
+                version: artifact.version.clone(),
+                source,
+            })?;
+        let promotion = match self.current_version()? {
+            None => decide_promotion(artifact.validation_metrics.roc_auc, None, policy),
+            Some(version) => match self.load(&version) {
+                Ok(current) => decide_promotion(
+                    artifact.validation_metrics.roc_auc,
+                    Some((&version, current.artifact().validation_metrics.roc_auc)),
+                    policy,
+                ),
+                Err(RegistryError::Parse { source, .. }) => {
+                    replaces_broken(&version, &source.to_string())
+                }
+                Err(RegistryError::Invalid { source, .. }) => {
+                    replaces_broken(&version, &source.to_string())
+                }
+                Err(err) => return Err(err),
+            },
         };
-        let promotion = decide_promotion(
-            artifact.validation_metrics.roc_auc,
-            current.as_ref().map(|(v, auc)| (v, *auc)),
-            policy,
-        );
         artifact.promotion = Some(promotion.clone());
         let dir = self.version_dir(&artifact.version);
         if dir.exists() {

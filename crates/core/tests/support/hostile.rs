@@ -247,8 +247,8 @@ pub fn check_model_files(input: &[u8]) {
         let registry = ModelRegistry::new(&models, scratch().join("tmp"));
         match registry.load(&version) {
             Err(err) => assert_names(&err, &path),
-            Ok(artifact) => {
-                let model = Model::new(artifact);
+            Ok(model) => {
+                assert_validated(&model);
                 for application in applications() {
                     if let Ok(values) = model.validate(application) {
                         let _ = model.score(&values);
@@ -283,6 +283,31 @@ pub fn check_model_files(input: &[u8]) {
         }
         let _ = PROFILE_FILE;
     }
+}
+
+/// A model that loaded has validated (issue 13): one finite weight per design-matrix
+/// column, and an application with every value missing (the one every model can score)
+/// gets a probability in [0, 1].
+fn assert_validated(model: &Model) {
+    let artifact = model.artifact();
+    if let Err(err) = artifact.validate() {
+        panic!("a loaded model does not validate: {err}");
+    }
+    assert_eq!(
+        artifact.coefficients.weights.len(),
+        artifact.preprocessing.width(),
+        "a loaded model's weights do not fit its design matrix"
+    );
+    assert!(
+        artifact.coefficients.weights.iter().all(|w| w.is_finite()),
+        "a loaded model has a non-finite weight"
+    );
+    let missing = vec![None; artifact.schema.features.len()];
+    let score = model.score(&missing);
+    assert!(
+        (0.0..=1.0).contains(&score),
+        "a loaded model scores an all-missing application {score}"
+    );
 }
 
 /// Request bodies as the API decodes them, then the model's validation and scoring.
@@ -346,7 +371,7 @@ pub fn model() -> &'static Model {
     MODEL.get_or_init(|| {
         let seeds = seed_files();
         let artifact = serde_json::from_slice(&seeds.model).expect("seed model parses");
-        Model::new(artifact)
+        Model::new(artifact).expect("seed model validates")
     })
 }
 
@@ -425,7 +450,7 @@ fn build_seed_files() -> SeedFiles {
     let version_dir = runner.registry().version_dir(&artifact.version);
     let model_bytes = std::fs::read(version_dir.join(MODEL_FILE)).expect("model.json");
     let profile_bytes = std::fs::read(version_dir.join(PROFILE_FILE)).expect("profile");
-    let model = Model::new(artifact.clone());
+    let model = Model::new(artifact.clone()).expect("a trained model validates");
     let names: Vec<String> = model
         .artifact()
         .schema
