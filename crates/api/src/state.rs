@@ -147,7 +147,11 @@ impl AppState {
         // Marks a run left `running` by a dead process as failed ("interrupted").
         let runner = PipelineRunner::new(Arc::clone(&store))?;
         let registry = runner.registry().clone();
-        let served = Served::load_current(&registry)?.map(Arc::new);
+        // An invalid current model stops the start: serving it would score with weights
+        // that do not fit its preprocessing.
+        let served = Served::load_current(&registry)
+            .context("refusing to start: the current model cannot be served")?
+            .map(Arc::new);
         let index = OutcomeIndex::build(&store)?;
         tracing::info!(
             predictions = index.len(),

@@ -8,6 +8,7 @@ mod errors;
 mod health;
 mod helpers;
 mod hostile;
+mod invalid_model;
 mod metrics;
 mod openapi;
 mod outcomes;
