@@ -30,8 +30,8 @@ for tool in curl jq python3; do
 done
 if [ -z "$bin" ]; then
   # The debug binary: `cargo test` in scripts/check.sh has just built it.
-  cargo build --locked -p scorewatch-api --bin scorewatch >&2
-  bin=target/debug/scorewatch
+  source scripts/debug_bin.sh
+  bin=$(debug_bin) || { echo "check_docs_examples: cannot build scorewatch" >&2; exit 2; }
 fi
 
 work=$(mktemp -d)

@@ -37,12 +37,9 @@ st=(python3 -m schemathesis.cli)
 "${st[@]}" --version >/dev/null 2>&1 || st=(st)
 
 if [ -z "$bin" ]; then
-  if [ -x target/debug/scorewatch ]; then
-    bin=target/debug/scorewatch
-  else
-    cargo build --locked -p scorewatch-api --bin scorewatch >&2
-    bin=target/debug/scorewatch
-  fi
+  # Built fresh (a no-op when up to date): a binary merely present may be stale.
+  source scripts/debug_bin.sh
+  bin=$(debug_bin) || { echo "schemathesis.sh: cannot build scorewatch" >&2; exit 2; }
 fi
 
 work=$(mktemp -d)

@@ -2,7 +2,8 @@
 //! and a data directory that becomes read-only (the immutable attribute, which also
 //! stops writes through descriptors already open, unlike permission bits, which root
 //! ignores). Both need root; without it, or where mount / chattr are not permitted, the
-//! tests print why they skip and pass.
+//! tests fail under `SCOREWATCH_TESTS_REQUIRE_ALL=1` (CI, which runs as root) and are
+//! skipped with `SKIPPED <test>: <why>` on stderr elsewhere (`support/skip.rs`).
 //!
 //! Promises checked: appends and atomic writes fail with an error naming the file, no
 //! partial file or torn row is left, reads keep working, and writes resume once the
@@ -24,6 +25,10 @@ use scorewatch_core::{
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+#[path = "support/skip.rs"]
+mod skip;
+use skip::skip_or_fail;
+
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 /// Large enough to need several pages, so a full disk takes part of it and then refuses
 /// the rest: the case that used to leave a torn row.
@@ -38,20 +43,16 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn skip(test: &str, why: &str) {
-    println!("SKIPPED {test}: {why}");
-}
-
 /// A tmpfs mounted on a temporary directory, unmounted on drop.
 struct Tmpfs {
     dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
-    fn mount(test: &str) -> Option<Self> {
+    /// `Err` with the reason when this machine does not let the test mount one.
+    fn mount() -> Result<Self, String> {
         if !is_root() {
-            skip(test, "needs root to mount a tmpfs (CI runs as root)");
-            return None;
+            return Err("needs root to mount a tmpfs (CI runs as root)".to_owned());
         }
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
@@ -59,21 +60,12 @@ impl Tmpfs {
             .arg(dir.path())
             .output();
         match out {
-            Ok(o) if o.status.success() => Some(Self { dir }),
-            Ok(o) => {
-                skip(
-                    test,
-                    &format!(
-                        "mount -t tmpfs is not permitted here: {}",
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    ),
-                );
-                None
-            }
-            Err(e) => {
-                skip(test, &format!("cannot run mount: {e}"));
-                None
-            }
+            Ok(o) if o.status.success() => Ok(Self { dir }),
+            Ok(o) => Err(format!(
+                "mount -t tmpfs is not permitted here: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Err(format!("cannot run mount: {e}")),
         }
     }
 
@@ -314,8 +306,14 @@ fn seed(store: &Store) {
 /// refuse every later append until the store was reopened.
 #[test]
 fn full_disk_refuses_writes_without_torn_rows_and_resumes_when_space_returns() {
-    let Some(fs) = Tmpfs::mount("full_disk_refuses_writes_without_torn_rows") else {
-        return;
+    let fs = match Tmpfs::mount() {
+        Ok(fs) => fs,
+        Err(why) => {
+            return skip_or_fail(
+                "full_disk_refuses_writes_without_torn_rows_and_resumes_when_space_returns",
+                &why,
+            );
+        }
     };
     let dir = fs.path().join("data");
     let store = open(&dir);
@@ -358,33 +356,23 @@ struct Immutable {
 }
 
 impl Immutable {
-    fn set(test: &str, paths: Vec<PathBuf>) -> Option<Self> {
+    /// `Err` with the reason when this machine does not let the test set the attribute.
+    fn set(paths: Vec<PathBuf>) -> Result<Self, String> {
         if !is_root() {
-            skip(
-                test,
-                "needs root to set the immutable attribute (CI runs as root)",
-            );
-            return None;
+            return Err("needs root to set the immutable attribute (CI runs as root)".to_owned());
         }
         let out = Command::new("chattr").arg("+i").args(&paths).output();
         match out {
-            Ok(o) if o.status.success() => Some(Self { paths }),
+            Ok(o) if o.status.success() => Ok(Self { paths }),
             Ok(o) => {
-                let guard = Self { paths };
-                drop(guard);
-                skip(
-                    test,
-                    &format!(
-                        "the temporary directory's file system does not take chattr +i: {}",
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    ),
-                );
-                None
+                // Undo the paths that did take the attribute.
+                drop(Self { paths });
+                Err(format!(
+                    "the temporary directory's file system does not take chattr +i: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ))
             }
-            Err(e) => {
-                skip(test, &format!("cannot run chattr: {e}"));
-                None
-            }
+            Err(e) => Err(format!("cannot run chattr: {e}")),
         }
     }
 }
@@ -413,8 +401,14 @@ fn read_only_data_dir_refuses_writes_keeps_reads_and_resumes() {
         layout.tmp_dir(),
         layout.monitoring_dir(),
     ];
-    let Some(guard) = Immutable::set("read_only_data_dir_refuses_writes", paths) else {
-        return;
+    let guard = match Immutable::set(paths) {
+        Ok(guard) => guard,
+        Err(why) => {
+            return skip_or_fail(
+                "read_only_data_dir_refuses_writes_keeps_reads_and_resumes",
+                &why,
+            );
+        }
     };
     assert_writes_refused(&store, ErrorKind::PermissionDenied);
     drop(guard);

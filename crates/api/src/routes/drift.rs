@@ -2,10 +2,13 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use scorewatch_core::DriftReport;
-use scorewatch_core::views::{DriftSummary, DriftView, ErrorBody};
+use scorewatch_core::views::{DriftSummary, DriftView};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::responses::{
+    BadRequest, Conflict, Invalid, MissingKey, NotFound, Unavailable, WrongKey,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -22,17 +25,14 @@ pub struct DriftQuery {
     pub id: Option<String>,
 }
 
-/// The latest drift report (or the one with `id`), and optionally the history.
+/// The latest drift report (or the one with `id`), and optionally the history. An `id`
+/// with no report is 404; `history` over 1000 is 422.
 #[utoipa::path(
     tag = "monitoring",
     params(DriftQuery),
     responses(
-        (status = 200, body = DriftView),
-        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 404, description = "No report with this id", body = ErrorBody),
-        (status = 422, description = "history out of range", body = ErrorBody),
+        (status = 200, description = "The latest report (or the one with `id`; `null` before the first) and the summaries of the newest `history` reports", body = DriftView),
+        BadRequest, MissingKey, WrongKey, NotFound, Invalid,
     )
 )]
 #[get("/monitoring/drift")]
@@ -80,15 +80,13 @@ pub async fn get_drift(
 }
 
 /// Computes a drift report now: the newest `--drift-window` predictions of the current
-/// model against its reference profile.
+/// model against its reference profile. 409 `no_predictions` before the current model
+/// has scored anything; 503 `not_ready` without a model or a reference profile.
 #[utoipa::path(
     tag = "monitoring",
     responses(
         (status = 201, description = "The new report", body = DriftReport),
-        (status = 409, description = "No prediction of the current model yet", body = ErrorBody),
-        (status = 503, description = "No model yet (`not_ready`), or the data directory cannot be written (`storage_unavailable` naming the file, with Retry-After)", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
+        Conflict, Unavailable, MissingKey, WrongKey,
     ),
     security(("api_key" = []))
 )]

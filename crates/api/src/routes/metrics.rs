@@ -3,13 +3,16 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use scorewatch_core::views::{ErrorBody, FieldProblem, MetricsView, ModelSummary};
+use scorewatch_core::views::{FieldProblem, MetricsView, ModelSummary};
 use scorewatch_core::{MetricSource, MetricsEntry};
 use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::IntoParams;
 
+use super::responses::{
+    BadRequest, Invalid, MissingKey, PayloadTooLarge, Unavailable, UnsupportedMediaType, WrongKey,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -34,11 +37,8 @@ pub struct HistoryQuery {
     tag = "monitoring",
     params(HistoryQuery),
     responses(
-        (status = 200, body = MetricsView),
-        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 422, description = "limit out of range", body = ErrorBody),
+        (status = 200, description = "The current model's latest training, validation and production metrics, and one page of the history, newest first", body = MetricsView),
+        BadRequest, MissingKey, WrongKey, Invalid,
     )
 )]
 #[get("/monitoring/metrics")]
@@ -170,13 +170,7 @@ fn validate_metrics(
     request_body(content = BTreeMap<String, f64>, example = json!({"accuracy": 0.95, "precision": 0.82})),
     responses(
         (status = 201, description = "The stored entry", body = MetricsEntry),
-        (status = 422, description = "Every invalid metric", body = ErrorBody),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
-        (status = 503, description = "The data directory cannot be written (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
+        Invalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
     ),
     security(("api_key" = []))
 )]

@@ -8,6 +8,7 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod prometheus;
+mod responses;
 
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;

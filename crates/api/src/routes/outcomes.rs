@@ -5,11 +5,14 @@ use std::collections::HashSet;
 use actix_web::{HttpResponse, post, web};
 use scorewatch_core::OutcomeRecord;
 use scorewatch_core::views::{
-    ErrorBody, FieldProblem, OutcomeItem, OutcomeResult, OutcomeStatus, OutcomesRequest,
-    OutcomesResponse,
+    FieldProblem, OutcomeItem, OutcomeResult, OutcomeStatus, OutcomesRequest, OutcomesResponse,
 };
 use time::OffsetDateTime;
 
+use super::responses::{
+    BadRequest, Conflict, Invalid, MissingKey, NotFound, PayloadTooLarge, Unavailable,
+    UnsupportedMediaType, WrongKey,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -62,15 +65,7 @@ fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiErro
     request_body = OutcomesRequest,
     responses(
         (status = 200, description = "Per-item results", body = OutcomesResponse),
-        (status = 404, description = "Single outcome for an unknown prediction id", body = ErrorBody),
-        (status = 409, description = "Single outcome for an id that already has one", body = ErrorBody),
-        (status = 422, description = "Every invalid field", body = ErrorBody),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
-        (status = 503, description = "The data directory cannot be written (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
+        NotFound, Conflict, Invalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
     ),
     security(("api_key" = []))
 )]

@@ -4,8 +4,12 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use scorewatch_core::PipelineStatus;
-use scorewatch_core::views::{ErrorBody, RunAccepted, RunPipelineRequest};
+use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 
+use super::responses::{
+    BadRequest, Conflict, Invalid, MissingKey, PayloadTooLarge, Unavailable, UnsupportedMediaType,
+    WrongKey,
+};
 use crate::error::{ApiError, from_serde_json};
 use crate::pipeline::{self, STATUS_URL};
 use crate::state::AppState;
@@ -26,20 +30,15 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<RunPipelineRequest, A
     serde_json::from_slice(body).map_err(|err| from_serde_json(&err))
 }
 
-/// Starts the training pipeline on a background thread; 409 while a run is in progress.
+/// Starts the training pipeline on a background thread; 409 while a run is in progress,
+/// 422 naming the field when the request (such as its training file) is invalid, 503
+/// when the data directory cannot record the run.
 #[utoipa::path(
     tag = "pipeline",
     request_body(content = Option<RunPipelineRequest>, description = "Optional; defaults train on data/training/applications.csv plus labelled production rows"),
     responses(
         (status = 202, description = "Started", body = RunAccepted),
-        (status = 409, description = "A run is in progress", body = ErrorBody),
-        (status = 422, description = "Invalid training file", body = ErrorBody),
-        (status = 400, description = "Malformed JSON", body = ErrorBody),
-        (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
-        (status = 503, description = "The data directory cannot be written (the run could not be recorded) (full, read-only): `storage_unavailable` naming the file, with Retry-After", body = ErrorBody),
+        Conflict, Invalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
     ),
     security(("api_key" = []))
 )]
@@ -58,14 +57,13 @@ pub async fn run_pipeline(
         .json(accepted))
 }
 
-/// Asks the running pipeline to stop; it ends as `cancelled` at the next check.
+/// Asks the running pipeline to stop; it ends as `cancelled` at the next check. 409
+/// when no run is in progress.
 #[utoipa::path(
     tag = "pipeline",
     responses(
         (status = 202, description = "Cancellation requested", body = RunAccepted),
-        (status = 409, description = "No run in progress", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = ErrorBody),
+        Conflict, MissingKey, WrongKey,
     ),
     security(("api_key" = []))
 )]
@@ -82,9 +80,8 @@ pub async fn cancel_pipeline(state: web::Data<AppState>) -> Result<HttpResponse,
 #[utoipa::path(
     tag = "pipeline",
     responses(
-        (status = 200, body = PipelineStatus),
-        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
+        (status = 200, description = "The pipeline's state, stage, progress, timings, error and recent runs", body = PipelineStatus),
+        MissingKey, WrongKey,
     )
 )]
 #[get("/monitoring/pipeline-status")]

@@ -10,6 +10,9 @@ use scorewatch_core::{FeatureValue, PredictionRecord, StoreError};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use super::responses::{
+    BadRequest, Invalid, MissingKey, PayloadTooLarge, Unavailable, UnsupportedMediaType, WrongKey,
+};
 use crate::error::ApiError;
 use crate::state::{AppState, Served};
 
@@ -168,13 +171,7 @@ fn score_all(
     request_body = PredictRequest,
     responses(
         (status = 200, description = "One prediction, or `{\"predictions\": [...]}` for a batch", body = PredictResponse),
-        (status = 400, description = "Malformed JSON", body = scorewatch_core::views::ErrorBody),
-        (status = 401, description = "Missing X-API-Key", body = scorewatch_core::views::ErrorBody),
-        (status = 403, description = "Wrong X-API-Key", body = scorewatch_core::views::ErrorBody),
-        (status = 413, description = "Body over the limit", body = scorewatch_core::views::ErrorBody),
-        (status = 415, description = "Not application/json", body = scorewatch_core::views::ErrorBody),
-        (status = 422, description = "Every invalid field", body = scorewatch_core::views::ErrorBody),
-        (status = 503, description = "No model yet: run the pipeline (`not_ready`); or the data directory cannot be written (`storage_unavailable` naming the file, with Retry-After)", body = scorewatch_core::views::ErrorBody),
+        BadRequest, MissingKey, WrongKey, PayloadTooLarge, UnsupportedMediaType, Invalid, Unavailable,
     ),
     security(("api_key" = []))
 )]

@@ -2,9 +2,7 @@
 //! tail.
 
 use actix_web::{get, web};
-use scorewatch_core::views::{
-    ErrorBody, FeatureMap, FieldProblem, PredictionView, PredictionsPage,
-};
+use scorewatch_core::views::{FeatureMap, FieldProblem, PredictionView, PredictionsPage};
 use scorewatch_core::{FeatureKind, PredictionQuery};
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,6 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::IntoParams;
 
+use super::responses::{BadRequest, Invalid, MissingKey, WrongKey};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,11 +56,8 @@ fn instant(
     tag = "monitoring",
     params(PredictionsQuery),
     responses(
-        (status = 200, body = PredictionsPage),
-        (status = 400, description = "A query value of the wrong type", body = ErrorBody),
-        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = ErrorBody),
-        (status = 422, description = "Every invalid parameter", body = ErrorBody),
+        (status = 200, description = "One page of predictions, newest first; `has_more` says whether older ones match", body = PredictionsPage),
+        BadRequest, MissingKey, WrongKey, Invalid,
     )
 )]
 #[get("/monitoring/predictions")]

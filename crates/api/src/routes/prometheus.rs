@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use actix_web::{HttpResponse, get, web};
 use scorewatch_core::{MetricSource, PipelineState};
 
+use super::responses::{MissingKey, WrongKey};
 use crate::error::ApiError;
 use crate::prometheus::{HttpMetrics, counter, escape, gauge, resident_memory_bytes};
 use crate::state::AppState;
@@ -20,8 +21,7 @@ const PIPELINE_STATES: [&str; 5] = ["idle", "running", "succeeded", "failed", "c
     tag = "service",
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String),
-        (status = 401, description = "Missing X-API-Key (with --protect-reads)", body = scorewatch_core::views::ErrorBody),
-        (status = 403, description = "Wrong X-API-Key (with --protect-reads)", body = scorewatch_core::views::ErrorBody),
+        MissingKey, WrongKey,
     )
 )]
 #[get("/metrics")]

@@ -1,8 +1,9 @@
 //! Disk faults under the running server: a data directory on a small tmpfs this test
 //! mounts, filled up, or made immutable (`chattr +i`, which stops writes even through
 //! descriptors already open, and binds root too). Both need root (CI runs as root);
-//! without it, or where mount / chattr are not permitted, the tests print
-//! `SKIPPED <test>: <why>` and pass.
+//! without it, or where mount / chattr are not permitted, the tests fail under
+//! `SCOREWATCH_TESTS_REQUIRE_ALL=1` (CI) and are skipped with `SKIPPED <test>: <why>` on
+//! stderr elsewhere (`core/tests/support/skip.rs`).
 //!
 //! Promises checked through HTTP: every write endpoint answers 503 `storage_unavailable`
 //! naming the file, with `Retry-After`; every read answers as before; the data directory
@@ -21,15 +22,12 @@ use scorewatch_core::{DataLayout, PipelineState, PipelineStatus};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, applications, expect_error, snapshot, spawn_with};
+use crate::skip::skip_or_fail;
 
 /// Room for the training file, a model and the logs of the test, not much more.
 const TMPFS_SIZE: &str = "size=2m";
 /// Instances of the batch that must be refused whole: several pages of the log.
 const BIG_BATCH: usize = 300;
-
-fn skip(test: &str, why: &str) {
-    println!("SKIPPED {test}: {why}");
-}
 
 fn is_root() -> bool {
     Command::new("id")
@@ -44,10 +42,10 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    fn mount(test: &str) -> Option<Self> {
+    /// `Err` with the reason when this machine does not let the test mount one.
+    fn mount() -> Result<Self, String> {
         if !is_root() {
-            skip(test, "needs root to mount a tmpfs (CI runs as root)");
-            return None;
+            return Err("needs root to mount a tmpfs (CI runs as root)".to_owned());
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let out = Command::new("mount")
@@ -55,19 +53,12 @@ impl Tmpfs {
             .arg(dir.path())
             .output();
         match out {
-            Ok(o) if o.status.success() => Some(Self { dir }),
-            Ok(o) => {
-                let why = String::from_utf8_lossy(&o.stderr);
-                skip(
-                    test,
-                    &format!("mount -t tmpfs is not permitted here: {}", why.trim()),
-                );
-                None
-            }
-            Err(e) => {
-                skip(test, &format!("cannot run mount: {e}"));
-                None
-            }
+            Ok(o) if o.status.success() => Ok(Self { dir }),
+            Ok(o) => Err(format!(
+                "mount -t tmpfs is not permitted here: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Err(format!("cannot run mount: {e}")),
         }
     }
 
@@ -84,6 +75,9 @@ impl Drop for Tmpfs {
             .status();
     }
 }
+
+/// Why the `chattr +i` tests cannot run without root.
+const IMMUTABLE_NEEDS_ROOT: &str = "needs root to set the immutable attribute (CI runs as root)";
 
 /// `chattr` with `args` on `paths`; `Err` with the reason when it is not permitted.
 fn chattr(args: &[&str], paths: &[PathBuf]) -> Result<(), String> {
@@ -423,8 +417,9 @@ async fn check_fault(app: &TestApp, ids: &[String], before: &[Value]) {
 #[tokio::test]
 async fn a_full_disk_answers_every_write_with_503_and_recovers() {
     let test = "a_full_disk_answers_every_write_with_503_and_recovers";
-    let Some(fs) = Tmpfs::mount(test) else {
-        return;
+    let fs = match Tmpfs::mount() {
+        Ok(fs) => fs,
+        Err(why) => return skip_or_fail(test, &why),
     };
     let (app, ids) = served_on(tempfile::tempdir_in(fs.path()).expect("data dir")).await;
     assert_eq!(health_status(&app).await, "ok");
@@ -449,11 +444,7 @@ async fn a_full_disk_answers_every_write_with_503_and_recovers() {
 async fn a_read_only_data_dir_answers_every_write_with_503_and_recovers() {
     let test = "a_read_only_data_dir_answers_every_write_with_503_and_recovers";
     if !is_root() {
-        skip(
-            test,
-            "needs root to set the immutable attribute (CI runs as root)",
-        );
-        return;
+        return skip_or_fail(test, IMMUTABLE_NEEDS_ROOT);
     }
     // Not on a tmpfs: tmpfs lets a descriptor opened before `chattr +i` keep writing
     // (Linux 6.18), ext4 and the like refuse it.
@@ -461,9 +452,8 @@ async fn a_read_only_data_dir_answers_every_write_with_503_and_recovers() {
     let before = reads(&app).await;
     let monitoring = vec![DataLayout::new(app.path()).monitoring_dir()];
     if let Err(why) = chattr(&["-R", "+i"], &monitoring) {
-        skip(test, &why);
         app.stop().await;
-        return;
+        return skip_or_fail(test, &why);
     }
 
     check_fault(&app, &ids, &before).await;
@@ -488,11 +478,7 @@ async fn wait_for_health(app: &TestApp, want: &str) {
 async fn failed_background_writes_keep_the_server_up_and_a_failed_run_says_why() {
     let test = "failed_background_writes_keep_the_server_up_and_a_failed_run_says_why";
     if !is_root() {
-        skip(
-            test,
-            "needs root to set the immutable attribute (CI runs as root)",
-        );
-        return;
+        return skip_or_fail(test, IMMUTABLE_NEEDS_ROOT);
     }
     let app = spawn_with(tempfile::tempdir().expect("data dir"), |config| {
         config.drift_every = 5;
@@ -508,9 +494,8 @@ async fn failed_background_writes_keep_the_server_up_and_a_failed_run_says_why()
     // Appends still work; every atomic write (drift report, metrics) cannot stage its file.
     let tmp = vec![layout.tmp_dir()];
     if let Err(why) = chattr(&["+i"], &tmp) {
-        skip(test, &why);
         app.stop().await;
-        return;
+        return skip_or_fail(test, &why);
     }
 
     // The 5th prediction starts a background drift report, which the disk refuses.

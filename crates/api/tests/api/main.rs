@@ -16,3 +16,6 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod restart;
+// One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
+#[path = "../../../core/tests/support/skip.rs"]
+mod skip;

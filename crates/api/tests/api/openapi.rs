@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -52,5 +52,143 @@ async fn openapi_lists_every_route() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    app.stop().await;
+}
+
+/// Where `doc` holds a response object without a `description` (required by `OpenAPI`
+/// 3.1, "Response Object"): operations' responses and reusable ones in `components`.
+fn responses_without_description(doc: &Value) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut check = |at: String, response: &Value| {
+        // A `$ref` to a reusable response carries its description at the target.
+        if response.get("$ref").is_none()
+            && response["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+        {
+            missing.push(at);
+        }
+    };
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let Some(responses) = operation.get("responses").and_then(Value::as_object) else {
+                continue;
+            };
+            for (status, response) in responses {
+                check(format!("{method} {path} {status}"), response);
+            }
+        }
+    }
+    if let Some(reusable) = doc["components"]["responses"].as_object() {
+        for (name, response) in reusable {
+            check(format!("components.responses.{name}"), response);
+        }
+    }
+    missing
+}
+
+/// Regression (issue 13): the 200 responses of four GET routes had no `description`,
+/// which made the served document invalid (`openapi-spec-validator` found 4 errors).
+#[tokio::test]
+async fn every_response_has_a_description() {
+    // The check itself: a document shaped like the invalid one is caught.
+    let invalid = json!({"paths": {"/monitoring/drift": {"get": {"responses": {
+        "200": {"content": {"application/json": {}}},
+        "404": {"description": "No such resource"},
+    }}}}});
+    assert_eq!(
+        responses_without_description(&invalid),
+        ["get /monitoring/drift 200"]
+    );
+    let app = spawn_app().await;
+
+    let doc: Value = app.get_json("/openapi.json").await;
+
+    assert_eq!(responses_without_description(&doc), Vec::<String>::new());
+    app.stop().await;
+}
+
+/// The status codes every operation declares (schemathesis fails an answer whose code is
+/// not declared), and every error response carries the `ErrorBody` schema. The table is
+/// the document as it was before the error responses were defined once.
+#[tokio::test]
+async fn every_operation_declares_its_status_codes_with_error_bodies() {
+    let expected: [(&str, &str, &[&str]); 12] = [
+        ("/health", "get", &["200"]),
+        ("/metrics", "get", &["200", "401", "403"]),
+        (
+            "/monitoring/drift",
+            "get",
+            &["200", "400", "401", "403", "404", "422"],
+        ),
+        (
+            "/monitoring/drift/run",
+            "post",
+            &["201", "401", "403", "409", "503"],
+        ),
+        (
+            "/monitoring/metrics",
+            "get",
+            &["200", "400", "401", "403", "422"],
+        ),
+        (
+            "/monitoring/metrics",
+            "post",
+            &["201", "400", "401", "403", "413", "415", "422", "503"],
+        ),
+        (
+            "/monitoring/outcomes",
+            "post",
+            &[
+                "200", "400", "401", "403", "404", "409", "413", "415", "422", "503",
+            ],
+        ),
+        ("/monitoring/pipeline-status", "get", &["200", "401", "403"]),
+        (
+            "/monitoring/pipeline/cancel",
+            "post",
+            &["202", "401", "403", "409"],
+        ),
+        (
+            "/monitoring/predictions",
+            "get",
+            &["200", "400", "401", "403", "422"],
+        ),
+        (
+            "/monitoring/run-pipeline",
+            "post",
+            &[
+                "202", "400", "401", "403", "409", "413", "415", "422", "503",
+            ],
+        ),
+        (
+            "/predict",
+            "post",
+            &["200", "400", "401", "403", "413", "415", "422", "503"],
+        ),
+    ];
+    let app = spawn_app().await;
+
+    let doc: Value = app.get_json("/openapi.json").await;
+
+    for (path, method, codes) in expected {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path}: no responses"));
+        let mut declared: Vec<&str> = responses.keys().map(String::as_str).collect();
+        declared.sort_unstable();
+        assert_eq!(declared, codes, "{method} {path}");
+        for (status, response) in responses {
+            if status.starts_with(['4', '5']) {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}: {response}"
+                );
+            }
+        }
+    }
+    let retry_after = &doc["paths"]["/predict"]["post"]["responses"]["503"]["headers"];
+    assert!(retry_after.get("Retry-After").is_some(), "{retry_after}");
     app.stop().await;
 }

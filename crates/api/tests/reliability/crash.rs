@@ -1,8 +1,8 @@
 //! SIGKILL of `scorewatch serve` under `/predict` and `/monitoring/outcomes` load, at a
 //! random moment, `ROUNDS` times on one data directory. After each restart: every
 //! acknowledged prediction and outcome is in its log exactly once (read from the file
-//! and through the API), every file parses, no torn row, `data/tmp` is clean and the
-//! pipeline is not stuck Running.
+//! and through the API), every file parses, no torn row, nothing is left in the store's
+//! staging directory (`data/monitoring/tmp`) and the pipeline is not stuck Running.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,7 +108,7 @@ fn sigkill_under_load_loses_no_acknowledged_write() {
         let json = read_json_files(&data);
         assert!(
             tmp_files(&data).is_empty(),
-            "round {round}: data/tmp: {:?}",
+            "round {round}: files left in the staging directory: {:?}",
             tmp_files(&data)
         );
         // The same through the API: this round's predictions are the newest rows.

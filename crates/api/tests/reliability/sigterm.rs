@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use scorewatch_api::pipeline::SHUTDOWN_REASON;
 use scorewatch_core::views::RunAccepted;
-use scorewatch_core::{PipelineState, RunOutcome, Stage};
+use scorewatch_core::{DataLayout, PipelineState, RunOutcome, Stage};
 use serde_json::json;
 
 use crate::support::{
@@ -105,7 +105,7 @@ fn sigterm_under_load_exits_cleanly_and_logs_exactly_the_acknowledged_writes() {
         read_json_files(&data);
         assert!(
             tmp_files(&data).is_empty(),
-            "round {round}: data/tmp: {:?}",
+            "round {round}: files left in the staging directory: {:?}",
             tmp_files(&data)
         );
         delays.push(delay.as_millis());
@@ -229,7 +229,7 @@ fn sigterm_during_a_pipeline_run_cancels_it_and_keeps_the_old_model() {
     assert_eq!(record.error.as_deref(), Some(SHUTDOWN_REASON));
     assert!(
         tmp_files(&data).is_empty(),
-        "data/tmp: {:?}",
+        "files left in the staging directory: {:?}",
         tmp_files(&data)
     );
     assert_eq!(model_files(&data), models_before, "models/ changed");
@@ -246,7 +246,7 @@ fn sigterm_during_a_pipeline_run_cancels_it_and_keeps_the_old_model() {
         "sigterm during a pipeline run: {BIG_TRAINING_ROWS} training rows, signal {:.2} s \
          into the run (stage {stage:?}), exit 0 after {:.2} s (shutdown timeout \
          {SHUTDOWN_TIMEOUT_SECS} s); run recorded cancelled ({:?}, last stage {:?}); model \
-         {version_before} still served; models/ and data/tmp unchanged",
+         {version_before} still served; models/ unchanged, nothing left in data/monitoring/tmp",
         signalled_after.as_secs_f64(),
         stop_time.as_secs_f64(),
         record.error,
@@ -257,7 +257,7 @@ fn sigterm_during_a_pipeline_run_cancels_it_and_keeps_the_old_model() {
 /// Every file under `data/models` with its bytes.
 fn model_files(data: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut stack = vec![data.join("models")];
+    let mut stack = vec![DataLayout::new(data).models_dir()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read models dir") {
             let path = entry.expect("entry").path();

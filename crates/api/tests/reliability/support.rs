@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Client;
 use scorewatch_core::views::{OutcomeStatus, OutcomesResponse, PredictionsPage};
 use scorewatch_core::{
-    DriftReportsDocument, MetricSource, MetricsDocument, PipelineState, PipelineStatus, Scenario,
-    write_sample_csv,
+    DataLayout, DriftReportsDocument, MetricSource, MetricsDocument, PipelineState, PipelineStatus,
+    Scenario, write_sample_csv,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -268,7 +268,7 @@ pub fn prepare_data_dir(root: &Path) -> PathBuf {
 
 /// Writes `rows` generated applications to `data/training/<name>`.
 pub fn write_training_file(data: &Path, name: &str, rows: usize, seed: u64) {
-    let dir = data.join("training");
+    let dir = DataLayout::new(data).training_dir();
     std::fs::create_dir_all(&dir).expect("training dir");
     let file = std::fs::File::create(dir.join(name)).expect("create training file");
     let mut writer = std::io::BufWriter::new(file);
@@ -339,7 +339,7 @@ pub struct LogContent {
 /// file ends with a newline, each row has the header's field count, the id is a UUID,
 /// the timestamp RFC 3339, the score in [0, 1], the decision 0 or 1).
 pub fn read_predictions_log(data: &Path) -> LogContent {
-    let path = data.join("monitoring").join("predictions_log.csv");
+    let path = DataLayout::new(data).predictions_log();
     read_log(&path, |row, line| {
         uuid::Uuid::parse_str(&row[0]).unwrap_or_else(|e| {
             panic!(
@@ -369,7 +369,7 @@ pub fn read_predictions_log(data: &Path) -> LogContent {
 
 /// Reads `monitoring/outcomes_log.csv`: every row whole, actual 0 or 1.
 pub fn read_outcomes_log(data: &Path) -> LogContent {
-    let path = data.join("monitoring").join("outcomes_log.csv");
+    let path = DataLayout::new(data).outcomes_log();
     read_log(&path, |row, line| {
         whole_timestamp(&path, line, &row[1]);
         assert!(
@@ -457,13 +457,12 @@ pub struct JsonContent {
 /// Parses `model_metrics.json`, `drift_reports.json` and `pipeline_status.json` with
 /// `serde_json` into their types and checks every entry's values are in range.
 pub fn read_json_files(data: &Path) -> JsonContent {
-    let monitoring = data.join("monitoring");
-    let read = |name: &str| {
-        let path = monitoring.join(name);
+    let layout = DataLayout::new(data);
+    let read = |path: PathBuf| {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         (path, bytes)
     };
-    let (path, bytes) = read("model_metrics.json");
+    let (path, bytes) = read(layout.model_metrics());
     let metrics: MetricsDocument =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for entry in &metrics.history {
@@ -480,7 +479,7 @@ pub fn read_json_files(data: &Path) -> JsonContent {
             );
         }
     }
-    let (path, bytes) = read("drift_reports.json");
+    let (path, bytes) = read(layout.drift_reports());
     let drift: DriftReportsDocument =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for report in &drift.reports {
@@ -523,7 +522,7 @@ pub fn read_json_files(data: &Path) -> JsonContent {
             );
         }
     }
-    let (path, bytes) = read("pipeline_status.json");
+    let (path, bytes) = read(layout.pipeline_status());
     let status: PipelineStatus =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     JsonContent {
@@ -538,13 +537,16 @@ pub fn read_json_files(data: &Path) -> JsonContent {
     }
 }
 
-/// Files left in `data/tmp` (an interrupted atomic write leaves one there until the
-/// next open cleans it).
+/// Files left in the directory where the store stages its atomic writes
+/// ([`DataLayout::tmp_dir`]; an interrupted write leaves one there until the next open
+/// cleans it). The directory must exist: every open creates it, so a missing one means
+/// the check looks in the wrong place, and an empty answer would prove nothing.
 pub fn tmp_files(data: &Path) -> Vec<PathBuf> {
-    match std::fs::read_dir(data.join("tmp")) {
-        Ok(entries) => entries.map(|e| e.expect("tmp entry").path()).collect(),
-        Err(_) => Vec::new(),
-    }
+    let tmp = DataLayout::new(data).tmp_dir();
+    std::fs::read_dir(&tmp)
+        .unwrap_or_else(|e| panic!("{}: {e}", tmp.display()))
+        .map(|e| e.expect("tmp entry").path())
+        .collect()
 }
 
 /// The newest `n` prediction ids as `GET /monitoring/predictions` pages them.

@@ -20,9 +20,9 @@ use std::sync::{Arc, OnceLock};
 
 use scorewatch_core::views::{OutcomesRequest, PredictRequest, RunPipelineRequest};
 use scorewatch_core::{
-    CurrentSample, DataLayout, DriftOptions, FeatureReference, FileOutcomeLog, FilePredictionLog,
-    FsyncPolicy, MODEL_FILE, Model, ModelRegistry, ModelVersion, OutcomeLog, OutcomeRecord,
-    PROFILE_FILE, PipelineRunner, PredictionLog, PredictionQuery, PredictionRecord,
+    CURRENT_FILE, CurrentSample, DataLayout, DriftOptions, FeatureReference, FileOutcomeLog,
+    FilePredictionLog, FsyncPolicy, MODEL_FILE, Model, ModelRegistry, ModelVersion, OutcomeLog,
+    OutcomeRecord, PROFILE_FILE, PipelineRunner, PredictionLog, PredictionQuery, PredictionRecord,
     ReferenceProfile, RunRequest, Scenario, Store, StoreError, StoreOptions, compute_report,
     training_file_path, write_sample_csv,
 };
@@ -47,6 +47,25 @@ fn scratch() -> PathBuf {
             .path()
             .to_owned()
     })
+}
+
+/// A data directory in the scratch directory; the checks reach its files through the
+/// layout, as the store does, so that they look where the store writes.
+fn scratch_layout(name: &str) -> DataLayout {
+    DataLayout::new(scratch().join(name))
+}
+
+/// Fails when a file is left in the directory where the store stages its atomic writes:
+/// a write that failed or was refused must take its temporary file with it. The
+/// directory must exist (the check creates it, the store's open too), so that a wrong
+/// path fails here instead of passing as "empty".
+fn assert_nothing_staged(layout: &DataLayout) {
+    let tmp = layout.tmp_dir();
+    let left: Vec<PathBuf> = std::fs::read_dir(&tmp)
+        .unwrap_or_else(|e| panic!("{}: {e}", tmp.display()))
+        .map(|entry| entry.expect("staging directory entry").path())
+        .collect();
+    assert!(left.is_empty(), "files left in {}: {left:?}", tmp.display());
 }
 
 /// Checks that the error or one of its causes names `path`'s file.
@@ -75,11 +94,11 @@ pub fn check_csv_log(bytes: &[u8]) {
     if bytes.len() > MAX_INPUT {
         return;
     }
-    let dir = scratch();
-    let tmp = dir.join("tmp");
+    let layout = scratch_layout("logs");
+    let tmp = layout.tmp_dir();
     std::fs::create_dir_all(&tmp).expect("create tmp");
 
-    let path = dir.join("predictions_log.csv");
+    let path = layout.predictions_log();
     std::fs::write(&path, bytes).expect("write input");
     match FilePredictionLog::open(&path, &tmp, FsyncPolicy::Never) {
         Err(err) => {
@@ -125,7 +144,7 @@ pub fn check_csv_log(bytes: &[u8]) {
         }
     }
 
-    let path = dir.join("outcomes_log.csv");
+    let path = layout.outcomes_log();
     std::fs::write(&path, bytes).expect("write input");
     match FileOutcomeLog::open(&path, FsyncPolicy::Never) {
         Err(err) => {
@@ -146,6 +165,7 @@ pub fn check_csv_log(bytes: &[u8]) {
             assert_eq!(log.recent(1).expect("read back"), vec![record]);
         }
     }
+    assert_nothing_staged(&layout);
 }
 
 fn names_on_error(result: Result<(), StoreError>, path: &Path) {
@@ -180,8 +200,8 @@ pub fn check_json_documents(input: &[u8]) {
     if bytes.len() > MAX_INPUT {
         return;
     }
-    let root = scratch().join("data");
-    let layout = DataLayout::new(&root);
+    let layout = scratch_layout("data");
+    let root = layout.root().to_owned();
     if !root.exists() {
         drop(Store::open(&root, StoreOptions::default()).expect("initial open"));
     }
@@ -221,6 +241,7 @@ pub fn check_json_documents(input: &[u8]) {
             }
         }
     }
+    assert_nothing_staged(&layout);
     for (path, original) in targets.iter().zip(originals) {
         std::fs::write(path, original).expect("restore document");
     }
@@ -237,14 +258,14 @@ pub fn check_model_files(input: &[u8]) {
         return;
     }
     if selector % 2 == 0 {
-        let models = scratch().join("models");
+        let layout = scratch_layout("registry");
         let version: ModelVersion = "v1".parse().expect("valid version");
-        let dir = models.join("v1");
+        let dir = layout.model_dir(version.as_str());
         std::fs::create_dir_all(&dir).expect("create version directory");
-        std::fs::write(models.join("current"), "v1\n").expect("write pointer");
+        std::fs::write(layout.models_dir().join(CURRENT_FILE), "v1\n").expect("write pointer");
         let path = dir.join(MODEL_FILE);
         std::fs::write(&path, bytes).expect("write input");
-        let registry = ModelRegistry::new(&models, scratch().join("tmp"));
+        let registry = ModelRegistry::new(layout.models_dir(), layout.tmp_dir());
         match registry.load(&version) {
             Err(err) => assert_names(&err, &path),
             Ok(model) => {
