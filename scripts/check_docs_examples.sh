@@ -125,10 +125,26 @@ for doc in sys.argv[2:]:
 print(f"{n} example blocks", file=sys.stderr)
 EOF
 
+# A run started by one example is still going (or stopping: a cancel takes effect at the
+# next stage boundary) when a later example starts another. A block that starts a run
+# waits for the pipeline to be idle first, as a reader trying the examples one by one
+# would, instead of racing the earlier run; the cancel example still finds its run.
+wait_pipeline_idle() {
+  local state
+  for _ in $(seq 1 600); do
+    state=$(command curl -fsS "$API/monitoring/pipeline-status" -H "X-API-Key: $KEY" | jq -r .state) || return 1
+    [ "$state" != "running" ] && return 0
+    sleep 0.2
+  done
+  echo "check_docs_examples: the pipeline was still running after 120 s" >&2
+  return 1
+}
+
 failed=0
 for block in "$work"/block*.sh; do
   where=$(head -1 "$block" | cut -c3-)
   echo "==> $where"
+  if grep -q 'run-pipeline' "$block"; then wait_pipeline_idle || exit 2; fi
   if ! bash -c "source '$work/prelude.sh'; source '$block'" >"$work/out.txt" 2>&1; then
     echo "FAILED: example at $where" >&2
     cat "$work/out.txt" >&2
