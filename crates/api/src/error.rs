@@ -39,14 +39,7 @@ pub fn is_storage_fault(err: &(dyn std::error::Error + 'static)) -> bool {
 /// succeeds: `err`'s whole chain, which names the file and the operating system's error.
 #[must_use]
 pub fn storage_fault_message(err: &(dyn std::error::Error + 'static)) -> String {
-    // The chain as anyhow's `{:#}` writes it, for errors that are not `anyhow` ones.
-    let mut chain = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let chain = scorewatch_core::error_chain(err);
     format!(
         "the data directory cannot be written: {chain}; free space or fix permissions, \
          reads keep working"

@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
     DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, PipelineState, PromotionPolicy,
-    RunRequest, TrainingData, TransitionError, training_file_path,
+    RunRequest, TrainingData, TransitionError, error_chain, training_file_path,
 };
 
 use crate::error::ApiError;
@@ -139,18 +139,6 @@ pub fn validate_request(state: &AppState, request: &RunPipelineRequest) -> Resul
         }
     }
     Ok(())
-}
-
-/// `err` and its causes, `: `-separated (the causes name the file).
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn running(run_id: &str) -> ApiError {

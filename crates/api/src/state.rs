@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use scorewatch_core::views::StorageProblem;
 use scorewatch_core::{
-    CurrentSample, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
+    CurrentWindow, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
     ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
     WindowSpec, classification_metrics, compute_report,
 };
@@ -403,7 +403,7 @@ impl AppState {
             .iter()
             .map(|f| log_features.iter().position(|name| *name == f.name))
             .collect();
-        let mut sample = CurrentSample::new(&profile);
+        let mut sample = CurrentWindow::new(&profile);
         let mut cells: Vec<Option<&str>> = Vec::with_capacity(positions.len());
         // Oldest first, as the window is read.
         for record in records.iter().rev() {

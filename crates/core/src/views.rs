@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{DriftReport, MetricsEntry};
+use crate::drift::DriftReport;
+use crate::records::MetricsEntry;
 
 /// A feature value as it travels in JSON: a number, a string or null (missing).
 pub type FeatureMap = BTreeMap<String, serde_json::Value>;

@@ -150,14 +150,7 @@ fn open(dir: &Path) -> Store {
 
 /// The full error chain, to check what it names.
 fn chain(err: &StoreError) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    scorewatch_core::error_chain(err)
 }
 
 fn io_kind(err: &StoreError) -> Option<ErrorKind> {

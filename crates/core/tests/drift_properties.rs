@@ -6,30 +6,30 @@
 
 use proptest::prelude::*;
 use scorewatch_core::{
-    CategoricalValues, Column, ColumnValues, CurrentSample, DriftOptions, NumericValues,
+    CategoricalValues, ColumnValues, CurrentWindow, DriftOptions, NamedColumn, NumericValues,
     ReferenceProfile, compute_report, ks_2samp, numeric_bin, psi,
 };
 
-fn numeric(name: &str, values: Vec<f64>) -> Column {
-    Column {
+fn numeric(name: &str, values: Vec<f64>) -> NamedColumn {
+    NamedColumn {
         name: name.into(),
         values: ColumnValues::Numeric(NumericValues::from_raw(values)),
     }
 }
 
-fn categorical(name: &str, values: &[&str]) -> Column {
+fn categorical(name: &str, values: &[&str]) -> NamedColumn {
     let mut c = CategoricalValues::new();
     for v in values {
         c.push(Some(v));
     }
-    Column {
+    NamedColumn {
         name: name.into(),
         values: ColumnValues::Categorical(c),
     }
 }
 
-fn window(profile: &ReferenceProfile, columns: Vec<Column>) -> CurrentSample {
-    CurrentSample::from_columns(profile, columns, None, "cur.csv".as_ref()).unwrap()
+fn window(profile: &ReferenceProfile, columns: Vec<NamedColumn>) -> CurrentWindow {
+    CurrentWindow::from_columns(profile, columns, None, "cur.csv".as_ref()).unwrap()
 }
 
 proptest! {
@@ -83,7 +83,7 @@ fn empty_current_window_is_insufficient_data() {
         ],
         None,
     );
-    let current = CurrentSample::new(&profile);
+    let current = CurrentWindow::new(&profile);
     let report = compute_report(&profile, &current, &DriftOptions::default()).unwrap();
     for f in &report.features {
         assert_eq!((f.psi, f.drifted, f.n_current), (None, false, 0));
@@ -162,7 +162,7 @@ fn streamed_rows_equal_columns() {
         ],
         None,
     );
-    let mut streamed = CurrentSample::new(&profile);
+    let mut streamed = CurrentWindow::new(&profile);
     for i in 0..60 {
         let x = (i * 3).to_string();
         let c = if i % 3 == 0 { "a" } else { "new" };
@@ -189,7 +189,7 @@ fn streamed_rows_equal_columns() {
 #[test]
 fn bad_options_are_errors() {
     let profile = ReferenceProfile::from_columns(vec![numeric("x", vec![1.0])], None);
-    let current = CurrentSample::new(&profile);
+    let current = CurrentWindow::new(&profile);
     let options = DriftOptions {
         dataset_drift_threshold: 0.0,
         ..DriftOptions::default()

@@ -186,7 +186,7 @@ fn fuzz_finding_model_files_categorical_counts_longer_than_categories() {
         "{err}"
     );
     assert!(err.to_string().contains("counts for 1 categories"), "{err}");
-    let sample = scorewatch_core::CurrentSample::new(&parsed);
+    let sample = scorewatch_core::CurrentWindow::new(&parsed);
     let computed = scorewatch_core::compute_report(
         &parsed,
         &sample,

@@ -245,18 +245,7 @@ impl ApiError {
     /// The error and all its causes on one line, for the UI and the log.
     #[must_use]
     pub fn chain(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            let cause_text = cause.to_string();
-            // reqwest repeats the URL in nested errors; skip causes that add nothing.
-            if !text.contains(&cause_text) {
-                text.push_str(": ");
-                text.push_str(&cause_text);
-            }
-            source = cause.source();
-        }
-        text
+        scorewatch_core::error_chain(self)
     }
 }
 

@@ -180,17 +180,19 @@ pub fn write_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scorewatch_core::{Column, ColumnValues, CurrentSample, NumericValues, ReferenceProfile};
+    use scorewatch_core::{
+        ColumnValues, CurrentWindow, NamedColumn, NumericValues, ReferenceProfile,
+    };
 
     #[test]
     fn table_marks_drift_and_colours_bands() {
-        let column = |v: Vec<f64>| Column {
+        let column = |v: Vec<f64>| NamedColumn {
             name: "x".into(),
             values: ColumnValues::Numeric(NumericValues::from_raw(v)),
         };
         let profile =
             ReferenceProfile::from_columns(vec![column((0..100).map(f64::from).collect())], None);
-        let window = CurrentSample::from_columns(
+        let window = CurrentWindow::from_columns(
             &profile,
             vec![column((50..150).map(f64::from).collect())],
             None,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use scorewatch_core::{ClassificationMetrics, classification_metrics, read_scored_csv};
+use scorewatch_core::{ClassificationMetrics, MetricName, classification_metrics, read_scored_csv};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,21 +45,10 @@ pub struct EvaluateArgs {
 /// # Errors
 /// When `out` fails.
 pub fn write_metrics_text(out: &mut impl Write, m: &ClassificationMetrics) -> std::io::Result<()> {
-    let rows = [
-        ("roc_auc", m.roc_auc),
-        ("gini", m.gini),
-        ("ks", m.ks),
-        ("accuracy", m.accuracy),
-        ("precision", m.precision),
-        ("recall", m.recall),
-        ("f1", m.f1),
-        ("log_loss", m.log_loss),
-        ("brier", m.brier),
-        ("ece", m.ece),
-    ];
     writeln!(out, "rows       {} ({} positive)", m.n, m.n_positive)?;
     writeln!(out, "threshold  {}", m.threshold)?;
-    for (name, value) in rows {
+    for metric in MetricName::COMPUTED {
+        let (name, value) = (metric.as_str(), m.get(metric));
         if let Some(v) = value {
             writeln!(out, "{name:<10} {v:.6}")?;
         } else {

@@ -14,8 +14,8 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use scorewatch_core::{
-    DEFAULT_MIN_PRODUCTION_ROWS, PipelineRunner, PromotionPolicy, RunOutcome, RunRequest, Stage,
-    Store, StoreOptions, TargetSpec, TrainingData, Validation,
+    DEFAULT_MIN_PRODUCTION_ROWS, PipelineRunner, PromotionPolicy, RunOutcome, RunRequest, Store,
+    StoreOptions, TargetSpec, TrainingData, Validation,
 };
 use serde_json::json;
 
@@ -64,17 +64,6 @@ pub struct TrainArgs {
     pub format: Format,
 }
 
-fn stage_name(stage: Stage) -> &'static str {
-    match stage {
-        Stage::LoadingData => "loading data",
-        Stage::Validating => "validating",
-        Stage::Training => "training",
-        Stage::Evaluating => "evaluating",
-        Stage::Profiling => "profiling",
-        Stage::Publishing => "publishing",
-    }
-}
-
 /// Runs the command.
 ///
 /// # Errors
@@ -118,7 +107,7 @@ pub fn run(data_dir: &std::path::Path, args: &TrainArgs) -> anyhow::Result<ExitC
     let report = runner.run(&request, &|stage, progress| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // progress in [0, 1]
         bar.set_position((progress * 100.0).round() as u64);
-        bar.set_message(stage_name(stage));
+        bar.set_message(stage.label());
     })?;
     bar.finish_and_clear();
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use scorewatch_core::views::{FieldProblem, MetricsView, ModelSummary};
-use scorewatch_core::{MetricSource, MetricsEntry};
+use scorewatch_core::{MetricName, MetricSource, MetricsEntry};
 use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -103,17 +103,6 @@ pub async fn get_metrics(
     Ok(web::Json(view))
 }
 
-/// The range a known metric must fall in.
-fn known_range(name: &str) -> Option<(f64, f64)> {
-    match name {
-        "accuracy" | "precision" | "recall" | "f1" | "roc_auc" | "auc" | "ks" | "brier" | "ece"
-        | "specificity" => Some((0.0, 1.0)),
-        "gini" => Some((-1.0, 1.0)),
-        "log_loss" => Some((0.0, f64::INFINITY)),
-        _ => None,
-    }
-}
-
 fn validate_metrics(
     body: &serde_json::Map<String, Value>,
 ) -> Result<BTreeMap<String, f64>, ApiError> {
@@ -147,7 +136,7 @@ fn validate_metrics(
             fail("must be a finite number".to_owned());
             continue;
         };
-        if let Some((lo, hi)) = known_range(name)
+        if let Some((lo, hi)) = MetricName::parse(name).map(MetricName::range)
             && !(lo..=hi).contains(&number)
         {
             fail(format!("must be in [{lo}, {hi}]"));

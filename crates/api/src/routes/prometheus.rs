@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, get, web};
-use scorewatch_core::{MetricSource, PipelineState};
+use scorewatch_core::{MetricName, MetricSource, PipelineState};
 
 use super::responses::{MissingKey, WrongKey};
 use crate::error::ApiError;
@@ -12,7 +12,6 @@ use crate::prometheus::{HttpMetrics, counter, escape, gauge, resident_memory_byt
 use crate::state::AppState;
 
 /// Pipeline states in the order of the `scorewatch_pipeline_state` label set.
-const PIPELINE_STATES: [&str; 5] = ["idle", "running", "succeeded", "failed", "cancelled"];
 
 /// Request counts and latencies per route, predictions and outcomes totals, the current
 /// model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
@@ -85,7 +84,7 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
             let latest = history.iter().rev().find(|e| {
                 e.source == source && e.model_version.as_deref() == Some(served.version.as_str())
             });
-            if let Some(auc) = latest.and_then(|e| e.metrics.get("roc_auc")) {
+            if let Some(auc) = latest.and_then(|e| e.metrics.get(MetricName::RocAuc.as_str())) {
                 let source = serde_json::to_value(source)?;
                 let source = source.as_str().unwrap_or("unknown");
                 let _ = writeln!(
@@ -116,16 +115,10 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
         );
     }
     let status = state.store.pipeline_status().load()?;
-    let current = match status.state {
-        PipelineState::Idle => "idle",
-        PipelineState::Running { .. } => "running",
-        PipelineState::Succeeded { .. } => "succeeded",
-        PipelineState::Failed { .. } => "failed",
-        PipelineState::Cancelled { .. } => "cancelled",
-    };
+    let current = status.state.name();
     out.push_str("# HELP scorewatch_pipeline_state 1 for the pipeline's current state.\n");
     out.push_str("# TYPE scorewatch_pipeline_state gauge\n");
-    for name in PIPELINE_STATES {
+    for name in PipelineState::NAMES {
         let value = u8::from(name == current);
         let _ = writeln!(out, "scorewatch_pipeline_state{{state=\"{name}\"}} {value}");
     }

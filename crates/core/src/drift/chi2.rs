@@ -2,7 +2,7 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::Chi2Result;
+use super::report::Chi2Result;
 
 /// Chi-square test of homogeneity of two count vectors over the same categories, as
 /// `scipy.stats.chi2_contingency([reference, current])` (default `correction=True`).

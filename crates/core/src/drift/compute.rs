@@ -9,9 +9,10 @@ use super::error::DriftError;
 use super::ks::ks_2samp;
 use super::profile::{CategoricalProfile, FeatureReference, NumericProfile, ReferenceProfile};
 use super::psi::{count_sorted, numeric_labels, psi_of_shares, shares};
-use super::sample::{CurrentFeature, CurrentSample};
+use super::report::{BinShare, DriftReport, DriftRule, FeatureDrift, PsiBand, WindowSpec};
 use super::values::NumericValues;
-use crate::{BinShare, DriftReport, DriftRule, FeatureDrift, FeatureKind, PsiBand, WindowSpec};
+use super::window::{CurrentFeature, CurrentWindow};
+use crate::records::FeatureKind;
 
 /// Default share of drifted features at which the data set counts as drifted.
 pub const DEFAULT_DATASET_DRIFT_THRESHOLD: f64 = 0.5;
@@ -54,9 +55,9 @@ impl Default for DriftOptions {
 /// dataset verdict.
 ///
 /// # Formula
-/// Per feature: PSI over the frozen bins (missing bin included; see [`psi`](crate::psi)),
+/// Per feature: PSI over the frozen bins (missing bin included; see [`psi`](super::psi::psi)),
 /// KS ([`ks_2samp`]) for numeric features and chi-square
-/// ([`chi2_homogeneity`](crate::chi2_homogeneity)) for categorical ones, on the
+/// ([`chi2_homogeneity`](super::chi2::chi2_homogeneity)) for categorical ones, on the
 /// non-missing values. The chi-square table is the PSI bins without `missing`: the
 /// reference categories plus one `unseen` column, so it stays bounded whatever the
 /// current window holds. A feature drifts under [`DriftRule::PsiBand`] when its band is
@@ -78,7 +79,7 @@ impl Default for DriftOptions {
 ///     values: ColumnValues::Numeric(NumericValues::from_raw(v)),
 /// };
 /// let profile = ReferenceProfile::from_columns(vec![column((0..100).map(f64::from).collect())], None);
-/// let current = CurrentSample::from_columns(
+/// let current = CurrentWindow::from_columns(
 ///     &profile, vec![column((0..100).map(f64::from).collect())], None, "cur.csv".as_ref(),
 /// ).unwrap();
 /// let report = compute_report(&profile, &current, &DriftOptions::default()).unwrap();
@@ -87,7 +88,7 @@ impl Default for DriftOptions {
 /// ```
 pub fn compute_report(
     profile: &ReferenceProfile,
-    current: &CurrentSample,
+    current: &CurrentWindow,
     options: &DriftOptions,
 ) -> Result<DriftReport, DriftError> {
     check_options(options)?;

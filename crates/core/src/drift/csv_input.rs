@@ -9,8 +9,8 @@ use csv::{ByteRecord, ReaderBuilder};
 
 use super::error::DriftError;
 use super::profile::{FeatureReference, ReferenceProfile};
-use super::sample::CurrentSample;
-use super::values::{CategoricalValues, Column, ColumnValues, NumericValues};
+use super::values::{CategoricalValues, ColumnValues, NamedColumn, NumericValues};
+use super::window::CurrentWindow;
 
 /// Longest cell echoed back in an error message.
 const MAX_ECHO: usize = 40;
@@ -43,7 +43,7 @@ pub struct CsvColumns {
     /// Data rows (the header excluded).
     pub rows: u64,
     /// The feature columns, in header order.
-    pub columns: Vec<Column>,
+    pub columns: Vec<NamedColumn>,
     /// The score column, when asked for and present.
     pub score: Option<NumericValues>,
     /// For columns inferred categorical: the line and cell that was not a number.
@@ -298,7 +298,7 @@ pub fn read_csv_columns(path: &Path, options: &CsvColumnOptions) -> Result<CsvCo
                     ColumnValues::Categorical(reread_columns.remove(&name).unwrap_or_default())
                 }
             };
-            Column { name, values }
+            NamedColumn { name, values }
         })
         .collect();
     Ok(CsvColumns {
@@ -344,7 +344,10 @@ fn push_category(
 ///
 /// # Errors
 /// As [`read_csv_columns`]; [`DriftError::MissingColumn`] when a name is not in the header.
-pub fn read_categorical_columns(path: &Path, names: &[String]) -> Result<Vec<Column>, DriftError> {
+pub fn read_categorical_columns(
+    path: &Path,
+    names: &[String],
+) -> Result<Vec<NamedColumn>, DriftError> {
     let mut reader = open(path)?;
     let header_names = header(&mut reader, path)?;
     let mut wanted = Vec::with_capacity(names.len());
@@ -374,7 +377,7 @@ pub fn read_categorical_columns(path: &Path, names: &[String]) -> Result<Vec<Col
         .iter()
         .cloned()
         .zip(values)
-        .map(|(name, v)| Column {
+        .map(|(name, v)| NamedColumn {
             name,
             values: ColumnValues::Categorical(v),
         })
@@ -393,7 +396,7 @@ pub fn profile_and_window_from_csv(
     reference: &Path,
     current: &Path,
     options: &CsvColumnOptions,
-) -> Result<(ReferenceProfile, CurrentSample, u64, u64), DriftError> {
+) -> Result<(ReferenceProfile, CurrentWindow, u64, u64), DriftError> {
     let current_options = CsvColumnOptions {
         require_named_columns: false,
         ..options.clone()
@@ -431,7 +434,7 @@ pub fn profile_and_window_from_csv(
     let (profile, reference_rows) = reference_side?;
     let mut table = current_side?;
     reconcile_kinds(&profile, &mut table)?;
-    let mut window = CurrentSample::from_columns(&profile, table.columns, table.score, current)?;
+    let mut window = CurrentWindow::from_columns(&profile, table.columns, table.score, current)?;
     window.sort();
     Ok((profile, window, reference_rows, table.rows))
 }

@@ -116,7 +116,7 @@ pub enum DriftError {
         /// The column.
         column: String,
         /// The reference's kind.
-        reference: crate::FeatureKind,
+        reference: crate::records::FeatureKind,
     },
     /// A reference profile whose parts do not fit together (a hand-edited or corrupt
     /// `reference_profile.json`).

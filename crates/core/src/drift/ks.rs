@@ -1,7 +1,7 @@
 //! Two-sample Kolmogorov-Smirnov test, as `scipy.stats.ks_2samp(method="auto")`.
 
 use super::kstwo::kstwo_sf;
-use crate::{KsMethod, KsResult};
+use super::report::{KsMethod, KsResult};
 
 /// Above this sample size (of either side) scipy's `auto` mode uses the asymptotic
 /// p-value (`MAX_AUTO_N` in `ks_2samp`).

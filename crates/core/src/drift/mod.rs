@@ -10,8 +10,8 @@ mod kstwo;
 mod profile;
 mod psi;
 mod report;
-mod sample;
 mod values;
+mod window;
 
 pub use chi2::chi2_homogeneity;
 pub use compute::{DEFAULT_DATASET_DRIFT_THRESHOLD, DriftOptions, compute_report};
@@ -29,8 +29,8 @@ pub use psi::{
     shares,
 };
 pub use report::{
-    BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod, KsResult,
-    PsiBand, WindowSpec,
+    BinShare, Chi2Result, DriftReport, DriftRule, FeatureDrift, KsMethod, KsResult, PsiBand,
+    WindowSpec,
 };
-pub use sample::{CurrentFeature, CurrentSample};
-pub use values::{CategoricalValues, Column, ColumnValues, NumericValues};
+pub use values::{CategoricalValues, ColumnValues, NamedColumn, NumericValues};
+pub use window::{CurrentFeature, CurrentWindow};

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::error::DriftError;
 use super::psi::{count_sorted, decile_edges};
-use super::values::{CategoricalValues, Column, ColumnValues, NumericValues};
-use crate::FeatureKind;
+use super::values::{CategoricalValues, ColumnValues, NamedColumn, NumericValues};
+use crate::records::FeatureKind;
 
 /// The frozen reference of one numeric column (a feature or the model score).
 ///
@@ -119,7 +119,7 @@ pub enum FeatureReference {
 /// One feature of a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProfile {
-    /// Column name.
+    /// NamedColumn name.
     pub name: String,
     /// Its frozen reference.
     pub reference: FeatureReference,
@@ -141,8 +141,8 @@ impl FeatureProfile {
 ///
 /// # Examples
 /// ```
-/// use scorewatch_core::{Column, ColumnValues, NumericValues, ReferenceProfile};
-/// let age = Column {
+/// use scorewatch_core::{NamedColumn, ColumnValues, NumericValues, ReferenceProfile};
+/// let age = NamedColumn {
 ///     name: "age".into(),
 ///     values: ColumnValues::Numeric(NumericValues::from_raw(vec![30.0, 41.0, f64::NAN])),
 /// };
@@ -202,7 +202,7 @@ impl ReferenceProfile {
 
     /// Builds a profile from column summaries (sorting each numeric column).
     #[must_use]
-    pub fn from_columns(columns: Vec<Column>, score: Option<NumericValues>) -> Self {
+    pub fn from_columns(columns: Vec<NamedColumn>, score: Option<NumericValues>) -> Self {
         let score = score.map(NumericProfile::from_values);
         let mut rows = score.as_ref().map_or(0, NumericProfile::rows);
         let features: Vec<FeatureProfile> = columns

@@ -6,7 +6,7 @@
 //! batch; scorewatch does not.)
 
 use super::error::DriftError;
-use crate::PsiBand;
+use super::report::PsiBand;
 
 /// A zero share on either side is replaced by this, without renormalising the others,
 /// so that PSI stays finite when a bin is empty.

@@ -3,16 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Whether a column is compared as numbers or as categories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum FeatureKind {
-    /// Binned on the reference's deciles; KS applies.
-    Numeric,
-    /// One bin per reference category plus `unseen` and `missing`; chi-square applies.
-    Categorical,
-}
+use crate::records::FeatureKind;
 
 /// The conventional PSI bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

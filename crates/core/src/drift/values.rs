@@ -170,7 +170,7 @@ pub enum ColumnValues {
 
 /// A named column summary, as read from a CSV file or built in memory.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Column {
+pub struct NamedColumn {
     /// The header name.
     pub name: String,
     /// The values.

@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use super::preprocess::Preprocessor;
 use super::schema::FeatureSchema;
-use crate::{ClassificationMetrics, DataSource};
+use crate::classification::ClassificationMetrics;
+use crate::records::DataSource;
 
 /// Version of the `model.json` format.
 pub const MODEL_FORMAT_VERSION: u32 = 1;

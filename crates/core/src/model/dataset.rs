@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::schema::{FeatureSchema, FeatureSpec, TargetSpec, parse_number};
-use crate::FeatureKind;
+use crate::records::FeatureKind;
 
 /// Share of non-empty cells that must parse as numbers for a column to be inferred
 /// numeric; a column above it with a few bad cells is a data error, not a categorical
@@ -132,7 +132,7 @@ pub enum DataError {
 
 /// The values of one feature.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Column {
+pub enum DatasetColumn {
     /// Numeric values; `None` is missing.
     Numeric(Vec<Option<f64>>),
     /// Categories; `None` is missing.
@@ -145,7 +145,7 @@ pub struct Dataset {
     /// The schema the columns follow.
     pub schema: FeatureSchema,
     /// One column per schema feature.
-    pub columns: Vec<Column>,
+    pub columns: Vec<DatasetColumn>,
     /// The labels (`true` = positive class).
     pub labels: Vec<bool>,
 }
@@ -179,9 +179,11 @@ impl Dataset {
             .columns
             .iter()
             .map(|column| match column {
-                Column::Numeric(v) => Column::Numeric(indices.iter().map(|&i| v[i]).collect()),
-                Column::Categorical(v) => {
-                    Column::Categorical(indices.iter().map(|&i| v[i].clone()).collect())
+                DatasetColumn::Numeric(v) => {
+                    DatasetColumn::Numeric(indices.iter().map(|&i| v[i]).collect())
+                }
+                DatasetColumn::Categorical(v) => {
+                    DatasetColumn::Categorical(indices.iter().map(|&i| v[i].clone()).collect())
                 }
             })
             .collect();
@@ -199,8 +201,8 @@ impl Dataset {
     pub fn extend(&mut self, other: Dataset) {
         for (mine, theirs) in self.columns.iter_mut().zip(other.columns) {
             match (mine, theirs) {
-                (Column::Numeric(a), Column::Numeric(b)) => a.extend(b),
-                (Column::Categorical(a), Column::Categorical(b)) => a.extend(b),
+                (DatasetColumn::Numeric(a), DatasetColumn::Numeric(b)) => a.extend(b),
+                (DatasetColumn::Categorical(a), DatasetColumn::Categorical(b)) => a.extend(b),
                 _ => {}
             }
         }
@@ -341,9 +343,9 @@ pub fn parse_csv(
                     })?;
                     values.push(value);
                 }
-                Column::Numeric(values)
+                DatasetColumn::Numeric(values)
             }
-            FeatureKind::Categorical => Column::Categorical(
+            FeatureKind::Categorical => DatasetColumn::Categorical(
                 records
                     .iter()
                     .map(|record| {
@@ -354,8 +356,8 @@ pub fn parse_csv(
             ),
         };
         let all_missing = match &column {
-            Column::Numeric(v) => v.iter().all(Option::is_none),
-            Column::Categorical(v) => v.iter().all(Option::is_none),
+            DatasetColumn::Numeric(v) => v.iter().all(Option::is_none),
+            DatasetColumn::Categorical(v) => v.iter().all(Option::is_none),
         };
         if all_missing {
             return Err(DataError::EmptyColumn {
@@ -498,7 +500,7 @@ mod tests {
         assert_eq!(d.schema.features[1].kind, FeatureKind::Categorical);
         assert_eq!(
             d.columns[0],
-            Column::Numeric(vec![Some(30.0), None, Some(41.0)])
+            DatasetColumn::Numeric(vec![Some(30.0), None, Some(41.0)])
         );
         assert_eq!(d.labels, vec![false, true, false]);
     }

@@ -1,26 +1,29 @@
-//! The scoring model: feature schema, preprocessing, logistic regression, model versions.
+//! The scoring model: feature schema, preprocessing, logistic regression, validation and
+//! the promotion rule. Storing model versions is the store's job (`store::model_registry`).
 
 mod artifact;
 mod dataset;
 mod logistic;
 mod preprocess;
+mod promotion;
 mod schema;
 mod scored;
 mod scoring;
 mod train;
 mod validate;
-mod versions;
 
 pub use artifact::{
     Coefficients, FitSummary, InvalidModelVersion, MODEL_FORMAT_VERSION, ModelArtifact,
     ModelVersion, Promotion,
 };
 pub use dataset::{
-    Column, DataError, Dataset, LoadedFile, NUMERIC_INFERENCE_SHARE, load_csv, parse_csv,
+    DataError, Dataset, DatasetColumn, LoadedFile, NUMERIC_INFERENCE_SHARE, load_csv, parse_csv,
     sha256_hex,
 };
 pub use logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
+pub(crate) use promotion::replaces_broken;
+pub use promotion::{DEFAULT_AUC_TOLERANCE, PromotionPolicy, decide_promotion};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
 pub use scored::{ScoredRows, read_scored_csv};
 pub use scoring::{ApplicationError, FieldProblem, Model};
@@ -29,10 +32,6 @@ pub use train::{
     score_matrix, split_indices, train_model,
 };
 pub use validate::InvalidModel;
-pub use versions::{
-    CURRENT_FILE, DEFAULT_AUC_TOLERANCE, MODEL_FILE, ModelRegistry, PROFILE_FILE, PromotionPolicy,
-    RegistryError, decide_promotion,
-};
 
 #[cfg(test)]
 mod tests;

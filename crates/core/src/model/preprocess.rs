@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{Column, Dataset};
+use super::dataset::{Dataset, DatasetColumn};
 
 /// How one feature becomes design-matrix columns. Every parameter is fitted on the
 /// training rows and stored in the model artifact.
@@ -86,7 +86,7 @@ impl Preprocessor {
             .iter()
             .zip(&data.columns)
             .map(|(spec, column)| match column {
-                Column::Numeric(values) => {
+                DatasetColumn::Numeric(values) => {
                     let mut present: Vec<f64> = values.iter().flatten().copied().collect();
                     let missing_indicator = present.len() < values.len();
                     let median = if present.is_empty() {
@@ -107,7 +107,7 @@ impl Preprocessor {
                         missing_indicator,
                     }
                 }
-                Column::Categorical(values) => {
+                DatasetColumn::Categorical(values) => {
                     let mut categories: Vec<String> = values.iter().flatten().cloned().collect();
                     categories.sort_unstable();
                     categories.dedup();
@@ -170,7 +170,7 @@ impl Preprocessor {
                         missing_indicator,
                         ..
                     },
-                    Column::Numeric(column),
+                    DatasetColumn::Numeric(column),
                 ) => {
                     for (r, value) in column.iter().enumerate() {
                         let x = value.unwrap_or(*median);
@@ -180,7 +180,10 @@ impl Preprocessor {
                         }
                     }
                 }
-                (FeatureTransform::Categorical { categories, .. }, Column::Categorical(column)) => {
+                (
+                    FeatureTransform::Categorical { categories, .. },
+                    DatasetColumn::Categorical(column),
+                ) => {
                     for (r, value) in column.iter().enumerate() {
                         if let Some(k) = value
                             .as_deref()

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::FeatureKind;
+use crate::records::FeatureKind;
 
 /// One input feature of a model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use super::logistic::sigmoid;
 use super::preprocess::FeatureTransform;
 use super::schema::FeatureValue;
 use super::validate::{InvalidModel, fold_numeric};
-use crate::FeatureKind;
+use crate::records::FeatureKind;
 
 /// A feature's contribution to the linear predictor, with everything that does not
 /// depend on the value folded in ahead of time.

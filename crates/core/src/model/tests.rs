@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use super::*;
-use crate::{Scenario, write_sample_csv};
+use crate::sample::{Scenario, write_sample_csv};
+use crate::store::{ModelRegistry, PROFILE_FILE};
 
 fn sample(rows: usize, seed: u64) -> Dataset {
     let mut bytes = Vec::new();
@@ -57,8 +58,8 @@ fn fast_scoring_equals_the_design_matrix_path() {
             .columns
             .iter()
             .map(|c| match c {
-                Column::Numeric(v) => v[row].map(FeatureValue::Number),
-                Column::Categorical(v) => v[row].clone().map(FeatureValue::Category),
+                DatasetColumn::Numeric(v) => v[row].map(FeatureValue::Number),
+                DatasetColumn::Categorical(v) => v[row].clone().map(FeatureValue::Category),
             })
             .collect();
         let got = model.score(&values);

@@ -9,7 +9,8 @@ use super::dataset::Dataset;
 use super::logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 use super::preprocess::{DesignMatrix, Preprocessor};
 use super::schema::FeatureSchema;
-use crate::{ClassificationMetrics, DataSource, MetricsError, classification_metrics};
+use crate::classification::{ClassificationMetrics, MetricsError, classification_metrics};
+use crate::records::DataSource;
 
 /// Settings of a training run.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,7 +178,7 @@ pub fn train_model(
 /// part holds `round(fraction * n)` rows, at least one and leaving at least one to train.
 #[must_use]
 pub fn split_indices(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut rng = crate::Rng::new(seed);
+    let mut rng = crate::sample::Rng::new(seed);
     let mut order: Vec<usize> = (0..n).collect();
     // Fisher-Yates.
     for i in (1..n).rev() {

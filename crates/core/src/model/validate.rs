@@ -7,7 +7,7 @@
 
 use super::artifact::{MODEL_FORMAT_VERSION, ModelArtifact};
 use super::preprocess::FeatureTransform;
-use crate::FeatureKind;
+use crate::records::FeatureKind;
 
 /// Why a parsed model artifact cannot be used. Each message names the field at fault by
 /// its path in `model.json`; [`RegistryError`](super::RegistryError) adds the file.

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::tests::trained;
 use super::*;
-use crate::FeatureKind;
+use crate::records::FeatureKind;
+use crate::store::{MODEL_FILE, ModelRegistry, RegistryError};
 
 /// The JSON of a model trained on 500 generated rows (once per test binary).
 fn trained_json() -> &'static Value {
@@ -59,14 +60,7 @@ fn invalid_after(corrupt: impl FnOnce(&mut Value)) -> InvalidModel {
 
 /// The full message of an error and its causes, as `scorewatch` prints it.
 fn chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
+    crate::error_chain::error_chain(err)
 }
 
 /// Index of the first transform matching `pick`.

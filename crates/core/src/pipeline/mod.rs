@@ -1,15 +1,13 @@
 //! The training pipeline: its state machine, persisted status and runner.
 
 mod runner;
-mod state;
 mod transition;
 
 pub use runner::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PRODUCTION_SOURCE, PipelineError,
     PipelineRunner, RunReport, RunRequest, TrainingData, Validation, training_file_path,
 };
-pub use state::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
-pub use transition::{INTERRUPTED, PipelineEvent, TransitionError, state_name, transition};
+pub use transition::{INTERRUPTED, PipelineEvent, TransitionError, transition};
 
 #[cfg(test)]
 mod tests;

@@ -10,17 +10,19 @@ use std::time::Instant;
 
 use time::OffsetDateTime;
 
-use super::state::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
 use super::transition::{PipelineEvent, TransitionError, transition};
+use crate::drift::{CategoricalValues, ColumnValues, NumericValues, ReferenceProfile};
+use crate::error_chain::error_chain;
 use crate::model::{
-    Column as DataColumn, DataError, Dataset, FeatureSchema, ModelArtifact, ModelRegistry,
-    PromotionPolicy, RegistryError, TargetSpec, TrainConfig, TrainError, assemble_artifact,
-    evaluate_model, fit_model, parse_csv, sha256_hex, split_indices,
+    DataError, Dataset, DatasetColumn, FeatureSchema, ModelArtifact, PromotionPolicy, TargetSpec,
+    TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model, parse_csv, sha256_hex,
+    split_indices,
 };
-use crate::{
-    CategoricalValues, ColumnValues, FeatureKind, MetricSource, MetricsEntry, NumericValues,
-    ReferenceProfile, Store, StoreError,
+use crate::records::{
+    DataSource, FeatureKind, MetricSource, MetricsEntry, PipelineState, PipelineStatus, RunOutcome,
+    RunRecord, Stage,
 };
+use crate::store::{ModelRegistry, RegistryError, Store, StoreError};
 
 /// Default training file inside `data/training/`.
 pub const DEFAULT_TRAINING_FILE: &str = "applications.csv";
@@ -395,11 +397,15 @@ impl PipelineRunner {
         };
         match result {
             Ok(model) => {
-                let promotion = model.promotion.clone().unwrap_or_else(|| crate::Promotion {
-                    promoted: false,
-                    reason: "no decision".to_owned(),
-                    previous: None,
-                });
+                let promotion =
+                    model
+                        .promotion
+                        .clone()
+                        .unwrap_or_else(|| crate::model::Promotion {
+                            promoted: false,
+                            reason: "no decision".to_owned(),
+                            previous: None,
+                        });
                 record.outcome = if promotion.promoted {
                     RunOutcome::Promoted
                 } else {
@@ -566,7 +572,9 @@ impl PipelineRunner {
         self.enter(Stage::Training, progress, work, &mut clock)?;
         let cancelled = || self.cancel.load(Ordering::SeqCst);
         let fitted = fit_model(&train, &request.train, &cancelled).map_err(|err| match err {
-            TrainError::Fit(crate::LogisticError::Cancelled { .. }) => PipelineError::Cancelled,
+            TrainError::Fit(crate::model::LogisticError::Cancelled { .. }) => {
+                PipelineError::Cancelled
+            }
             other => PipelineError::Train(other),
         })?;
 
@@ -684,18 +692,6 @@ fn read(path: &Path) -> Result<Vec<u8>, PipelineError> {
     })
 }
 
-/// The error and its sources, joined with ": ".
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 /// Labelled production rows as a data set of `schema`; `None` when the prediction log
 /// lacks a schema feature. Cells that do not parse as numbers count as missing (they were
 /// validated when predicted).
@@ -717,13 +713,13 @@ fn production_dataset(
         .map(|(spec, &i)| {
             let cell = |row: &LabelledRow| row.0.get(i).cloned().flatten();
             match spec.kind {
-                FeatureKind::Numeric => DataColumn::Numeric(
+                FeatureKind::Numeric => DatasetColumn::Numeric(
                     rows.iter()
                         .map(|r| cell(r).and_then(|c| c.trim().parse::<f64>().ok()))
                         .map(|v| v.filter(|x| x.is_finite()))
                         .collect(),
                 ),
-                FeatureKind::Categorical => DataColumn::Categorical(
+                FeatureKind::Categorical => DatasetColumn::Categorical(
                     rows.iter()
                         .map(|r| cell(r).filter(|c| !c.trim().is_empty()))
                         .collect(),
@@ -745,10 +741,10 @@ fn reference_profile(train: &Dataset, scores: &[f64]) -> ReferenceProfile {
         .features
         .iter()
         .zip(&train.columns)
-        .map(|(spec, column)| crate::Column {
+        .map(|(spec, column)| crate::drift::NamedColumn {
             name: spec.name.clone(),
             values: match column {
-                DataColumn::Numeric(values) => {
+                DatasetColumn::Numeric(values) => {
                     let mut numeric = NumericValues::new();
                     for v in values {
                         match v {
@@ -758,7 +754,7 @@ fn reference_profile(train: &Dataset, scores: &[f64]) -> ReferenceProfile {
                     }
                     ColumnValues::Numeric(numeric)
                 }
-                DataColumn::Categorical(values) => {
+                DatasetColumn::Categorical(values) => {
                     let mut categorical = CategoricalValues::new();
                     for v in values {
                         categorical.push(v.as_deref());

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::*;
-use crate::{
-    MetricSource, ModelRegistry, Scenario, Store, StoreOptions, TargetSpec, write_sample_csv,
-};
+use crate::model::TargetSpec;
+use crate::records::{MetricSource, PipelineState, RunOutcome, Stage};
+use crate::sample::{Scenario, write_sample_csv};
+use crate::store::{ModelRegistry, Store, StoreOptions};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -57,10 +58,11 @@ fn successful_run_publishes_records_and_adds_metrics() {
         Some(model.version.clone())
     );
     let dir = registry(&env).version_dir(&model.version);
-    assert!(dir.join(crate::MODEL_FILE).is_file());
-    assert!(dir.join(crate::PROFILE_FILE).is_file());
-    let profile: crate::ReferenceProfile =
-        serde_json::from_slice(&std::fs::read(dir.join(crate::PROFILE_FILE)).unwrap()).unwrap();
+    assert!(dir.join(crate::store::MODEL_FILE).is_file());
+    assert!(dir.join(crate::store::PROFILE_FILE).is_file());
+    let profile: crate::drift::ReferenceProfile =
+        serde_json::from_slice(&std::fs::read(dir.join(crate::store::PROFILE_FILE)).unwrap())
+            .unwrap();
     assert_eq!(profile.features.len(), 12);
     assert!(profile.score.is_some());
 
@@ -380,9 +382,9 @@ fn worse_model_is_rejected_and_forced_one_promoted() {
         .run(
             &RunRequest {
                 data: TrainingData::Named("noise.csv".into()),
-                policy: crate::PromotionPolicy {
+                policy: crate::model::PromotionPolicy {
                     force: true,
-                    ..crate::PromotionPolicy::default()
+                    ..crate::model::PromotionPolicy::default()
                 },
                 target: TargetSpec::default(),
                 ..RunRequest::default()
@@ -403,7 +405,7 @@ fn worse_model_is_rejected_and_forced_one_promoted() {
 fn labelled_production_rows_join_the_training_data_when_enough_exist() {
     let env = env();
     let store = env.runner.store();
-    let features: Vec<String> = crate::SAMPLE_COLUMNS[..12]
+    let features: Vec<String> = crate::sample::SAMPLE_COLUMNS[..12]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
@@ -416,7 +418,7 @@ fn labelled_production_rows_join_the_training_data_when_enough_exist() {
     for (i, row) in reader.records().enumerate() {
         let row = row.unwrap();
         let id = format!("p{i}");
-        predictions.push(crate::PredictionRecord {
+        predictions.push(crate::records::PredictionRecord {
             prediction_id: id.clone(),
             timestamp: now,
             model_version: "v0".into(),
@@ -430,7 +432,7 @@ fn labelled_production_rows_join_the_training_data_when_enough_exist() {
         });
         // Only 60 of the 80 predictions get an outcome.
         if i < 60 {
-            outcomes.push(crate::OutcomeRecord {
+            outcomes.push(crate::records::OutcomeRecord {
                 prediction_id: id,
                 timestamp: now,
                 actual: u8::from(&row[12] == "1"),

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use super::state::{PipelineState, Stage};
+use crate::records::{PipelineState, Stage};
 
 /// Something that happens to the pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,18 +104,6 @@ pub enum TransitionError {
     },
 }
 
-/// The state's name for messages.
-#[must_use]
-pub fn state_name(state: &PipelineState) -> &'static str {
-    match state {
-        PipelineState::Idle => "idle",
-        PipelineState::Running { .. } => "running",
-        PipelineState::Succeeded { .. } => "succeeded",
-        PipelineState::Failed { .. } => "failed",
-        PipelineState::Cancelled { .. } => "cancelled",
-    }
-}
-
 /// The next state after `event`, or why the event is illegal.
 ///
 /// Allowed: Start from Idle, Succeeded, Failed or Cancelled; Advance, Succeed, Fail and
@@ -130,7 +118,7 @@ pub fn transition(
     event: PipelineEvent,
 ) -> Result<PipelineState, TransitionError> {
     let not_allowed = |event: &PipelineEvent| TransitionError::NotAllowed {
-        state: state_name(state),
+        state: state.name(),
         event: event.name(),
     };
     match (state, event) {

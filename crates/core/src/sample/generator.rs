@@ -335,7 +335,7 @@ pub fn write_sample_csv<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::roc_auc;
+    use crate::classification::roc_auc;
 
     #[test]
     fn same_seed_same_rows() {

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::StoreError;
 use super::json_file::{JsonDocument, JsonFile};
-use crate::DriftReport;
+use crate::drift::DriftReport;
 
 /// Reports kept in `drift_reports.json` unless configured otherwise; the oldest go first.
 /// A report of 25 columns is about 20 KB, so the file stays around 1 MB.

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::StoreError;
 use super::json_file::{JsonDocument, JsonFile};
-use super::{MetricsEntry, StoreError};
+use crate::records::MetricsEntry;
 
 /// Entries kept in `model_metrics.json` unless configured otherwise; the oldest go first.
 /// At a few hundred bytes per entry the file stays well under 1 MB.

@@ -12,10 +12,10 @@ mod json_file;
 mod layout;
 mod lock;
 mod metrics_history;
+mod model_registry;
 mod outcomes;
 mod pipeline_status;
 mod predictions;
-mod records;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,6 +43,7 @@ pub use lock::DirLock;
 pub use metrics_history::{
     DEFAULT_METRICS_RETENTION, FileMetricsHistory, MetricsDocument, MetricsHistory,
 };
+pub use model_registry::{CURRENT_FILE, MODEL_FILE, ModelRegistry, PROFILE_FILE, RegistryError};
 pub use outcomes::{FileOutcomeLog, OUTCOME_COLUMNS, OutcomeLog};
 pub use pipeline_status::{
     DEFAULT_PIPELINE_RUNS_RETENTION, FilePipelineStatus, PIPELINE_STATUS_SCHEMA_VERSION,
@@ -52,9 +53,8 @@ pub use predictions::{
     FilePredictionLog, ORDER_SLACK, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery,
     list_prediction_archives,
 };
-pub use records::{MetricSource, MetricsEntry, OutcomeRecord, PredictionRecord};
 
-use crate::PipelineStatus;
+use crate::records::PipelineStatus;
 
 /// How a [`Store`] opens its directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use csv::StringRecord;
 
+use super::StoreError;
 use super::csv_log::{CsvLog, FsyncPolicy, OpenReport, RowEncoder, RowLocation};
 use super::fields::{check_width, field, format_timestamp, parse_binary, parse_timestamp};
-use super::{OutcomeRecord, StoreError};
+use crate::records::OutcomeRecord;
 
 /// The header of `outcomes_log.csv`.
 pub const OUTCOME_COLUMNS: [&str; 3] = ["prediction_id", "timestamp", "actual"];

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::StoreError;
 use super::json_file::{JsonDocument, JsonFile};
-use crate::{PipelineState, PipelineStatus};
+use crate::records::{PipelineState, PipelineStatus};
 
 /// Finished runs kept in `pipeline_status.json` unless configured otherwise.
 pub const DEFAULT_PIPELINE_RUNS_RETENTION: usize = 20;

@@ -33,7 +33,8 @@ use super::csv_log::{
 use super::fields::{
     check_width, field, field_error, format_timestamp, parse_binary, parse_timestamp,
 };
-use super::{PredictionRecord, StoreError, atomic};
+use super::{StoreError, atomic};
+use crate::records::PredictionRecord;
 
 /// The fixed leading columns of `predictions_log.csv`; feature columns follow.
 pub const PREDICTION_BASE_COLUMNS: [&str; 5] = [

@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 
 use scorewatch_core::views::{OutcomesRequest, PredictRequest, RunPipelineRequest};
 use scorewatch_core::{
-    CURRENT_FILE, CurrentSample, DataLayout, DriftOptions, FeatureReference, FileOutcomeLog,
+    CURRENT_FILE, CurrentWindow, DataLayout, DriftOptions, FeatureReference, FileOutcomeLog,
     FilePredictionLog, FsyncPolicy, MODEL_FILE, Model, ModelRegistry, ModelVersion, OutcomeLog,
     OutcomeRecord, PROFILE_FILE, PipelineRunner, PredictionLog, PredictionQuery, PredictionRecord,
     ReferenceProfile, RunRequest, Scenario, Store, StoreError, StoreOptions, compute_report,
@@ -70,13 +70,7 @@ fn assert_nothing_staged(layout: &DataLayout) {
 
 /// Checks that the error or one of its causes names `path`'s file.
 fn assert_names(err: &dyn std::error::Error, path: &Path) {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let message = scorewatch_core::error_chain(err);
     let name = path.file_name().expect("file name").to_string_lossy();
     assert!(
         message.contains(name.as_ref()),
@@ -281,7 +275,7 @@ pub fn check_model_files(input: &[u8]) {
         let Ok(profile) = serde_json::from_slice::<ReferenceProfile>(bytes) else {
             return;
         };
-        let mut sample = CurrentSample::new(&profile);
+        let mut sample = CurrentWindow::new(&profile);
         let cells: Vec<String> = profile
             .features
             .iter()
@@ -549,7 +543,7 @@ fn build_seed_files() -> SeedFiles {
     store.outcomes().append(&outcomes).expect("append outcomes");
 
     let profile: ReferenceProfile = serde_json::from_slice(&profile_bytes).expect("profile");
-    let mut sample = CurrentSample::new(&profile);
+    let mut sample = CurrentWindow::new(&profile);
     for record in &records {
         let cells: Vec<Option<&str>> = record
             .features

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::MetricsError;
 use super::calibration::calibration_table;
 use super::summary::{ClassificationMetrics, Confusion};
+use crate::records::MetricName;
 
 /// Machine epsilon of `f64`; scikit-learn's `log_loss` clips probabilities to
 /// `[eps, 1 - eps]` with this value.
@@ -245,14 +246,14 @@ pub fn classification_metrics(
     }
     let (n_positive, n_negative) = class_counts(labels);
     let mut undefined = BTreeMap::new();
-    let mut note = |name: &str, reason: &str| {
-        undefined.insert(name.to_owned(), reason.to_owned());
+    let mut note = |metric: MetricName, reason: &str| {
+        undefined.insert(metric.as_str().to_owned(), reason.to_owned());
     };
 
     let (roc_auc, ks) = if n_positive == 0 || n_negative == 0 {
         let reason = "only one class in the labels";
-        for name in ["roc_auc", "gini", "ks"] {
-            note(name, reason);
+        for metric in [MetricName::RocAuc, MetricName::Gini, MetricName::Ks] {
+            note(metric, reason);
         }
         (None, None)
     } else {
@@ -265,18 +266,24 @@ pub fn classification_metrics(
     let confusion = confusion_at(scores, labels, threshold);
     let precision = ratio(confusion.tp, confusion.tp + confusion.fp);
     if precision.is_none() {
-        note("precision", "no predicted positives at the threshold");
+        note(
+            MetricName::Precision,
+            "no predicted positives at the threshold",
+        );
     }
     let recall = ratio(confusion.tp, confusion.tp + confusion.fn_);
     if recall.is_none() {
-        note("recall", "no positive labels");
+        note(MetricName::Recall, "no positive labels");
     }
     let f1 = ratio(
         2 * confusion.tp,
         2 * confusion.tp + confusion.fp + confusion.fn_,
     );
     if f1.is_none() {
-        note("f1", "no positive labels and no predicted positives");
+        note(
+            MetricName::F1,
+            "no positive labels and no predicted positives",
+        );
     }
 
     let probabilities_ok = check_probabilities(scores, labels).is_ok();
@@ -288,8 +295,8 @@ pub fn classification_metrics(
         )
     } else {
         let reason = "scores are not probabilities in [0, 1]";
-        for name in ["log_loss", "brier", "ece"] {
-            note(name, reason);
+        for metric in [MetricName::LogLoss, MetricName::Brier, MetricName::Ece] {
+            note(metric, reason);
         }
         (None, None, None)
     };

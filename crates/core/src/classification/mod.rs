@@ -2,11 +2,11 @@
 //! metrics, log loss, Brier score and calibration.
 
 mod calibration;
-mod classification;
+mod formulas;
 mod summary;
 
 pub use calibration::{CALIBRATION_BINS, CalibrationBin, CalibrationTable, calibration_table};
-pub use classification::{
+pub use formulas::{
     LOG_LOSS_EPS, brier_score, classification_metrics, confusion_at, ks_separation, log_loss,
     roc_auc,
 };

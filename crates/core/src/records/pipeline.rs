@@ -1,4 +1,5 @@
-//! Pipeline states and the persisted status (`pipeline_status.json`).
+//! The training pipeline's persisted status (`pipeline_status.json`): states, stages,
+//! finished runs and the data sets they trained on.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -20,6 +21,37 @@ pub enum Stage {
     Profiling,
     /// Writing the model version and deciding promotion.
     Publishing,
+}
+
+impl Stage {
+    /// Every stage, in the order a run goes through them.
+    pub const ALL: [Stage; 6] = [
+        Stage::LoadingData,
+        Stage::Validating,
+        Stage::Training,
+        Stage::Evaluating,
+        Stage::Profiling,
+        Stage::Publishing,
+    ];
+
+    /// The stage's name for people: `loading data`, `validating`, ...
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::LoadingData => "loading data",
+            Stage::Validating => "validating",
+            Stage::Training => "training",
+            Stage::Evaluating => "evaluating",
+            Stage::Profiling => "profiling",
+            Stage::Publishing => "publishing",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
 }
 
 /// The state of the pipeline.
@@ -69,6 +101,23 @@ pub enum PipelineState {
         #[serde(with = "time::serde::rfc3339")]
         finished_at: OffsetDateTime,
     },
+}
+
+impl PipelineState {
+    /// The name of every state, as [`PipelineState::name`] gives it.
+    pub const NAMES: [&'static str; 5] = ["idle", "running", "succeeded", "failed", "cancelled"];
+
+    /// The state's name, as serialised in its `state` tag.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            PipelineState::Idle => "idle",
+            PipelineState::Running { .. } => "running",
+            PipelineState::Succeeded { .. } => "succeeded",
+            PipelineState::Failed { .. } => "failed",
+            PipelineState::Cancelled { .. } => "cancelled",
+        }
+    }
 }
 
 /// How a run ended.
@@ -140,4 +189,54 @@ pub struct PipelineStatus {
     pub state: PipelineState,
     /// The most recent finished runs, newest last (bounded, default 20).
     pub runs: Vec<RunRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn state_names_are_the_serialised_tags() {
+        let at = datetime!(2026-03-01 12:00 UTC);
+        let run_id = "r".to_owned();
+        let states = [
+            PipelineState::Idle,
+            PipelineState::Running {
+                run_id: run_id.clone(),
+                stage: Stage::Training,
+                progress: 0.5,
+                started_at: at,
+            },
+            PipelineState::Succeeded {
+                run_id: run_id.clone(),
+                model_version: "v".into(),
+                finished_at: at,
+            },
+            PipelineState::Failed {
+                run_id: run_id.clone(),
+                error: "e".into(),
+                finished_at: at,
+            },
+            PipelineState::Cancelled {
+                run_id,
+                finished_at: at,
+            },
+        ];
+        for (state, name) in states.iter().zip(PipelineState::NAMES) {
+            let json = serde_json::to_value(state).unwrap();
+            assert_eq!(json["state"], name);
+            assert_eq!(state.name(), name);
+        }
+    }
+
+    #[test]
+    fn stages_are_listed_in_run_order_and_read_as_words() {
+        let mut sorted = Stage::ALL;
+        sorted.sort();
+        assert_eq!(sorted, Stage::ALL);
+        assert_eq!(Stage::LoadingData.to_string(), "loading data");
+        assert_eq!(format!("{}", Stage::Publishing), "publishing");
+    }
 }

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::records::MetricName;
+
 /// Confusion matrix at the decision threshold (score >= threshold is positive).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -61,20 +63,28 @@ impl ClassificationMetrics {
     /// The defined scalar metrics by name, the form kept in metrics history.
     #[must_use]
     pub fn values(&self) -> BTreeMap<String, f64> {
-        [
-            ("roc_auc", self.roc_auc),
-            ("gini", self.gini),
-            ("ks", self.ks),
-            ("accuracy", self.accuracy),
-            ("precision", self.precision),
-            ("recall", self.recall),
-            ("f1", self.f1),
-            ("log_loss", self.log_loss),
-            ("brier", self.brier),
-            ("ece", self.ece),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
-        .collect()
+        MetricName::COMPUTED
+            .into_iter()
+            .filter_map(|metric| self.get(metric).map(|v| (metric.as_str().to_owned(), v)))
+            .collect()
+    }
+
+    /// One metric's value; `None` when undefined (the reason is in `undefined`) or not
+    /// computed here ([`MetricName::Specificity`]).
+    #[must_use]
+    pub fn get(&self, metric: MetricName) -> Option<f64> {
+        match metric {
+            MetricName::RocAuc => self.roc_auc,
+            MetricName::Gini => self.gini,
+            MetricName::Ks => self.ks,
+            MetricName::Accuracy => self.accuracy,
+            MetricName::Precision => self.precision,
+            MetricName::Recall => self.recall,
+            MetricName::F1 => self.f1,
+            MetricName::LogLoss => self.log_loss,
+            MetricName::Brier => self.brier,
+            MetricName::Ece => self.ece,
+            MetricName::Specificity => None,
+        }
     }
 }

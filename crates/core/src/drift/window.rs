@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::DriftError;
 use super::profile::{FeatureReference, ReferenceProfile};
-use super::values::{CategoricalValues, Column, ColumnValues, NumericValues};
-use crate::FeatureKind;
+use super::values::{CategoricalValues, ColumnValues, NamedColumn, NumericValues};
+use crate::records::FeatureKind;
 
 /// Longest cell echoed back in an error message.
 const MAX_ECHO: usize = 40;
@@ -27,26 +27,26 @@ pub enum CurrentFeature {
     },
 }
 
-/// The current window: what [`compute_report`](crate::compute_report) compares with a
+/// The current window: what [`compute_report`](super::compute_report) compares with a
 /// [`ReferenceProfile`]. Feed it row by row with [`Self::push_row`] (memory grows only with
 /// the window's numeric values) or build it from column summaries with
 /// [`Self::from_columns`].
 ///
 /// # Examples
 /// ```
-/// use scorewatch_core::{Column, ColumnValues, CurrentSample, NumericValues, ReferenceProfile};
-/// let age = Column {
+/// use scorewatch_core::{NamedColumn, ColumnValues, CurrentWindow, NumericValues, ReferenceProfile};
+/// let age = NamedColumn {
 ///     name: "age".into(),
 ///     values: ColumnValues::Numeric(NumericValues::from_raw(vec![30.0, 41.0, 52.0])),
 /// };
 /// let profile = ReferenceProfile::from_columns(vec![age], None);
-/// let mut window = CurrentSample::new(&profile);
+/// let mut window = CurrentWindow::new(&profile);
 /// window.push_row(&[Some("35")], Some(0.2)).unwrap();
 /// window.push_row(&[None], None).unwrap();
 /// assert_eq!(window.rows(), 2);
 /// ```
 #[derive(Debug, Clone)]
-pub struct CurrentSample {
+pub struct CurrentWindow {
     names: Vec<String>,
     features: Vec<CurrentFeature>,
     lookups: Vec<Option<HashMap<String, usize>>>,
@@ -54,7 +54,7 @@ pub struct CurrentSample {
     rows: u64,
 }
 
-impl CurrentSample {
+impl CurrentWindow {
     /// An empty window shaped by `profile`.
     #[must_use]
     pub fn new(profile: &ReferenceProfile) -> Self {
@@ -156,7 +156,7 @@ impl CurrentSample {
     /// [`DriftError::KindMismatch`] when a column's kind differs from the reference's.
     pub fn from_columns(
         profile: &ReferenceProfile,
-        columns: Vec<Column>,
+        columns: Vec<NamedColumn>,
         score: Option<NumericValues>,
         source: &Path,
     ) -> Result<Self, DriftError> {

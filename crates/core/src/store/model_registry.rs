@@ -4,11 +4,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::artifact::{
-    InvalidModelVersion, MODEL_FORMAT_VERSION, ModelArtifact, ModelVersion, Promotion,
+use super::StoreError;
+use super::atomic::atomic_write_bytes;
+use super::layout::DataLayout;
+use crate::model::{
+    InvalidModel, InvalidModelVersion, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelVersion,
+    PromotionPolicy, decide_promotion, replaces_broken,
 };
-use super::scoring::Model;
-use super::validate::InvalidModel;
 
 /// File name of the artifact inside a version directory.
 pub const MODEL_FILE: &str = "model.json";
@@ -16,8 +18,6 @@ pub const MODEL_FILE: &str = "model.json";
 pub const PROFILE_FILE: &str = "reference_profile.json";
 /// File in `data/models/` holding the current version's name.
 pub const CURRENT_FILE: &str = "current";
-/// Default tolerance of the promotion rule.
-pub const DEFAULT_AUC_TOLERANCE: f64 = 0.01;
 
 /// Errors of the model registry.
 #[derive(Debug, thiserror::Error)]
@@ -72,80 +72,10 @@ pub enum RegistryError {
     },
     /// An atomic write failed.
     #[error("writing the model version failed")]
-    Store(#[source] crate::StoreError),
+    Store(#[source] StoreError),
     /// The version directory already exists.
     #[error("model version {0} already exists")]
     Exists(ModelVersion),
-}
-
-/// The promotion rule's settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PromotionPolicy {
-    /// A new model may be this much worse in validation AUC than the current one.
-    pub auc_tolerance: f64,
-    /// Promote whatever the metrics say.
-    pub force: bool,
-}
-
-impl Default for PromotionPolicy {
-    fn default() -> Self {
-        Self {
-            auc_tolerance: DEFAULT_AUC_TOLERANCE,
-            force: false,
-        }
-    }
-}
-
-/// Decides whether a new model replaces the current one.
-///
-/// The first model is always promoted, and so is any with `force`. Otherwise the new
-/// model is promoted when its validation AUC is at least the current model's minus the
-/// tolerance; when the current model has no validation AUC the new one wins, and a new
-/// model without one is rejected.
-#[must_use]
-pub fn decide_promotion(
-    new_auc: Option<f64>,
-    current: Option<(&ModelVersion, Option<f64>)>,
-    policy: &PromotionPolicy,
-) -> Promotion {
-    let previous = current.map(|(v, _)| v.to_string());
-    let (promoted, reason) = match current {
-        None => (true, "first model".to_owned()),
-        Some(_) if policy.force => (true, "forced".to_owned()),
-        Some((_, current_auc)) => match (new_auc, current_auc) {
-            (None, _) => (false, "validation auc is undefined".to_owned()),
-            (Some(_), None) => (true, "current model has no validation auc".to_owned()),
-            (Some(new), Some(old)) if new >= old - policy.auc_tolerance => (
-                true,
-                format!(
-                    "validation auc {new:.4} >= current {old:.4} - tolerance {}",
-                    policy.auc_tolerance
-                ),
-            ),
-            (Some(new), Some(old)) => (
-                false,
-                format!(
-                    "validation auc {new:.4} is below current {old:.4} - tolerance {}",
-                    policy.auc_tolerance
-                ),
-            ),
-        },
-    };
-    Promotion {
-        promoted,
-        reason,
-        previous,
-    }
-}
-
-/// The decision when the current model's file does not load: an I/O error is not that
-/// (the disk may come back), but a file that does not parse or validate never will.
-fn replaces_broken(current: &ModelVersion, why: &str) -> Promotion {
-    Promotion {
-        promoted: true,
-        reason: format!("current model {current} does not load: {why}"),
-        previous: Some(current.to_string()),
-    }
 }
 
 /// Parses and validates the bytes of a `model.json` read from `path`.
@@ -200,7 +130,7 @@ fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> R
 }
 
 fn write_atomic(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), RegistryError> {
-    crate::atomic_write_bytes(tmp_dir, path, bytes).map_err(RegistryError::Store)
+    atomic_write_bytes(tmp_dir, path, bytes).map_err(RegistryError::Store)
 }
 
 impl ModelRegistry {
@@ -216,7 +146,7 @@ impl ModelRegistry {
 
     /// The registry of a data directory.
     #[must_use]
-    pub fn for_layout(layout: &crate::DataLayout) -> Self {
+    pub fn for_layout(layout: &DataLayout) -> Self {
         Self::new(layout.models_dir(), layout.tmp_dir())
     }
 

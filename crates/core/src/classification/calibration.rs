@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::MetricsError;
-use super::classification::check_probabilities;
+use super::formulas::check_probabilities;
 
 /// Number of equal-width bins of the calibration table.
 pub const CALIBRATION_BINS: usize = 10;
@@ -44,7 +44,7 @@ pub struct CalibrationTable {
 ///
 /// # Errors
 /// [`MetricsError::NotProbability`] when a score is outside `[0, 1]`, and the input
-/// errors of [`crate::classification_metrics`].
+/// errors of [`classification_metrics`](super::classification_metrics).
 ///
 /// # Examples
 /// ```
