@@ -23,7 +23,11 @@ LOG_ROWS=${BENCH_LOG_ROWS:-1000000}
 CURL_RUNS=${BENCH_CURL_RUNS:-200}
 WRK_RUNS=${BENCH_WRK_RUNS:-3}
 KEY=bench-key
-BIN="$ROOT/target/release/scorewatch"
+# The target directory as cargo sees it: CARGO_TARGET_DIR, .cargo/config or $ROOT/target.
+TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --locked \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') \
+    || { echo "bench.sh: cargo metadata failed; cannot find the target directory" >&2; exit 2; }
+BIN="$TARGET/release/scorewatch"
 SUMMARY="$DIR/summary.tsv"
 SERVER_PID=
 STARTUP_MS=
@@ -96,10 +100,14 @@ if want criterion; then
     echo "== criterion benches (load $(load))"
     (cd "$ROOT" && cargo bench -p scorewatch-core --bench drift --bench model -- \
         --warm-up-time 1 --measurement-time 3) | grep -E '^[a-z_/0-9 ]+$|time:' || true
-    for bench in model/train_100k_rows model/score_one_application; do
-        est="$ROOT/target/criterion/$bench/new/estimates.json"
+    # Criterion keeps a group's benchmark in criterion/<group>/<name>, but a plain
+    # bench_function id "model/x" in criterion/model_x (it replaces the slash).
+    for bench in model/train_100k_rows model_score_one_application model_validate_and_score_json; do
+        est="$TARGET/criterion/$bench/new/estimates.json"
         if [ -f "$est" ]; then
-            row "$bench ms" "$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['median']; print(f\"median {e['point_estimate']/1e6:.4f} (95% CI {e['confidence_interval']['lower_bound']/1e6:.4f}-{e['confidence_interval']['upper_bound']/1e6:.4f})\")" "$est")" "load $(load)"
+            row "$bench ms" "$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['median']; print(f\"median {e['point_estimate']/1e6:.6f} (95% CI {e['confidence_interval']['lower_bound']/1e6:.6f}-{e['confidence_interval']['upper_bound']/1e6:.6f})\")" "$est")" "load $(load)"
+        else
+            echo "bench.sh: no criterion estimates at $est" >&2
         fi
     done
 fi
@@ -196,7 +204,7 @@ PY
     rm -rf "$BIG"
     mkdir -p "$BIG"
     cp -a "$DATA/models" "$BIG/"
-    "$ROOT/target/release/examples/fill_log" "$BIG" "$LOG_ROWS" 7
+    "$TARGET/release/examples/fill_log" "$BIG" "$LOG_ROWS" 7
     LOG="$BIG/monitoring/predictions_log.csv"
     size=$(stat -c %s "$LOG")
     rows=$(( $(wc -l < "$LOG") - 1 ))

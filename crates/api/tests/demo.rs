@@ -254,3 +254,78 @@ fn demo_with_traffic_serves_logs_and_flags_the_shifted_features() {
         "{seen:#?}"
     );
 }
+
+/// Runs the demo on `data` without traffic until it stops by itself; its stdout lines.
+fn demo_lines(data: &Path) -> Vec<String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_scorewatch"))
+        .args(["--data-dir"])
+        .arg(data)
+        .args([
+            "demo",
+            "--port",
+            "0",
+            "--no-traffic",
+            "--training-rows",
+            "2000",
+            "--duration",
+            "1s",
+        ])
+        .env_remove("SCOREWATCH_API_KEYS")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("demo runs");
+    let stdout = String::from_utf8(output.stdout).expect("utf-8 stdout");
+    assert!(output.status.success(), "{:?}\n{stdout}", output.status);
+    stdout.lines().map(str::to_owned).collect()
+}
+
+/// A fresh clone already has `data/` (it tracks `data/README.md`): its first demo used to
+/// say "reusing data (1 paths kept, 11 created)".
+#[test]
+fn issue_13_first_demo_on_a_clone_says_initialised_and_a_rerun_says_reusing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("data dir");
+    std::fs::write(data.join("README.md"), "tracked by git\n").expect("readme");
+
+    let first = demo_lines(&data);
+    assert!(
+        first[0].starts_with(&format!("initialised {} (", data.display())),
+        "{first:#?}"
+    );
+    assert!(
+        !first.iter().any(|l| l.starts_with("reusing")),
+        "{first:#?}"
+    );
+    assert!(
+        first
+            .iter()
+            .any(|l| l.starts_with("generated 2000 training applications")),
+        "{first:#?}"
+    );
+    assert!(
+        first
+            .iter()
+            .any(|l| l.contains("trained and published model")),
+        "{first:#?}"
+    );
+
+    let second = demo_lines(&data);
+    assert_eq!(
+        second[0],
+        format!(
+            "reusing {} (every path of the layout was there)",
+            data.display()
+        ),
+        "{second:#?}"
+    );
+    assert!(
+        second.iter().any(|l| l.starts_with("reusing model ")),
+        "{second:#?}"
+    );
+    assert!(
+        !second.iter().any(|l| l.contains("trained and published")),
+        "{second:#?}"
+    );
+}

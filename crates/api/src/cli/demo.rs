@@ -17,8 +17,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use scorewatch_core::{
-    DEFAULT_TRAINING_FILE, DataLayout, InitAction, ModelRegistry, PipelineRunner, RunOutcome,
-    RunRequest, Scenario, Store, StoreOptions, write_sample_csv,
+    DEFAULT_TRAINING_FILE, DataLayout, InitAction, InitReport, ModelRegistry, PipelineRunner,
+    RunOutcome, RunRequest, Scenario, Store, StoreOptions, write_sample_csv,
 };
 
 use crate::auth;
@@ -226,21 +226,7 @@ fn prepare_data(data_dir: &Path, args: &DemoArgs, out: &mut dyn Write) -> anyhow
     let layout = DataLayout::new(data_dir);
     let report = scorewatch_core::init(&layout)
         .with_context(|| format!("cannot initialise data directory {}", data_dir.display()))?;
-    let created = report.created();
-    if created == report.entries.len() {
-        writeln!(out, "initialised {}", data_dir.display())?;
-    } else {
-        let kept = report
-            .entries
-            .iter()
-            .filter(|e| e.action == InitAction::Kept)
-            .count();
-        writeln!(
-            out,
-            "reusing {} ({kept} paths kept, {created} created)",
-            data_dir.display()
-        )?;
-    }
+    writeln!(out, "{}", describe_init(&report, &layout))?;
 
     let registry = ModelRegistry::for_layout(&layout);
     if let Some(version) = registry
@@ -265,6 +251,29 @@ fn prepare_data(data_dir: &Path, args: &DemoArgs, out: &mut dyn Write) -> anyhow
         )?;
     }
     train_first_model(data_dir, out)
+}
+
+/// The line that says what `init` found: `initialised` when nothing of the layout existed
+/// but the directory itself, `reusing` otherwise.
+///
+/// The root does not count as something reused: a fresh clone has `data/` already (it
+/// holds `data/README.md`), and calling its first demo "reusing data (1 paths kept, 11
+/// created)" told a new user that an earlier run had left data behind (issue 13).
+fn describe_init(report: &InitReport, layout: &DataLayout) -> String {
+    let dir = layout.root().display();
+    let created = report.created();
+    let kept = report
+        .entries
+        .iter()
+        .filter(|e| e.action == InitAction::Kept && e.path != layout.root())
+        .count();
+    match (kept, created) {
+        (0, created) => format!("initialised {dir} ({created} paths created)"),
+        (_, 0) => format!("reusing {dir} (every path of the layout was there)"),
+        (kept, created) => {
+            format!("reusing {dir} ({kept} paths kept; created the {created} missing)")
+        }
+    }
 }
 
 fn write_training_sample(path: &Path, rows: usize, seed: u64) -> anyhow::Result<()> {
@@ -387,6 +396,63 @@ mod tests {
         assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3d").is_err());
+    }
+
+    /// What the demo prints for the data directory as it is now (`init` runs for real).
+    fn init_line(layout: &DataLayout) -> (String, usize) {
+        let report = scorewatch_core::init(layout).expect("init");
+        (describe_init(&report, layout), report.entries.len())
+    }
+
+    #[test]
+    fn issue_13_first_demo_on_a_clone_says_initialised_and_a_rerun_says_reusing() {
+        // A fresh clone: `data/` exists and holds only the tracked README.
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        std::fs::write(data.join("README.md"), "tracked by git\n").unwrap();
+        let layout = DataLayout::new(&data);
+        let (first, paths) = init_line(&layout);
+        assert_eq!(
+            first,
+            format!(
+                "initialised {} ({} paths created)",
+                data.display(),
+                paths - 1
+            )
+        );
+
+        let (again, _) = init_line(&layout);
+        assert_eq!(
+            again,
+            format!(
+                "reusing {} (every path of the layout was there)",
+                data.display()
+            )
+        );
+
+        std::fs::remove_file(layout.outcomes_log()).unwrap();
+        let (repaired, _) = init_line(&layout);
+        assert_eq!(
+            repaired,
+            format!(
+                "reusing {} ({} paths kept; created the 1 missing)",
+                data.display(),
+                paths - 2
+            )
+        );
+    }
+
+    #[test]
+    fn a_data_dir_that_does_not_exist_is_initialised_with_every_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("nested").join("data");
+        let layout = DataLayout::new(&data);
+        let (line, paths) = init_line(&layout);
+        assert_eq!(
+            line,
+            format!("initialised {} ({paths} paths created)", data.display())
+        );
     }
 
     #[test]
