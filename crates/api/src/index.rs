@@ -22,8 +22,7 @@
 use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
-use scorewatch_core::Store;
-use sha2::{Digest, Sha256};
+use scorewatch_core::{Store, prediction_key};
 
 /// How far from the end an out-of-order id is put in place directly (moving at most this
 /// many entries), rather than held aside: two workers racing within a millisecond insert
@@ -34,19 +33,6 @@ const NEAR_END: usize = 4096;
 /// Out-of-order ids held aside before a merge: a merge costs one pass over the index,
 /// so this bounds the amortised cost of a random-order insert to 1/`PENDING_LIMIT` of it.
 const PENDING_LIMIT: usize = 4096;
-
-/// The key of a prediction id in the index: the UUID's 128 bits, or 128 bits of its
-/// SHA-256 for ids that are not UUIDs.
-#[must_use]
-pub fn id_key(id: &str) -> u128 {
-    if let Ok(uuid) = uuid::Uuid::parse_str(id) {
-        return uuid.as_u128();
-    }
-    let digest = Sha256::digest(id.as_bytes());
-    let mut bytes = [0_u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    u128::from_be_bytes(bytes)
-}
 
 /// A growable bitset.
 #[derive(Debug, Default, Clone)]
@@ -257,7 +243,7 @@ impl OutcomeIndex {
         let mut keys = Keys::default();
         let mut stragglers = Vec::new();
         store.predictions().scan_all(&mut |record| {
-            let key = id_key(&record.prediction_id);
+            let key = prediction_key(&record.prediction_id);
             if keys.last().is_none_or(|last| last < key) {
                 keys.push(key);
             } else {
@@ -267,7 +253,7 @@ impl OutcomeIndex {
         })?;
         let mut index = Self::from_parts(keys, stragglers);
         store.outcomes().scan(&mut |record| {
-            index.mark_key(id_key(&record.prediction_id));
+            index.mark_key(prediction_key(&record.prediction_id));
             Ok(ControlFlow::Continue(()))
         })?;
         Ok(index)
@@ -309,7 +295,7 @@ impl OutcomeIndex {
     /// Records new predictions.
     pub fn insert_predictions<'a>(&mut self, ids: impl Iterator<Item = &'a str>) {
         for id in ids {
-            self.insert_key(id_key(id));
+            self.insert_key(prediction_key(id));
         }
     }
 
@@ -367,7 +353,7 @@ impl OutcomeIndex {
     /// `None` for an unknown id, else whether an outcome was recorded.
     #[must_use]
     pub fn outcome_recorded(&self, id: &str) -> Option<bool> {
-        self.recorded_key(id_key(id))
+        self.recorded_key(prediction_key(id))
     }
 
     fn recorded_key(&self, key: u128) -> Option<bool> {
@@ -382,7 +368,7 @@ impl OutcomeIndex {
 
     /// Marks an outcome as recorded; an unknown id is ignored.
     pub fn mark(&mut self, id: &str) {
-        self.mark_key(id_key(id));
+        self.mark_key(prediction_key(id));
     }
 
     /// [`OutcomeIndex::mark`] by key.
@@ -549,9 +535,12 @@ mod tests {
     #[test]
     fn uuids_key_by_their_bits_and_other_ids_by_hash() {
         let id = "01890a5d-ac96-774b-bcce-b302099a8057";
-        assert_eq!(id_key(id), 0x0189_0a5d_ac96_774b_bcce_b302_099a_8057);
-        assert_ne!(id_key("order-1"), id_key("order-2"));
-        assert_eq!(id_key("order-1"), id_key("order-1"));
+        assert_eq!(
+            prediction_key(id),
+            0x0189_0a5d_ac96_774b_bcce_b302_099a_8057
+        );
+        assert_ne!(prediction_key("order-1"), prediction_key("order-2"));
+        assert_eq!(prediction_key("order-1"), prediction_key("order-1"));
     }
 
     #[test]

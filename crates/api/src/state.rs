@@ -2,8 +2,6 @@
 //! promotion), the in-memory index of prediction ids and outcomes, counters, and the
 //! background drift and production-metrics computations.
 
-use std::collections::HashMap;
-use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
@@ -12,9 +10,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use scorewatch_core::views::StorageProblem;
 use scorewatch_core::{
-    CurrentWindow, DriftOptions, DriftReport, FeatureKind, MetricSource, MetricsEntry, Model,
-    ModelRegistry, PROFILE_FILE, PipelineRunner, PredictionQuery, ReferenceProfile, Store,
-    WindowSpec, classification_metrics, compute_report,
+    DriftReport, FeatureKind, IntervalSchedule, MetricsEntry, Model, ModelRegistry, PROFILE_FILE,
+    PipelineRunner, ReferenceProfile, Store, drift_report_of_newest, production_metrics,
 };
 use time::OffsetDateTime;
 
@@ -83,7 +80,7 @@ impl Served {
     }
 }
 
-pub use crate::index::{OutcomeIndex, id_key};
+pub use crate::index::OutcomeIndex;
 
 /// The nice value of background report threads: drift and production metrics are
 /// monitoring, so on a busy machine request workers get the CPU first.
@@ -121,8 +118,8 @@ pub struct AppState {
     /// Outcomes recorded since start.
     pub outcomes_total: AtomicU64,
     since_drift: AtomicU64,
-    /// Milliseconds after `started` before which no background drift report starts.
-    next_drift_ms: AtomicU64,
+    /// At most one background drift report per `drift_min_interval`.
+    drift_schedule: IntervalSchedule,
     since_metrics: AtomicU64,
     drift_busy: AtomicBool,
     metrics_busy: AtomicBool,
@@ -158,6 +155,7 @@ impl AppState {
             model = served.as_ref().map_or("none", |s| s.version.as_str()),
             "state loaded"
         );
+        let drift_schedule = IntervalSchedule::new(config.drift_min_interval);
         Ok(Self {
             config,
             started: Instant::now(),
@@ -168,7 +166,7 @@ impl AppState {
             predictions_total: AtomicU64::new(0),
             outcomes_total: AtomicU64::new(0),
             since_drift: AtomicU64::new(0),
-            next_drift_ms: AtomicU64::new(0),
+            drift_schedule,
             since_metrics: AtomicU64::new(0),
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
@@ -273,33 +271,12 @@ impl AppState {
             return;
         }
         let since = self.since_drift.fetch_add(n, Ordering::Relaxed) + n;
-        if since >= every && self.drift_due() {
+        if since >= every && self.drift_schedule.take_if_due() {
             self.since_drift.store(0, Ordering::Relaxed);
             self.spawn_background(&self.drift_busy, "drift", |state| {
                 state.run_drift().map(|_| ())
             });
         }
-    }
-
-    /// Whether the minimum interval since the last background drift report has passed;
-    /// if so, the next one is pushed `drift_min_interval` ahead.
-    fn drift_due(&self) -> bool {
-        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let next = self.next_drift_ms.load(Ordering::Relaxed);
-        if now < next {
-            return false;
-        }
-        let interval =
-            u64::try_from(self.config.drift_min_interval.as_millis()).unwrap_or(u64::MAX);
-        // One of two racing workers wins; the other waits for the next interval.
-        self.next_drift_ms
-            .compare_exchange(
-                next,
-                now.saturating_add(interval),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            )
-            .is_ok()
     }
 
     /// Counts recorded outcomes and recomputes production metrics every
@@ -387,75 +364,28 @@ impl AppState {
         let Some(served) = self.served() else {
             return Ok(None);
         };
-        let Some(profile) = served.profile.clone() else {
+        let Some(profile) = served.profile.as_deref() else {
             return Ok(None);
         };
-        let records = self.store.predictions().recent(&PredictionQuery {
-            model_version: Some(served.version.clone()),
-            ..PredictionQuery::newest(self.config.drift_window)
-        })?;
-        if records.is_empty() {
-            return Ok(None);
+        let report = drift_report_of_newest(
+            &self.store,
+            &served.version,
+            profile,
+            self.config.drift_window,
+        )?;
+        if let Some(report) = &report {
+            tracing::info!(
+                id = %report.id,
+                drifted_share = report.drifted_share,
+                dataset_drift = report.dataset_drift,
+                "drift report computed"
+            );
         }
-        let log_features = self.store.predictions().feature_names()?;
-        let positions: Vec<Option<usize>> = profile
-            .features
-            .iter()
-            .map(|f| log_features.iter().position(|name| *name == f.name))
-            .collect();
-        let mut sample = CurrentWindow::new(&profile);
-        let mut cells: Vec<Option<&str>> = Vec::with_capacity(positions.len());
-        // Oldest first, as the window is read.
-        for record in records.iter().rev() {
-            cells.clear();
-            cells.extend(positions.iter().map(|position| {
-                position
-                    .and_then(|i| record.features.get(i))
-                    .and_then(Option::as_deref)
-            }));
-            sample.push_row(&cells, Some(record.score))?;
-        }
-        let newest = records.first().map(|r| r.timestamp);
-        let oldest = records.last().map(|r| r.timestamp);
-        let options = DriftOptions {
-            reference: WindowSpec {
-                description: format!("training data of model {}", served.version),
-                model_version: Some(served.version.clone()),
-                from: None,
-                to: None,
-                rows: profile.rows,
-            },
-            current: WindowSpec {
-                description: format!(
-                    "newest {} predictions of model {}",
-                    records.len(),
-                    served.version
-                ),
-                model_version: Some(served.version.clone()),
-                from: oldest,
-                to: newest,
-                rows: records.len() as u64,
-            },
-            ..DriftOptions::default()
-        };
-        let report = compute_report(&profile, &sample, &options)?;
-        self.store.drift_reports().save(report.clone())?;
-        tracing::info!(
-            id = %report.id,
-            drifted_share = report.drifted_share,
-            dataset_drift = report.dataset_drift,
-            "drift report computed"
-        );
-        Ok(Some(report))
+        Ok(report)
     }
 
     /// Computes and stores production metrics of the current model: its newest
     /// `drift_window` predictions that have an outcome. `Ok(None)` when none has.
-    ///
-    /// The predictions are looked for wherever the model's rows can live: the current
-    /// log and the archived logs of the model's feature set (a model served again after
-    /// another feature set was logged has older rows there). Archives of other feature
-    /// sets hold no row of this model and are skipped after their header.
     ///
     /// # Errors
     /// When a log cannot be read or the entry cannot be stored.
@@ -463,42 +393,16 @@ impl AppState {
         let Some(served) = self.served() else {
             return Ok(None);
         };
-        let mut actuals: HashMap<u128, u8> = HashMap::new();
-        self.store.outcomes().scan(&mut |record| {
-            actuals.insert(id_key(&record.prediction_id), record.actual);
-            Ok(ControlFlow::Continue(()))
-        })?;
-        let records = self.store.predictions().recent_with_features(
+        let entry = production_metrics(
+            &self.store,
+            &served.version,
             &served.features,
-            &PredictionQuery {
-                model_version: Some(served.version.clone()),
-                ..PredictionQuery::newest(self.config.drift_window)
-            },
+            served.model.threshold(),
+            self.config.drift_window,
         )?;
-        let (scores, labels): (Vec<f64>, Vec<bool>) = records
-            .iter()
-            .filter_map(|r| {
-                actuals
-                    .get(&id_key(&r.prediction_id))
-                    .map(|&actual| (r.score, actual == 1))
-            })
-            .unzip();
-        if scores.is_empty() {
-            return Ok(None);
+        if let Some(rows) = entry.as_ref().and_then(|e| e.rows) {
+            tracing::info!(rows, "production metrics computed");
         }
-        let metrics = classification_metrics(&scores, &labels, served.model.threshold())?;
-        let entry = MetricsEntry {
-            timestamp: OffsetDateTime::now_utc(),
-            source: MetricSource::Production,
-            model_version: Some(served.version.clone()),
-            metrics: metrics.values(),
-            undefined: metrics.undefined.clone(),
-            rows: Some(scores.len() as u64),
-            posted_by: None,
-            rejected_candidate: false,
-        };
-        self.store.metrics().record(entry.clone())?;
-        tracing::info!(rows = scores.len(), "production metrics computed");
-        Ok(Some(entry))
+        Ok(entry)
     }
 }

@@ -54,6 +54,7 @@ mod classification;
 mod drift;
 mod error_chain;
 mod model;
+mod monitoring;
 mod pipeline;
 mod records;
 mod sample;
@@ -85,6 +86,9 @@ pub use model::{
     fit_model, load_csv, parse_csv, read_scored_csv, score_matrix, sha256_hex, sigmoid,
     split_indices, train_model,
 };
+pub use monitoring::{
+    IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,
+};
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, INTERRUPTED, PRODUCTION_SOURCE,
     PipelineError, PipelineEvent, PipelineRunner, RunReport, RunRequest, TrainingData,
@@ -92,7 +96,7 @@ pub use pipeline::{
 };
 pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
-    PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage,
+    PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
@@ -108,5 +112,6 @@ pub use store::{
     PREDICTIONS_LOG_FILE, PROFILE_FILE, PipelineStatusStore, PredictionLog, PredictionQuery,
     ReadOnlyLog, RegistryError, RowEncoder, RowLocation, Store, StoreBackends, StoreError,
     StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
-    atomic_write_json, clean_tmp, init, list_prediction_archives,
+    atomic_write_json, clean_tmp, feature_positions, init, list_prediction_archives,
+    outcome_labels,
 };

@@ -74,7 +74,7 @@ impl Default for DriftOptions {
 /// # Examples
 /// ```
 /// use scorewatch_core::*;
-/// let column = |v: Vec<f64>| Column {
+/// let column = |v: Vec<f64>| NamedColumn {
 ///     name: "x".into(),
 ///     values: ColumnValues::Numeric(NumericValues::from_raw(v)),
 /// };

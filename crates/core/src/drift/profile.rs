@@ -119,7 +119,7 @@ pub enum FeatureReference {
 /// One feature of a profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureProfile {
-    /// NamedColumn name.
+    /// The column's name.
     pub name: String,
     /// Its frozen reference.
     pub reference: FeatureReference,

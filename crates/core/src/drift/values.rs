@@ -176,3 +176,37 @@ pub struct NamedColumn {
     /// The values.
     pub values: ColumnValues,
 }
+
+impl NamedColumn {
+    /// A numeric column from values in row order; `None` is a missing value.
+    #[must_use]
+    pub fn numeric(name: impl Into<String>, values: impl IntoIterator<Item = Option<f64>>) -> Self {
+        let mut numeric = NumericValues::new();
+        for value in values {
+            match value {
+                Some(x) => numeric.push(x),
+                None => numeric.push_missing(),
+            }
+        }
+        Self {
+            name: name.into(),
+            values: ColumnValues::Numeric(numeric),
+        }
+    }
+
+    /// A categorical column from values in row order; `None` is a missing value.
+    #[must_use]
+    pub fn categorical<'a>(
+        name: impl Into<String>,
+        values: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Self {
+        let mut categorical = CategoricalValues::new();
+        for value in values {
+            categorical.push(value);
+        }
+        Self {
+            name: name.into(),
+            values: ColumnValues::Categorical(categorical),
+        }
+    }
+}

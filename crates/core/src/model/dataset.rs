@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::schema::{FeatureSchema, FeatureSpec, TargetSpec, parse_number};
+use crate::drift::{NamedColumn, NumericValues, ReferenceProfile};
 use crate::records::FeatureKind;
 
 /// Share of non-empty cells that must parse as numbers for a column to be inferred
@@ -160,6 +161,28 @@ pub struct LoadedFile {
 }
 
 impl Dataset {
+    /// The drift reference profile of these rows and the model's scores of them: what
+    /// later windows of predictions are compared with.
+    #[must_use]
+    pub fn reference_profile(&self, scores: &[f64]) -> ReferenceProfile {
+        let columns = self
+            .schema
+            .features
+            .iter()
+            .zip(&self.columns)
+            .map(|(spec, column)| match column {
+                DatasetColumn::Numeric(values) => {
+                    NamedColumn::numeric(spec.name.as_str(), values.iter().copied())
+                }
+                DatasetColumn::Categorical(values) => NamedColumn::categorical(
+                    spec.name.as_str(),
+                    values.iter().map(Option::as_deref),
+                ),
+            })
+            .collect();
+        ReferenceProfile::from_columns(columns, Some(NumericValues::from_raw(scores.to_vec())))
+    }
+
     /// Rows.
     #[must_use]
     pub fn len(&self) -> usize {

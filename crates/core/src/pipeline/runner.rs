@@ -1,7 +1,6 @@
 //! The training pipeline runner: runs the stages, drives the state machine and persists
 //! every state change in `pipeline_status.json` through the store.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +10,6 @@ use std::time::Instant;
 use time::OffsetDateTime;
 
 use super::transition::{PipelineEvent, TransitionError, transition};
-use crate::drift::{CategoricalValues, ColumnValues, NumericValues, ReferenceProfile};
 use crate::error_chain::error_chain;
 use crate::model::{
     DataError, Dataset, DatasetColumn, FeatureSchema, ModelArtifact, PromotionPolicy, TargetSpec,
@@ -20,9 +18,11 @@ use crate::model::{
 };
 use crate::records::{
     DataSource, FeatureKind, MetricSource, MetricsEntry, PipelineState, PipelineStatus, RunOutcome,
-    RunRecord, Stage,
+    RunRecord, Stage, prediction_key,
 };
-use crate::store::{ModelRegistry, RegistryError, Store, StoreError};
+use crate::store::{
+    ModelRegistry, RegistryError, Store, StoreError, feature_positions, outcome_labels,
+};
 
 /// Default training file inside `data/training/`.
 pub const DEFAULT_TRAINING_FILE: &str = "applications.csv";
@@ -585,7 +585,7 @@ impl PipelineRunner {
 
         self.enter(Stage::Profiling, progress, work, &mut clock)?;
         let train_scores = fitted.scores(&train);
-        let profile = reference_profile(&train, &train_scores);
+        let profile = train.reference_profile(&train_scores);
         let profile_json = serde_json::to_vec_pretty(&profile).map_err(PipelineError::Profile)?;
 
         self.enter(Stage::Publishing, progress, work, &mut clock)?;
@@ -646,25 +646,17 @@ impl PipelineRunner {
             .map_err(PipelineError::Store)
     }
 
-    /// Predictions joined with their outcomes by `prediction_id` (the latest outcome
-    /// wins).
+    /// Predictions joined with their outcomes (the latest outcome wins).
     fn production_rows(&self) -> Result<Vec<LabelledRow>, PipelineError> {
-        let mut outcomes: HashMap<String, bool> = HashMap::new();
-        self.store
-            .outcomes()
-            .scan(&mut |o| {
-                outcomes.insert(o.prediction_id, o.actual == 1);
-                Ok(ControlFlow::Continue(()))
-            })
-            .map_err(PipelineError::Store)?;
+        let labels = outcome_labels(self.store.outcomes()).map_err(PipelineError::Store)?;
         let mut rows = Vec::new();
-        if outcomes.is_empty() {
+        if labels.is_empty() {
             return Ok(rows);
         }
         self.store
             .predictions()
             .scan(&mut |p| {
-                if let Some(&actual) = outcomes.get(&p.prediction_id) {
+                if let Some(&actual) = labels.get(&prediction_key(&p.prediction_id)) {
                     rows.push((p.features, actual));
                 }
                 Ok(ControlFlow::Continue(()))
@@ -700,12 +692,12 @@ fn production_dataset(
     rows: &[LabelledRow],
     log_features: &[String],
 ) -> Option<Dataset> {
-    let positions: Option<Vec<usize>> = schema
-        .features
-        .iter()
-        .map(|f| log_features.iter().position(|n| *n == f.name))
-        .collect();
-    let positions = positions?;
+    let positions: Vec<usize> = feature_positions(
+        schema.features.iter().map(|f| f.name.as_str()),
+        log_features,
+    )
+    .into_iter()
+    .collect::<Option<_>>()?;
     let columns = schema
         .features
         .iter()
@@ -732,37 +724,4 @@ fn production_dataset(
         columns,
         labels: rows.iter().map(|r| r.1).collect(),
     })
-}
-
-/// The drift reference profile of the training rows and their scores.
-fn reference_profile(train: &Dataset, scores: &[f64]) -> ReferenceProfile {
-    let columns = train
-        .schema
-        .features
-        .iter()
-        .zip(&train.columns)
-        .map(|(spec, column)| crate::drift::NamedColumn {
-            name: spec.name.clone(),
-            values: match column {
-                DatasetColumn::Numeric(values) => {
-                    let mut numeric = NumericValues::new();
-                    for v in values {
-                        match v {
-                            Some(x) => numeric.push(*x),
-                            None => numeric.push_missing(),
-                        }
-                    }
-                    ColumnValues::Numeric(numeric)
-                }
-                DatasetColumn::Categorical(values) => {
-                    let mut categorical = CategoricalValues::new();
-                    for v in values {
-                        categorical.push(v.as_deref());
-                    }
-                    ColumnValues::Categorical(categorical)
-                }
-            },
-        })
-        .collect();
-    ReferenceProfile::from_columns(columns, Some(NumericValues::from_raw(scores.to_vec())))
 }

@@ -13,4 +13,4 @@ mod predictions;
 pub use features::FeatureKind;
 pub use metrics::{MetricName, MetricSource, MetricsEntry};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
-pub use predictions::{OutcomeRecord, PredictionRecord};
+pub use predictions::{OutcomeRecord, PredictionRecord, prediction_key};

@@ -9,6 +9,7 @@ mod error;
 mod fields;
 mod init;
 mod json_file;
+mod labelled;
 mod layout;
 mod lock;
 mod metrics_history;
@@ -35,6 +36,7 @@ pub use drift_reports::{
 };
 pub use error::StoreError;
 pub use init::{InitAction, InitEntry, InitReport, init};
+pub use labelled::{feature_positions, outcome_labels};
 pub use layout::{
     DRIFT_REPORTS_FILE, DataLayout, LOCK_FILE, MODEL_METRICS_FILE, OUTCOMES_LOG_FILE,
     PIPELINE_STATUS_FILE, PREDICTIONS_LOG_FILE,

@@ -1,0 +1,64 @@
+//! Production metrics: the served model's newest predictions that have an outcome.
+
+use time::OffsetDateTime;
+
+use crate::classification::classification_metrics;
+use crate::records::{MetricSource, MetricsEntry, prediction_key};
+use crate::store::{PredictionQuery, Store, outcome_labels};
+
+use super::MonitorError;
+
+/// Computes and records the production metrics of model `version` (scoring `features`,
+/// deciding at `threshold`) on its newest `window_rows` predictions that have an outcome.
+/// `Ok(None)` when none has.
+///
+/// The predictions are looked for wherever the model's rows can live: the current log
+/// and the archived logs of the model's feature set (a model served again after another
+/// feature set was logged has older rows there).
+///
+/// # Errors
+/// When a log cannot be read, the metrics cannot be computed or the entry cannot be
+/// recorded.
+pub fn production_metrics(
+    store: &Store,
+    version: &str,
+    features: &[String],
+    threshold: f64,
+    window_rows: usize,
+) -> Result<Option<MetricsEntry>, MonitorError> {
+    let labels = outcome_labels(store.outcomes())?;
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    let records = store.predictions().recent_with_features(
+        features,
+        &PredictionQuery {
+            model_version: Some(version.to_owned()),
+            ..PredictionQuery::newest(window_rows)
+        },
+    )?;
+    let (scores, actuals): (Vec<f64>, Vec<bool>) = records
+        .iter()
+        .filter_map(|r| {
+            labels
+                .get(&prediction_key(&r.prediction_id))
+                .map(|&positive| (r.score, positive))
+        })
+        .unzip();
+    if scores.is_empty() {
+        return Ok(None);
+    }
+    let metrics = classification_metrics(&scores, &actuals, threshold)?;
+    let entry = MetricsEntry {
+        timestamp: OffsetDateTime::now_utc(),
+        source: MetricSource::Production,
+        model_version: Some(version.to_owned()),
+        metrics: metrics.values(),
+        undefined: metrics.undefined,
+        rows: Some(scores.len() as u64),
+        posted_by: None,
+        rejected_candidate: false,
+    };
+    store.metrics().record(entry.clone())?;
+    Ok(Some(entry))
+}
