@@ -24,21 +24,33 @@
 //! .unwrap();
 //! ```
 
+mod action;
 mod app;
 mod client;
+mod format;
+mod settings;
+mod startup;
 mod state;
 mod tabs;
 
-pub use app::{Action, DashboardApp, KeySource, StartupOptions};
+/// The API answers shared by the unit tests and the integration tests.
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
+
+pub use action::Action;
+pub use app::DashboardApp;
 pub use client::{
     ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request, RequestKind,
     Response, build_http, execute,
 };
+pub use format::{format_duration, format_time};
+pub use settings::{DEFAULT_API_URL, Settings, Tab};
+pub use startup::{KeySource, StartupOptions};
 pub use state::{
-    Connection, DEFAULT_API_URL, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
+    Connection, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
     MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
-    PredictionsState, START_API_HINT, STORAGE_BANNER_TITLE, Settings, Tab, TimeRange, ViewState,
-    apply_drift, apply_drift_run, apply_predictions, apply_response, format_duration, format_time,
-    sorted_features, storage_warning,
+    PredictionsState, START_API_HINT, STORAGE_BANNER_TITLE, TimeRange, ViewState, apply_drift,
+    apply_drift_run, apply_predictions, apply_response, sorted_features, storage_warning,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

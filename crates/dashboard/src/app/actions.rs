@@ -1,0 +1,72 @@
+//! Carrying out what the user asked for ([`Action`]).
+
+use crate::action::Action;
+use crate::app::DashboardApp;
+use crate::client::{PredictionsQuery, Request, RequestKind};
+use crate::state::{self, ViewState};
+
+impl DashboardApp {
+    pub(super) fn handle(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Refresh => self.refresh(ctx),
+            Action::RunPipeline(body) => {
+                if let Some(key) = self.key.clone() {
+                    self.send(ctx, Request::RunPipeline { key, body });
+                }
+            }
+            Action::CancelPipeline => {
+                if let Some(key) = self.key.clone() {
+                    self.send(ctx, Request::CancelPipeline { key });
+                }
+            }
+            Action::RunDriftCheck => {
+                if let Some(key) = self.key.clone() {
+                    self.send(ctx, Request::RunDrift { key });
+                }
+            }
+            Action::ShowDriftReport(id) => {
+                self.state.drift.pinned.clone_from(&id);
+                self.in_flight.remove(&RequestKind::Drift);
+                self.send(
+                    ctx,
+                    Request::Drift {
+                        history: self.settings.drift_history,
+                        id,
+                    },
+                );
+            }
+            Action::ReloadPredictions => self.reload_predictions(ctx),
+            Action::SelectTab(tab) => self.settings.tab = tab,
+            Action::LoadManyPredictions => {
+                self.state.predictions.load_until = state::MAX_LOADED_PREDICTIONS;
+                self.handle(ctx, Action::LoadMorePredictions);
+            }
+            Action::LoadMorePredictions => {
+                if let Some(active) = &self.state.predictions.active {
+                    let query = PredictionsQuery {
+                        offset: self.state.predictions.rows.len(),
+                        limit: self.settings.page_size.clamp(1, state::MAX_PAGE_SIZE),
+                        ..active.clone()
+                    };
+                    self.send_read(ctx, Request::Predictions(query));
+                }
+            }
+            Action::SetApiUrl(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !url.is_empty() && url != self.settings.api_url {
+                    tracing::info!(%url, "api url changed");
+                    self.settings.api_url = url;
+                    self.state = ViewState {
+                        predictions: state::PredictionsState {
+                            filter: self.state.predictions.filter.clone(),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    };
+                    self.in_flight.clear();
+                    self.refresh(ctx);
+                }
+            }
+        }
+    }
+}

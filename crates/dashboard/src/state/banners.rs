@@ -1,0 +1,31 @@
+//! What the banners above every tab say: how to start an unreachable API, and the
+//! server's storage problem.
+
+use crate::format::format_time;
+use crate::state::{Connection, ViewState};
+
+/// How to start the API, shown when it cannot be reached.
+pub const START_API_HINT: &str = "Start it with `cargo run --release -p scorewatch-api -- demo` (sample data and a model) \
+     or `scorewatch serve` (your data directory).";
+
+/// The banner's title while the server cannot write its data directory.
+pub const STORAGE_BANNER_TITLE: &str = "The server cannot write its data directory: new \
+     predictions and outcomes are refused (503).";
+
+/// The banner's detail: the refused write's message (it names the file) and when, from
+/// `/health`; `None` while the server is healthy or its last known health is stale (it
+/// cannot be reached).
+#[must_use]
+pub fn storage_warning(state: &ViewState) -> Option<String> {
+    if matches!(state.connection, Connection::Unreachable { .. }) {
+        return None;
+    }
+    let health = state.health.as_ref().filter(|h| h.status == "degraded")?;
+    Some(match &health.storage {
+        Some(problem) => format!("{} (at {} UTC)", problem.message, format_time(problem.at)),
+        // A server older than the `storage` field only says `degraded`.
+        None => "The server did not say which file; read its log (data/logs/api.log). \
+                 Free space or fix the permissions of the data directory."
+            .to_owned(),
+    })
+}
