@@ -311,18 +311,6 @@ fn a_healthy_server_shows_no_storage_banner() {
 }
 
 #[test]
-fn a_degraded_server_older_than_the_storage_field_still_shows_the_banner() {
-    let mut answers = Answers::full();
-    answers.health = scorewatch_core::views::Health {
-        status: "degraded".into(),
-        ..fixtures::health()
-    };
-    let (harness, _) = harness(answers, None);
-    harness.get_by_label(STORAGE_BANNER_TITLE);
-    harness.get_by_label_contains("The server did not say which file");
-}
-
-#[test]
 fn unreachable_api_says_where_and_how_to_start_it() {
     let mut answers = Answers::full();
     answers.unreachable = true;

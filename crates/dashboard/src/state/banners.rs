@@ -13,19 +13,18 @@ pub const STORAGE_BANNER_TITLE: &str = "The server cannot write its data directo
      predictions and outcomes are refused (503).";
 
 /// The banner's detail: the refused write's message (it names the file) and when, from
-/// `/health`; `None` while the server is healthy or its last known health is stale (it
-/// cannot be reached).
+/// `/health`'s `storage` field. `None` while the server is healthy (the field is absent
+/// exactly when the status is `ok`) or its last known health is stale (it cannot be
+/// reached).
 #[must_use]
 pub fn storage_warning(state: &ViewState) -> Option<String> {
     if matches!(state.connection, Connection::Unreachable { .. }) {
         return None;
     }
-    let health = state.health.as_ref().filter(|h| h.status == "degraded")?;
-    Some(match &health.storage {
-        Some(problem) => format!("{} (at {} UTC)", problem.message, format_time(problem.at)),
-        // A server older than the `storage` field only says `degraded`.
-        None => "The server did not say which file; read its log (data/logs/api.log). \
-                 Free space or fix the permissions of the data directory."
-            .to_owned(),
-    })
+    let problem = state.health.as_ref()?.storage.as_ref()?;
+    Some(format!(
+        "{} (at {} UTC)",
+        problem.message,
+        format_time(problem.at)
+    ))
 }
