@@ -26,6 +26,8 @@ pub enum Action {
     LoadManyPredictions,
     /// Use another API URL.
     SetApiUrl(String),
+    /// The key was edited in Settings: forget the refusals of the old one and re-read.
+    KeyChanged,
     /// Open a tab.
     SelectTab(Tab),
 }

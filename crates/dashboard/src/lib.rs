@@ -41,16 +41,17 @@ mod fixtures;
 pub use action::Action;
 pub use app::DashboardApp;
 pub use client::{
-    ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request, RequestKind,
-    Response, build_http, execute,
+    API_KEY_HEADER, ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request,
+    RequestKind, Response, build_http, execute,
 };
 pub use format::{format_duration, format_time};
 pub use settings::{DEFAULT_API_URL, Settings, Tab};
 pub use startup::{KeySource, StartupOptions};
 pub use state::{
-    Connection, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
+    AUTH_BANNER_TITLE, Connection, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
     MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
-    PredictionsState, START_API_HINT, STORAGE_BANNER_TITLE, TimeRange, ViewState, apply_drift,
-    apply_drift_run, apply_predictions, apply_response, sorted_features, storage_warning,
+    PredictionsState, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, TimeRange, ViewState,
+    apply_drift, apply_drift_run, apply_predictions, apply_response, auth_warning, sorted_features,
+    storage_warning,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

@@ -18,6 +18,20 @@ pub enum KeySource {
     Typed,
 }
 
+impl KeySource {
+    /// Where the key came from, in a few words.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::None => "no key",
+            Self::Environment => "from --api-key / SCOREWATCH_API_KEY",
+            Self::KeyFile => "from the key file",
+            Self::Remembered => "remembered in the settings",
+            Self::Typed => "typed in Settings",
+        }
+    }
+}
+
 /// How the app starts, from flags and environment.
 #[derive(Debug, Clone)]
 pub struct StartupOptions {

@@ -6,9 +6,10 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use scorewatch_dashboard::{
-    ApiKey, DashboardApp, KeySource, Request, STORAGE_BANNER_TITLE, Settings, StartupOptions, Tab,
+    AUTH_BANNER_TITLE, ApiKey, DashboardApp, KeySource, Request, RequestKind, SET_KEY_HINT,
+    STORAGE_BANNER_TITLE, Settings, StartupOptions, Tab,
 };
-use support::{Answers, FakeApi, fixtures};
+use support::{Answers, FakeApi, VALID_KEY, fixtures};
 
 fn harness(answers: Answers, key: Option<&str>) -> (Harness<'static, DashboardApp>, FakeApi) {
     let fake = FakeApi::new(answers);
@@ -102,7 +103,7 @@ fn metrics_tab_plots_the_chosen_metrics() {
 
 #[test]
 fn drift_tab_shows_the_table_bins_and_earlier_reports() {
-    let (mut harness, fake) = harness(Answers::full(), Some("test-key"));
+    let (mut harness, fake) = harness(Answers::full(), Some(VALID_KEY));
     open_tab(&mut harness, Tab::Drift);
     harness.get_by_label("0.3187");
     harness.get_by_label("KS 0.1534");
@@ -132,9 +133,8 @@ fn drift_tab_shows_the_table_bins_and_earlier_reports() {
         .click();
     harness.run();
     assert!(
-        fake.sent()
-            .iter()
-            .any(|r| matches!(r, Request::RunDrift { key } if key.expose() == "test-key"))
+        fake.sent_with_keys()
+            .contains(&(Request::RunDrift, Some(VALID_KEY.to_owned())))
     );
     harness.get_by_label("Drift check done: 2 of 3 features drifted.");
 }
@@ -197,7 +197,7 @@ fn predictions_filter_by_model_version() {
 
 #[test]
 fn run_pipeline_button_sends_the_key_and_body() {
-    let (mut harness, fake) = harness(Answers::full(), Some("test-key"));
+    let (mut harness, fake) = harness(Answers::full(), Some(VALID_KEY));
     open_tab(&mut harness, Tab::Pipeline);
     harness.get_by_label_contains("training file applications.csv line 12");
     harness.get_by_label("promoted");
@@ -210,14 +210,14 @@ fn run_pipeline_button_sends_the_key_and_body() {
         .click();
     harness.run();
     let run = fake
-        .sent()
+        .sent_with_keys()
         .into_iter()
-        .find_map(|r| match r {
-            Request::RunPipeline { key, body } => Some((key, body)),
+        .find_map(|(r, key)| match r {
+            Request::RunPipeline(body) => Some((key, body)),
             _ => None,
         })
         .expect("run-pipeline request sent");
-    assert_eq!(run.0.expose(), "test-key");
+    assert_eq!(run.0.as_deref(), Some(VALID_KEY));
     assert!(run.1.force);
     harness.get_by_label("Pipeline run run-3 started.");
 }
@@ -226,7 +226,7 @@ fn run_pipeline_button_sends_the_key_and_body() {
 fn running_pipeline_shows_progress_and_can_be_cancelled() {
     let mut answers = Answers::full();
     answers.pipeline = fixtures::pipeline_running();
-    let (mut harness, fake) = harness(answers, Some("test-key"));
+    let (mut harness, fake) = harness(answers, Some(VALID_KEY));
     open_tab(&mut harness, Tab::Pipeline);
     harness.get_by_label_contains("Running: training (42%)");
     assert!(
@@ -242,7 +242,7 @@ fn running_pipeline_shows_progress_and_can_be_cancelled() {
     assert!(
         fake.sent()
             .iter()
-            .any(|r| matches!(r, Request::CancelPipeline { .. }))
+            .any(|r| matches!(r, Request::CancelPipeline))
     );
 }
 
@@ -258,23 +258,140 @@ fn without_a_key_mutating_buttons_are_disabled_and_explained() {
         !fake
             .sent()
             .iter()
-            .any(|r| matches!(r, Request::RunPipeline { .. }))
+            .any(|r| matches!(r, Request::RunPipeline(_)))
     );
     harness.get_by_label_contains("Running and cancelling need the API key");
 }
 
 #[test]
 fn refused_key_shows_the_unauthorised_banner() {
-    let mut answers = Answers::full();
-    answers.refuse_key = true;
-    let (mut harness, _) = harness(answers, Some("wrong-key"));
+    let (mut harness, _) = harness(Answers::full(), Some("wrong-key"));
     open_tab(&mut harness, Tab::Pipeline);
+    assert!(harness.query_by_label(AUTH_BANNER_TITLE).is_none());
     harness
         .get_by_role_and_label(Role::Button, "Run pipeline")
         .click();
     harness.run();
-    harness.get_by_label("Unauthorised key");
-    harness.get_by_label_contains("The API refused the key (invalid api key)");
+    harness.get_by_label(AUTH_BANNER_TITLE);
+    harness.get_by_label_contains(
+        "The server refused the dashboard's key (from --api-key / SCOREWATCH_API_KEY). \
+         /monitoring/run-pipeline answered 403: invalid API key.",
+    );
+    harness.get_by_label_contains(SET_KEY_HINT);
+}
+
+/// Every request the app made so far, with the key each carried.
+fn kinds_and_keys(fake: &FakeApi) -> Vec<(RequestKind, Option<String>)> {
+    fake.sent_with_keys()
+        .into_iter()
+        .map(|(r, k)| (r.kind(), k))
+        .collect()
+}
+
+const READS: [RequestKind; 5] = [
+    RequestKind::Health,
+    RequestKind::Metrics,
+    RequestKind::Drift,
+    RequestKind::Predictions,
+    RequestKind::PipelineStatus,
+];
+
+#[test]
+fn issue_13_with_a_key_every_request_carries_it_and_protected_reads_load() {
+    let mut answers = Answers::full();
+    answers.protect_reads = true;
+    let (mut harness, fake) = harness(answers, Some(VALID_KEY));
+    open_tab(&mut harness, Tab::Drift);
+    harness
+        .get_by_role_and_label(Role::Button, "Run drift check")
+        .click();
+    harness.run();
+
+    let sent = kinds_and_keys(&fake);
+    for kind in READS.into_iter().chain([RequestKind::RunDrift]) {
+        assert!(sent.iter().any(|(k, _)| *k == kind), "{kind:?} not sent");
+    }
+    let without: Vec<_> = sent
+        .iter()
+        .filter(|(_, key)| key.as_deref() != Some(VALID_KEY))
+        .collect();
+    assert!(without.is_empty(), "sent without the key: {without:?}");
+    assert!(harness.query_by_label(AUTH_BANNER_TITLE).is_none());
+    assert!(harness.state().state.auth_refused.is_empty());
+    harness.get_by_label("0.3187");
+    open_tab(&mut harness, Tab::Overview);
+    harness.get_by_label(&format!("Model {}", fixtures::MODEL));
+}
+
+#[test]
+fn issue_13_protected_reads_without_a_key_show_how_to_set_it_until_it_is_typed() {
+    let mut answers = Answers::full();
+    answers.protect_reads = true;
+    let (mut harness, fake) = harness(answers, None);
+
+    // Every read but /health is refused (401): the banner says so on every tab, with
+    // where the key comes from.
+    assert!(kinds_and_keys(&fake).iter().all(|(_, key)| key.is_none()));
+    for tab in Tab::ALL {
+        open_tab(&mut harness, tab);
+        harness.get_by_label(AUTH_BANNER_TITLE);
+    }
+    harness.get_by_label_contains(
+        "The dashboard has no key, and the server asks for one. \
+         /monitoring/metrics answered 401: missing X-API-Key header",
+    );
+    harness.get_by_label_contains(SET_KEY_HINT);
+    for how in [
+        "--api-key",
+        "SCOREWATCH_API_KEY",
+        "type it in Settings",
+        "data/secrets/api_key",
+    ] {
+        assert!(SET_KEY_HINT.contains(how), "the hint lacks `{how}`");
+    }
+    assert!(harness.state().state.metrics.is_none());
+
+    // Typing the key in Settings re-reads with it once the field loses focus. (No timed
+    // refresh: the cursor's blinking makes the harness run many frames, 10 s of them.)
+    harness.state_mut().settings.auto_refresh = false;
+    harness
+        .get_by_role_and_label(Role::Button, "Settings")
+        .click();
+    harness.run();
+    let sent_before = fake.sent().len();
+    let field = harness
+        .query_all_by_label("API key")
+        .find(|node| node.accesskit_node().role() != Role::Label)
+        .expect("the API key field");
+    field.click();
+    harness.run();
+    harness
+        .query_all_by_label("API key")
+        .find(|node| node.accesskit_node().role() != Role::Label)
+        .expect("the API key field")
+        .type_text(VALID_KEY);
+    harness.run();
+    assert_eq!(
+        fake.sent().len(),
+        sent_before,
+        "no request while the key is being typed: {:?}",
+        kinds_and_keys(&fake).split_off(sent_before)
+    );
+    harness.get_by_label("typed in Settings");
+    harness
+        .get_by_role_and_label(Role::Button, "Overview")
+        .click();
+    harness.run();
+
+    let retried: Vec<_> = kinds_and_keys(&fake).split_off(sent_before);
+    for kind in READS {
+        assert!(
+            retried.contains(&(kind, Some(VALID_KEY.to_owned()))),
+            "{kind:?} not re-read with the key: {retried:?}"
+        );
+    }
+    assert!(harness.query_by_label(AUTH_BANNER_TITLE).is_none());
+    harness.get_by_label(&format!("Model {}", fixtures::MODEL));
 }
 
 const FULL_DISK: &str = "cannot append to data/monitoring/predictions_log.csv: No space left";

@@ -117,7 +117,7 @@ fn dashboard_requests_against_a_real_server() {
     // Arrange: a data directory with a trained model, and the server on it.
     let (_temp, _server, base, key) = start_server(&bin);
     let http = build_http().expect("http client");
-    let Ok(Payload::Health(health)) = execute(&http, &base, &Request::Health) else {
+    let Ok(Payload::Health(health)) = execute(&http, &base, None, &Request::Health) else {
         panic!("health");
     };
     assert!(health.model_version.is_some());
@@ -126,6 +126,7 @@ fn dashboard_requests_against_a_real_server() {
     let Ok(Payload::Metrics(metrics)) = execute(
         &http,
         &base,
+        None,
         &Request::Metrics {
             limit: 50,
             offset: 0,
@@ -141,6 +142,7 @@ fn dashboard_requests_against_a_real_server() {
     let Ok(Payload::Predictions(page)) = execute(
         &http,
         &base,
+        None,
         &Request::Predictions(PredictionsQuery {
             limit: 100,
             ..PredictionsQuery::default()
@@ -153,6 +155,7 @@ fn dashboard_requests_against_a_real_server() {
         execute(
             &http,
             &base,
+            None,
             &Request::Drift {
                 history: 5,
                 id: None
@@ -166,10 +169,8 @@ fn dashboard_requests_against_a_real_server() {
     let refused = execute(
         &http,
         &base,
-        &Request::RunPipeline {
-            key: wrong,
-            body: RunPipelineRequest::default(),
-        },
+        Some(&wrong),
+        &Request::RunPipeline(RunPipelineRequest::default()),
     )
     .expect_err("wrong key refused");
     assert!(
@@ -186,10 +187,8 @@ fn dashboard_requests_against_a_real_server() {
     let accepted = execute(
         &http,
         &base,
-        &Request::RunPipeline {
-            key: key.clone(),
-            body: RunPipelineRequest::default(),
-        },
+        Some(&key),
+        &Request::RunPipeline(RunPipelineRequest::default()),
     );
     assert!(
         matches!(accepted, Ok(Payload::RunAccepted(_))),
@@ -197,7 +196,8 @@ fn dashboard_requests_against_a_real_server() {
     );
     let started = Instant::now();
     let status = loop {
-        let Ok(Payload::PipelineStatus(status)) = execute(&http, &base, &Request::PipelineStatus)
+        let Ok(Payload::PipelineStatus(status)) =
+            execute(&http, &base, None, &Request::PipelineStatus)
         else {
             panic!("pipeline status");
         };
@@ -215,7 +215,7 @@ fn dashboard_requests_against_a_real_server() {
     // An unreachable port gives the error the dashboard shows as "unreachable".
     let closed = format!("http://127.0.0.1:{}", free_port());
     assert!(matches!(
-        execute(&http, &closed, &Request::Health),
+        execute(&http, &closed, None, &Request::Health),
         Err(ApiError::Unreachable { .. })
     ));
 }
@@ -253,7 +253,7 @@ fn start_server(bin: &Path) -> (tempfile::TempDir, Server, String, ApiKey) {
     let http = build_http().expect("http client");
     let started = Instant::now();
     loop {
-        match execute(&http, &base, &Request::Health) {
+        match execute(&http, &base, None, &Request::Health) {
             Ok(Payload::Health(_)) => break,
             Ok(other) => panic!("unexpected answer to /health: {other:?}"),
             Err(_) if started.elapsed() < STARTUP_LIMIT => {

@@ -9,20 +9,22 @@ impl DashboardApp {
     pub(super) fn handle(&mut self, ctx: &egui::Context, action: Action) {
         match action {
             Action::Refresh => self.refresh(ctx),
-            Action::RunPipeline(body) => {
-                if let Some(key) = self.key.clone() {
-                    self.send(ctx, Request::RunPipeline { key, body });
-                }
+            // Writes always need a key: without one the buttons are disabled, and a click
+            // that slips through sends nothing the server would only refuse.
+            Action::RunPipeline(body) if self.key.is_some() => {
+                self.send(ctx, Request::RunPipeline(body));
             }
-            Action::CancelPipeline => {
-                if let Some(key) = self.key.clone() {
-                    self.send(ctx, Request::CancelPipeline { key });
-                }
+            Action::CancelPipeline if self.key.is_some() => {
+                self.send(ctx, Request::CancelPipeline);
             }
-            Action::RunDriftCheck => {
-                if let Some(key) = self.key.clone() {
-                    self.send(ctx, Request::RunDrift { key });
-                }
+            Action::RunDriftCheck if self.key.is_some() => self.send(ctx, Request::RunDrift),
+            Action::RunPipeline(_) | Action::CancelPipeline | Action::RunDriftCheck => {}
+            Action::KeyChanged => {
+                tracing::info!(key_source = ?self.key_source, "api key changed");
+                self.state.auth_refused.clear();
+                // Reads on their way carry the old key: send them again with the new one.
+                self.in_flight.clear();
+                self.refresh(ctx);
             }
             Action::ShowDriftReport(id) => {
                 self.state.drift.pinned.clone_from(&id);

@@ -11,12 +11,12 @@ impl DashboardApp {
         if let Some(detail) = state::storage_warning(&self.state) {
             storage_banner(ui, &detail);
         }
-        if let Some(problem) = &self.state.auth_problem {
+        if let Some(problem) = state::auth_warning(&self.state, self.key_source) {
             banner(
                 ui,
                 Color32::from_rgb(210, 60, 60),
-                "Unauthorised key",
-                problem,
+                state::AUTH_BANNER_TITLE,
+                &problem,
             );
         }
         let mut dismiss = false;

@@ -35,6 +35,8 @@ pub struct DashboardApp {
     key: Option<ApiKey>,
     key_source: KeySource,
     key_text: String,
+    /// The key was edited and the edit not yet acted on (see the Settings window).
+    key_edited: bool,
     url_text: String,
     show_settings: bool,
     in_flight: BTreeSet<RequestKind>,
@@ -104,6 +106,7 @@ impl DashboardApp {
             key,
             key_source,
             key_text,
+            key_edited: false,
             url_text,
             show_settings: false,
             in_flight: BTreeSet::new(),
@@ -114,7 +117,7 @@ impl DashboardApp {
         }
     }
 
-    /// Whether a key is set (mutating buttons need one).
+    /// Whether a key is set (mutating buttons need one; reads send it too).
     #[must_use]
     pub fn has_key(&self) -> bool {
         self.key.is_some()

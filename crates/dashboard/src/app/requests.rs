@@ -5,14 +5,15 @@ use time::OffsetDateTime;
 
 use crate::action::Action;
 use crate::app::DashboardApp;
-use crate::client::{Request, RequestKind};
+use crate::client::{ApiError, Request, RequestKind};
 use crate::state::{self, FollowUp};
 
 impl DashboardApp {
     pub(super) fn send(&mut self, ctx: &egui::Context, request: Request) {
         self.in_flight.insert(request.kind());
         tracing::debug!(path = request.path(), "api call");
-        self.client.send(ctx, &self.settings.api_url, request);
+        self.client
+            .send(ctx, &self.settings.api_url, self.key.as_ref(), request);
     }
 
     /// Sends a read request unless the same kind is already on its way.
@@ -81,6 +82,13 @@ impl DashboardApp {
             self.in_flight.remove(&response.request.kind());
             if response.base_url.trim_end_matches('/') != self.settings.api_url {
                 continue; // answer from a server the user has since left
+            }
+            let refused = matches!(
+                response.result.as_ref().err().and_then(ApiError::status),
+                Some(401 | 403)
+            );
+            if refused && response.key != self.key {
+                continue; // refusal of a key the user has since replaced
             }
             match state::apply_response(&mut self.state, response, OffsetDateTime::now_utc()) {
                 FollowUp::None => {}

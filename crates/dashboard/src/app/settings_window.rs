@@ -40,16 +40,17 @@ impl DashboardApp {
                             } else {
                                 KeySource::None
                             };
+                            self.key_edited = true;
+                        }
+                        // Re-read once the user is done typing (Enter, or focus moved
+                        // on), not on every keystroke.
+                        if self.key_edited && response.lost_focus() {
+                            self.key_edited = false;
+                            actions.push(Action::KeyChanged);
                         }
                         ui.end_row();
                         ui.label("");
-                        ui.label(match self.key_source {
-                            KeySource::None => "no key: read-only",
-                            KeySource::Environment => "from --api-key / SCOREWATCH_API_KEY",
-                            KeySource::KeyFile => "from the key file",
-                            KeySource::Remembered => "remembered in the settings",
-                            KeySource::Typed => "typed here",
-                        });
+                        ui.label(self.key_source.label());
                         ui.end_row();
                         ui.label("");
                         ui.checkbox(

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+/// The header that carries the key, as the API names it.
+pub const API_KEY_HEADER: &str = "X-API-Key";
+
 /// The API key, kept out of `Debug` output and logs.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(String);

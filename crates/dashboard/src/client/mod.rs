@@ -13,7 +13,7 @@ mod request;
 
 pub use error::ApiError;
 pub use http::{HttpClient, build_http, execute};
-pub use key::ApiKey;
+pub use key::{API_KEY_HEADER, ApiKey};
 pub use request::{Payload, PredictionsQuery, Request, RequestKind};
 
 /// The answer to one [`Request`].
@@ -23,6 +23,8 @@ pub struct Response {
     pub request: Request,
     /// The base URL it was sent to.
     pub base_url: String,
+    /// The key it carried: a refusal of a key the user has since replaced is stale.
+    pub key: Option<ApiKey>,
     /// What came back.
     pub result: Result<Payload, ApiError>,
 }
@@ -32,7 +34,9 @@ pub struct Response {
 /// the UI with [`egui::Context::request_repaint`] when it arrives.
 pub trait ApiClient {
     /// Starts `request` against the API at `base_url` (such as `http://127.0.0.1:8000`).
-    fn send(&mut self, ctx: &egui::Context, base_url: &str, request: Request);
+    /// `key`, when set, goes with every request, reads included: a server started with
+    /// `--protect-reads` refuses reads without it.
+    fn send(&mut self, ctx: &egui::Context, base_url: &str, key: Option<&ApiKey>, request: Request);
 
     /// The answers that arrived since the last call, oldest first.
     fn poll(&mut self) -> Vec<Response>;

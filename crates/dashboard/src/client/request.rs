@@ -8,8 +8,6 @@ use scorewatch_core::{DriftReport, PipelineStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::client::key::ApiKey;
-
 /// Query of `GET /monitoring/predictions`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PredictionsQuery {
@@ -44,7 +42,8 @@ impl PredictionsQuery {
     }
 }
 
-/// One call to the API.
+/// One call to the API. The key is not part of it: every request carries the dashboard's
+/// key, when it has one (see [`ApiClient::send`](crate::client::ApiClient::send)).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// `GET /health`.
@@ -64,24 +63,13 @@ pub enum Request {
         id: Option<String>,
     },
     /// `POST /monitoring/drift/run`.
-    RunDrift {
-        /// Sent as `X-API-Key`.
-        key: ApiKey,
-    },
+    RunDrift,
     /// `GET /monitoring/predictions`.
     Predictions(PredictionsQuery),
-    /// `POST /monitoring/run-pipeline`.
-    RunPipeline {
-        /// Sent as `X-API-Key`.
-        key: ApiKey,
-        /// Options of the run.
-        body: RunPipelineRequest,
-    },
+    /// `POST /monitoring/run-pipeline` with the options of the run.
+    RunPipeline(RunPipelineRequest),
     /// `POST /monitoring/pipeline/cancel`.
-    CancelPipeline {
-        /// Sent as `X-API-Key`.
-        key: ApiKey,
-    },
+    CancelPipeline,
     /// `GET /monitoring/pipeline-status`.
     PipelineStatus,
 }
@@ -107,6 +95,18 @@ pub enum RequestKind {
     PipelineStatus,
 }
 
+impl RequestKind {
+    /// Whether the call changes something on the server (a POST). Writes are sent only when
+    /// the user asks, and their failures are shown as a notice.
+    #[must_use]
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Self::RunDrift | Self::RunPipeline | Self::CancelPipeline
+        )
+    }
+}
+
 impl Request {
     /// The kind of call.
     #[must_use]
@@ -115,10 +115,10 @@ impl Request {
             Self::Health => RequestKind::Health,
             Self::Metrics { .. } => RequestKind::Metrics,
             Self::Drift { .. } => RequestKind::Drift,
-            Self::RunDrift { .. } => RequestKind::RunDrift,
+            Self::RunDrift => RequestKind::RunDrift,
             Self::Predictions(_) => RequestKind::Predictions,
-            Self::RunPipeline { .. } => RequestKind::RunPipeline,
-            Self::CancelPipeline { .. } => RequestKind::CancelPipeline,
+            Self::RunPipeline(_) => RequestKind::RunPipeline,
+            Self::CancelPipeline => RequestKind::CancelPipeline,
             Self::PipelineStatus => RequestKind::PipelineStatus,
         }
     }

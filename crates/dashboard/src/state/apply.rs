@@ -17,6 +17,9 @@ pub fn apply_response(state: &mut ViewState, response: Response, now: OffsetDate
             state.connection = Connection::Online;
             state.last_updated = Some(now);
             state.errors.remove(&kind);
+            // The endpoint took the key (or needs none): a refusal of another endpoint
+            // stays, since a write can be refused while reads are open to all.
+            state.auth_refused.remove(&kind);
             apply_payload(state, &response.request, payload)
         }
         Err(err) => {
@@ -40,7 +43,6 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
                     report.features.len()
                 ),
             });
-            state.auth_problem = None;
             apply_drift_run(&mut state.drift, report);
         }
         Payload::Predictions(page) => {
@@ -53,7 +55,6 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
             }
         }
         Payload::RunAccepted(accepted) => {
-            state.auth_problem = None;
             state.notice = Some(Notice {
                 level: NoticeLevel::Info,
                 text: format!("Pipeline run {} started.", accepted.run_id),
@@ -61,7 +62,6 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
             return FollowUp::PipelineStatus;
         }
         Payload::CancelAccepted => {
-            state.auth_problem = None;
             state.notice = Some(Notice {
                 level: NoticeLevel::Info,
                 text: "Cancellation requested; the run stops at the end of its current step."
@@ -94,16 +94,10 @@ fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
             };
         }
         ApiError::Status {
-            status: 401 | 403,
-            message,
-            ..
+            status: 401 | 403, ..
         } => {
             state.connection = Connection::Online;
-            state.auth_problem = Some(format!(
-                "The API refused the key ({message}). Set it with --api-key or \
-                 SCOREWATCH_API_KEY, or put it in the key file <data dir>/secrets/api_key, \
-                 or type it in Settings."
-            ));
+            state.auth_refused.insert(kind, err.to_string());
         }
         ApiError::Status {
             status: 409,
@@ -132,10 +126,7 @@ fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
                 state.connection = Connection::Online;
             }
             let text = err.chain();
-            if matches!(
-                kind,
-                RequestKind::RunDrift | RequestKind::RunPipeline | RequestKind::CancelPipeline
-            ) {
+            if kind.is_write() {
                 state.notice = Some(Notice {
                     level: NoticeLevel::Error,
                     text: text.clone(),

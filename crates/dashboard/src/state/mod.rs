@@ -19,7 +19,10 @@ use time::OffsetDateTime;
 use crate::client::RequestKind;
 
 pub use apply::apply_response;
-pub use banners::{START_API_HINT, STORAGE_BANNER_TITLE, storage_warning};
+pub use banners::{
+    AUTH_BANNER_TITLE, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, auth_warning,
+    storage_warning,
+};
 pub use drift::{DriftColumn, DriftState, apply_drift, apply_drift_run, sorted_features};
 pub use predictions::{
     FilterError, MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, PredictionFilter, PredictionsRow,
@@ -91,8 +94,9 @@ pub struct ViewState {
     pub pipeline: Option<PipelineStatus>,
     /// Per-endpoint errors other than unreachability, shown in the tab concerned.
     pub errors: BTreeMap<RequestKind, String>,
-    /// Set when the API refused the key (401/403).
-    pub auth_problem: Option<String>,
+    /// Requests the API refused for want of a valid key (401 or 403), with the error as
+    /// shown; an entry goes when that endpoint answers, or when the key changes.
+    pub auth_refused: BTreeMap<RequestKind, String>,
     /// The result of the last user action.
     pub notice: Option<Notice>,
     /// When the last successful answer arrived.

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{NOW, failed, fixtures, key, ok, status_error};
+use scorewatch_core::views::RunPipelineRequest;
+
+use super::{NOW, failed, fixtures, ok, status_error};
 use crate::client::{ApiError, Payload, Request, RequestKind};
 use crate::state::{Connection, FollowUp, NoticeLevel, ViewState, apply_response};
 
@@ -50,40 +52,79 @@ fn transport_error_marks_unreachable_with_url_and_cause() {
 }
 
 #[test]
-fn refused_key_sets_the_auth_problem_and_success_clears_it() {
+fn refused_key_is_kept_per_endpoint_until_that_endpoint_answers() {
     let mut state = ViewState::default();
-    let request = Request::RunPipeline {
-        key: key(),
-        body: scorewatch_core::views::RunPipelineRequest::default(),
-    };
+    let run = Request::RunPipeline(RunPipelineRequest::default());
     apply_response(
         &mut state,
         failed(
-            request.clone(),
-            status_error("/monitoring/run-pipeline", 401, "invalid api key"),
+            run.clone(),
+            status_error("/monitoring/run-pipeline", 403, "invalid API key"),
         ),
         NOW,
     );
-    let problem = state.auth_problem.clone().unwrap();
-    assert!(problem.contains("invalid api key") && problem.contains("SCOREWATCH_API_KEY"));
+    assert_eq!(
+        state.auth_refused[&RequestKind::RunPipeline],
+        "/monitoring/run-pipeline answered 403: invalid API key"
+    );
+    assert_eq!(state.connection, Connection::Online);
+    assert_eq!(state.notice, None, "the banner says it; no notice too");
+
+    // Reads open to all do not prove the key: the write's refusal stays.
+    apply_response(
+        &mut state,
+        ok(
+            Request::PipelineStatus,
+            Payload::PipelineStatus(fixtures::pipeline_idle()),
+        ),
+        NOW,
+    );
+    assert!(state.auth_refused.contains_key(&RequestKind::RunPipeline));
 
     let accepted = scorewatch_core::views::RunAccepted {
         run_id: "run-9".into(),
         status_url: "/monitoring/pipeline-status".into(),
     };
-    let follow = apply_response(&mut state, ok(request, Payload::RunAccepted(accepted)), NOW);
+    let follow = apply_response(&mut state, ok(run, Payload::RunAccepted(accepted)), NOW);
     assert_eq!(follow, FollowUp::PipelineStatus);
-    assert_eq!(state.auth_problem, None);
+    assert!(state.auth_refused.is_empty());
     assert_eq!(state.notice.unwrap().text, "Pipeline run run-9 started.");
+}
+
+#[test]
+fn issue_13_a_refused_read_is_an_auth_refusal_not_a_tab_error() {
+    let mut state = ViewState::default();
+    let metrics = Request::Metrics {
+        limit: 10,
+        offset: 0,
+    };
+    apply_response(
+        &mut state,
+        failed(
+            metrics.clone(),
+            status_error("/monitoring/metrics", 401, "missing X-API-Key header"),
+        ),
+        NOW,
+    );
+    assert_eq!(
+        state.auth_refused[&RequestKind::Metrics],
+        "/monitoring/metrics answered 401: missing X-API-Key header"
+    );
+    assert!(state.errors.is_empty(), "{:?}", state.errors);
+
+    apply_response(
+        &mut state,
+        ok(metrics, Payload::Metrics(fixtures::metrics())),
+        NOW,
+    );
+    assert!(state.auth_refused.is_empty());
+    assert!(state.metrics.is_some());
 }
 
 #[test]
 fn conflict_on_run_is_a_warning_not_an_error() {
     let mut state = ViewState::default();
-    let request = Request::RunPipeline {
-        key: key(),
-        body: scorewatch_core::views::RunPipelineRequest::default(),
-    };
+    let request = Request::RunPipeline(RunPipelineRequest::default());
     apply_response(
         &mut state,
         failed(

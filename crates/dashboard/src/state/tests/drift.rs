@@ -3,7 +3,7 @@
 use scorewatch_core::views::DriftView;
 use time::macros::datetime;
 
-use super::{NOW, failed, fixtures, key, ok, status_error};
+use super::{NOW, failed, fixtures, ok, status_error};
 use crate::client::{Payload, Request, RequestKind};
 use crate::state::{
     DriftColumn, DriftState, ViewState, apply_drift, apply_response, sorted_features,
@@ -53,7 +53,7 @@ fn drift_run_becomes_latest_and_unpins() {
     let report = fixtures::drift_report("drift-3", NOW);
     apply_response(
         &mut state,
-        ok(Request::RunDrift { key: key() }, Payload::DriftRun(report)),
+        ok(Request::RunDrift, Payload::DriftRun(report)),
         NOW,
     );
     assert_eq!(state.drift.pinned, None);

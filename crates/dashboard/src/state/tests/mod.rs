@@ -20,6 +20,7 @@ pub(super) fn ok(request: Request, payload: Payload) -> Response {
     Response {
         request,
         base_url: DEFAULT_API_URL.into(),
+        key: Some(key()),
         result: Ok(payload),
     }
 }
@@ -28,6 +29,7 @@ pub(super) fn failed(request: Request, err: ApiError) -> Response {
     Response {
         request,
         base_url: DEFAULT_API_URL.into(),
+        key: Some(key()),
         result: Err(err),
     }
 }
