@@ -6,7 +6,8 @@
 //!   [`ViewState`] learned from the API, and a boxed [`ApiClient`].
 //! - [`ApiClient`] starts requests without blocking and hands back [`Response`]s later;
 //!   [`HttpClient`] is the real one (reqwest on background threads, waking the UI with
-//!   `request_repaint`). Tests drive the app with a fake.
+//!   `request_repaint`). Tests drive the app with a fake. When the app has a key, every
+//!   request carries it (`X-API-Key`), reads included, so `serve --protect-reads` works.
 //! - [`apply_response`] and the other `apply_*` functions are the only code that changes
 //!   the view state from API answers; they are plain functions with unit tests.
 //! - Each tab lives in its own module under `tabs/` and returns the [`Action`]s the user
