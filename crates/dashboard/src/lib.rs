@@ -6,7 +6,8 @@
 //!   [`ViewState`] learned from the API, and a boxed [`ApiClient`].
 //! - [`ApiClient`] starts requests without blocking and hands back [`Response`]s later;
 //!   [`HttpClient`] is the real one (reqwest on background threads, waking the UI with
-//!   `request_repaint`). Tests drive the app with a fake.
+//!   `request_repaint`). Tests drive the app with a fake. When the app has a key, every
+//!   request carries it (`X-API-Key`), reads included, so `serve --protect-reads` works.
 //! - [`apply_response`] and the other `apply_*` functions are the only code that changes
 //!   the view state from API answers; they are plain functions with unit tests.
 //! - Each tab lives in its own module under `tabs/` and returns the [`Action`]s the user
@@ -24,21 +25,34 @@
 //! .unwrap();
 //! ```
 
+mod action;
 mod app;
 mod client;
+mod format;
+mod settings;
+mod startup;
 mod state;
 mod tabs;
 
-pub use app::{Action, DashboardApp, KeySource, StartupOptions};
+/// The API answers shared by the unit tests and the integration tests.
+#[cfg(test)]
+#[path = "../tests/support/fixtures.rs"]
+mod fixtures;
+
+pub use action::Action;
+pub use app::DashboardApp;
 pub use client::{
-    ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request, RequestKind,
-    Response, build_http, execute,
+    API_KEY_HEADER, ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request,
+    RequestKind, Response, build_http, execute,
 };
+pub use format::{format_duration, format_time};
+pub use settings::{DEFAULT_API_URL, Settings, Tab};
+pub use startup::{KeySource, StartupOptions};
 pub use state::{
-    Connection, DEFAULT_API_URL, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
+    AUTH_BANNER_TITLE, Connection, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
     MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
-    PredictionsState, START_API_HINT, STORAGE_BANNER_TITLE, Settings, Tab, TimeRange, ViewState,
-    apply_drift, apply_drift_run, apply_predictions, apply_response, format_duration, format_time,
-    sorted_features, storage_warning,
+    PredictionsState, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, TimeRange, ViewState,
+    apply_drift, apply_drift_run, apply_predictions, apply_response, auth_warning, sorted_features,
+    storage_warning,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

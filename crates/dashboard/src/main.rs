@@ -13,7 +13,8 @@ struct Args {
     /// Base URL of the API [default: the remembered one, else `http://127.0.0.1:8000`].
     #[arg(long, env = "SCOREWATCH_API_URL")]
     api_url: Option<String>,
-    /// API key for running the pipeline and drift checks (never logged).
+    /// API key, sent with every request: writes need it, and reads too on a server started
+    /// with `--protect-reads` (never logged).
     #[arg(long, env = "SCOREWATCH_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
     /// Local data directory: only its key file (`secrets/api_key`) is read, when no key is

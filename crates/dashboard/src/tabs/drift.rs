@@ -6,7 +6,8 @@ use egui_extras::{Column, TableBuilder};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 use scorewatch_core::{DriftReport, FeatureDrift, FeatureKind};
 
-use crate::app::Action;
+use crate::action::Action;
+use crate::format;
 use crate::state::{self, DriftColumn, DriftState};
 use crate::tabs::{BAD, GOOD, badge, band_color, empty_state};
 
@@ -73,7 +74,7 @@ fn report_selector(ui: &mut egui::Ui, drift: &DriftState, actions: &mut Vec<Acti
     let text = |summary: &scorewatch_core::views::DriftSummary| {
         format!(
             "{} UTC  {}  {:.0}% drifted",
-            state::format_time(summary.computed_at),
+            format::format_time(summary.computed_at),
             summary.model_version.as_deref().unwrap_or("-"),
             summary.drifted_share * 100.0
         )
@@ -116,7 +117,7 @@ fn summary(ui: &mut egui::Ui, report: &DriftReport) {
             report.drifted_share * 100.0,
             report.features.len(),
             report.dataset_drift_threshold * 100.0,
-            state::format_time(report.computed_at)
+            format::format_time(report.computed_at)
         ));
     });
     ui.label(format!(

@@ -8,7 +8,9 @@ use egui_plot::{HoverPosition, Legend, Line, MarkerShape, Plot, Points, VLine};
 use scorewatch_core::{MetricSource, MetricsEntry};
 
 use crate::client::RequestKind;
-use crate::state::{self, Settings, ViewState};
+use crate::format;
+use crate::settings::Settings;
+use crate::state::ViewState;
 use crate::tabs::{BAD, empty_state};
 
 /// The series of the plot, computed from the history: `(metric, source) -> [unix s, value]`
@@ -204,6 +206,10 @@ fn time_label(x: f64) -> String {
     )]
     let seconds = x.round() as i64;
     time::OffsetDateTime::from_unix_timestamp(seconds)
-        .map(state::format_time)
+        .map(format::format_time)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+#[path = "metrics_tests.rs"]
+mod tests;

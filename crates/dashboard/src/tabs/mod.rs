@@ -1,5 +1,5 @@
 //! One module per tab, each with a `show` function that draws it and pushes the
-//! [`Action`](crate::app::Action)s the user asked for; shared widgets live here.
+//! [`Action`](crate::action::Action)s the user asked for; shared widgets live here.
 
 pub mod drift;
 pub mod metrics;

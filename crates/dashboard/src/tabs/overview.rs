@@ -4,9 +4,11 @@ use egui::{Color32, RichText};
 use scorewatch_core::views::MetricsView;
 use scorewatch_core::{MetricsEntry, PipelineState};
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::client::RequestKind;
-use crate::state::{self, KPI_METRICS, ViewState};
+use crate::format;
+use crate::settings::Tab;
+use crate::state::{KPI_METRICS, ViewState};
 use crate::tabs::{BAD, GOOD, NEUTRAL, badge, empty_state, pipeline_state_text};
 
 /// Draws the overview.
@@ -23,7 +25,7 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
             ui.heading(format!("Model {}", model.version));
             ui.label(format!(
                 "trained {} UTC on {} rows, threshold {:.2}, {} features",
-                state::format_time(model.created_at),
+                format::format_time(model.created_at),
                 model.training_rows,
                 model.threshold,
                 model.features.len()
@@ -38,7 +40,7 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
              directory is missing, create it with ./scripts/initialize_metrics.sh.",
         );
         if ui.button("Go to the Pipeline tab").clicked() {
-            actions.push(Action::SelectTab(crate::state::Tab::Pipeline));
+            actions.push(Action::SelectTab(Tab::Pipeline));
         }
     }
     ui.add_space(8.0);
@@ -101,7 +103,7 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
                 });
                 ui.label(format!(
                     "up {}",
-                    state::format_duration(health.uptime_seconds)
+                    format::format_duration(health.uptime_seconds)
                 ));
             });
         }

@@ -5,8 +5,8 @@ use egui_extras::{Column, TableBuilder};
 use scorewatch_core::views::RunPipelineRequest;
 use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome};
 
-use crate::app::Action;
-use crate::state;
+use crate::action::Action;
+use crate::format;
 use crate::tabs::{BAD, GOOD, NEUTRAL, WARN, badge, pipeline_state_text, stage_name};
 
 /// Draws the pipeline tab.
@@ -114,7 +114,7 @@ fn current(ui: &mut egui::Ui, state: &PipelineState) {
         );
         ui.label(format!(
             "Run {run_id}, started {} UTC",
-            state::format_time(*started_at)
+            format::format_time(*started_at)
         ));
     }
 }
@@ -159,7 +159,7 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
             for run in status.runs.iter().rev() {
                 body.row(20.0, |mut row| {
                     row.col(|ui| {
-                        ui.label(state::format_time(run.started_at));
+                        ui.label(format::format_time(run.started_at));
                     });
                     row.col(|ui| {
                         let seconds = (run.finished_at - run.started_at).as_seconds_f64();
@@ -167,11 +167,11 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
                             .stage_seconds
                             .iter()
                             .map(|(stage, s)| {
-                                format!("{}: {}", stage_name(*stage), state::format_duration(*s))
+                                format!("{}: {}", stage_name(*stage), format::format_duration(*s))
                             })
                             .collect::<Vec<_>>()
                             .join("\n");
-                        let label = ui.label(state::format_duration(seconds));
+                        let label = ui.label(format::format_duration(seconds));
                         if !stages.is_empty() {
                             label.on_hover_text(stages);
                         }

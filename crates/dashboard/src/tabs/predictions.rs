@@ -3,7 +3,7 @@
 
 use egui_extras::{Column, TableBuilder};
 
-use crate::app::Action;
+use crate::action::Action;
 use crate::state::{MAX_LOADED_PREDICTIONS, PredictionsState, TimeRange};
 use crate::tabs::{BAD, empty_state};
 

@@ -11,15 +11,20 @@ use std::sync::{Arc, Mutex};
 
 use scorewatch_core::PipelineStatus;
 use scorewatch_core::views::{DriftView, Health, MetricsView, PredictionView, RunAccepted};
-use scorewatch_dashboard::{ApiClient, ApiError, Payload, Request, Response};
+use scorewatch_dashboard::{ApiClient, ApiError, ApiKey, Payload, Request, RequestKind, Response};
+
+/// The key the fake API accepts unless a test says otherwise.
+pub const VALID_KEY: &str = "test-key";
 
 /// What the fake API answers.
 #[derive(Debug, Clone)]
 pub struct Answers {
     /// No HTTP answer at all (connection refused).
     pub unreachable: bool,
-    /// Mutating calls answer 401.
-    pub refuse_key: bool,
+    /// The key the fake accepts; writes need it, as on the real server.
+    pub valid_key: String,
+    /// Reads need the key too, but `/health` (`scorewatch serve --protect-reads`).
+    pub protect_reads: bool,
     pub health: Health,
     pub metrics: MetricsView,
     pub drift: DriftView,
@@ -31,7 +36,8 @@ impl Answers {
     pub fn full() -> Self {
         Self {
             unreachable: false,
-            refuse_key: false,
+            valid_key: VALID_KEY.to_owned(),
+            protect_reads: false,
             health: fixtures::health(),
             metrics: fixtures::metrics(),
             drift: fixtures::drift_view(),
@@ -54,13 +60,27 @@ impl Answers {
         }
     }
 
-    fn answer(&self, request: &Request) -> Result<Payload, ApiError> {
-        let refused = || ApiError::Status {
-            path: request.path(),
-            status: 401,
-            code: Some("unauthorized".into()),
-            message: "invalid api key".into(),
+    /// Refuses a request without the valid key the way the API does: 401 without a key,
+    /// 403 with a wrong one.
+    fn check_key(&self, request: &Request, key: Option<&ApiKey>) -> Result<(), ApiError> {
+        let needs_key = request.kind().is_write()
+            || (self.protect_reads && request.kind() != RequestKind::Health);
+        let (status, code, message) = match key {
+            _ if !needs_key => return Ok(()),
+            Some(key) if key.expose() == self.valid_key => return Ok(()),
+            Some(_) => (403, "invalid_api_key", "invalid API key"),
+            None => (401, "missing_api_key", "missing X-API-Key header"),
         };
+        Err(ApiError::Status {
+            path: request.path(),
+            status,
+            code: Some(code.into()),
+            message: message.into(),
+        })
+    }
+
+    fn answer(&self, request: &Request, key: Option<&ApiKey>) -> Result<Payload, ApiError> {
+        self.check_key(request, key)?;
         Ok(match request {
             Request::Health => Payload::Health(self.health.clone()),
             Request::Metrics { .. } => Payload::Metrics(self.metrics.clone()),
@@ -95,28 +115,28 @@ impl Answers {
                 Payload::Predictions(fixtures::page(&matching, query.limit, query.offset))
             }
             Request::PipelineStatus => Payload::PipelineStatus(self.pipeline.clone()),
-            Request::RunDrift { .. } if self.refuse_key => return Err(refused()),
-            Request::RunDrift { .. } => Payload::DriftRun(fixtures::drift_report(
+            Request::RunDrift => Payload::DriftRun(fixtures::drift_report(
                 "drift-new",
                 time::OffsetDateTime::now_utc(),
             )),
-            Request::RunPipeline { .. } | Request::CancelPipeline { .. } if self.refuse_key => {
-                return Err(refused());
-            }
-            Request::RunPipeline { .. } => Payload::RunAccepted(RunAccepted {
+            Request::RunPipeline(_) => Payload::RunAccepted(RunAccepted {
                 run_id: "run-3".into(),
                 status_url: "/monitoring/pipeline-status".into(),
             }),
-            Request::CancelPipeline { .. } => Payload::CancelAccepted,
+            Request::CancelPipeline => Payload::CancelAccepted,
         })
     }
 }
 
-/// Answers at once from [`Answers`] and records every request; clones share both.
+/// A request as the fake received it, with the `X-API-Key` it carried.
+pub type Sent = (Request, Option<String>);
+
+/// Answers at once from [`Answers`] and records every request with the key it carried;
+/// clones share both.
 #[derive(Debug, Clone)]
 pub struct FakeApi {
     pub answers: Arc<Mutex<Answers>>,
-    pub sent: Arc<Mutex<Vec<Request>>>,
+    pub sent: Arc<Mutex<Vec<Sent>>>,
     pending: Arc<Mutex<Vec<Response>>>,
 }
 
@@ -130,12 +150,23 @@ impl FakeApi {
     }
 
     pub fn sent(&self) -> Vec<Request> {
+        self.sent_with_keys().into_iter().map(|(r, _)| r).collect()
+    }
+
+    /// Every request so far with the `X-API-Key` it carried.
+    pub fn sent_with_keys(&self) -> Vec<Sent> {
         self.sent.lock().unwrap().clone()
     }
 }
 
 impl ApiClient for FakeApi {
-    fn send(&mut self, ctx: &egui::Context, base_url: &str, request: Request) {
+    fn send(
+        &mut self,
+        ctx: &egui::Context,
+        base_url: &str,
+        key: Option<&ApiKey>,
+        request: Request,
+    ) {
         let answers = self.answers.lock().unwrap().clone();
         let result = if answers.unreachable {
             Err(ApiError::Unreachable {
@@ -146,12 +177,16 @@ impl ApiClient for FakeApi {
                 )),
             })
         } else {
-            answers.answer(&request)
+            answers.answer(&request, key)
         };
-        self.sent.lock().unwrap().push(request.clone());
+        self.sent
+            .lock()
+            .unwrap()
+            .push((request.clone(), key.map(|k| k.expose().to_owned())));
         self.pending.lock().unwrap().push(Response {
             request,
             base_url: base_url.to_owned(),
+            key: key.cloned(),
             result,
         });
         ctx.request_repaint();

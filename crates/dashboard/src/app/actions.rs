@@ -1,0 +1,74 @@
+//! Carrying out what the user asked for ([`Action`]).
+
+use crate::action::Action;
+use crate::app::DashboardApp;
+use crate::client::{PredictionsQuery, Request, RequestKind};
+use crate::state::{self, ViewState};
+
+impl DashboardApp {
+    pub(super) fn handle(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Refresh => self.refresh(ctx),
+            // Writes always need a key: without one the buttons are disabled, and a click
+            // that slips through sends nothing the server would only refuse.
+            Action::RunPipeline(body) if self.key.is_some() => {
+                self.send(ctx, Request::RunPipeline(body));
+            }
+            Action::CancelPipeline if self.key.is_some() => {
+                self.send(ctx, Request::CancelPipeline);
+            }
+            Action::RunDriftCheck if self.key.is_some() => self.send(ctx, Request::RunDrift),
+            Action::RunPipeline(_) | Action::CancelPipeline | Action::RunDriftCheck => {}
+            Action::KeyChanged => {
+                tracing::info!(key_source = ?self.key_source, "api key changed");
+                self.state.auth_refused.clear();
+                // Reads on their way carry the old key: send them again with the new one.
+                self.in_flight.clear();
+                self.refresh(ctx);
+            }
+            Action::ShowDriftReport(id) => {
+                self.state.drift.pinned.clone_from(&id);
+                self.in_flight.remove(&RequestKind::Drift);
+                self.send(
+                    ctx,
+                    Request::Drift {
+                        history: self.settings.drift_history,
+                        id,
+                    },
+                );
+            }
+            Action::ReloadPredictions => self.reload_predictions(ctx),
+            Action::SelectTab(tab) => self.settings.tab = tab,
+            Action::LoadManyPredictions => {
+                self.state.predictions.load_until = state::MAX_LOADED_PREDICTIONS;
+                self.handle(ctx, Action::LoadMorePredictions);
+            }
+            Action::LoadMorePredictions => {
+                if let Some(active) = &self.state.predictions.active {
+                    let query = PredictionsQuery {
+                        offset: self.state.predictions.rows.len(),
+                        limit: self.settings.page_size.clamp(1, state::MAX_PAGE_SIZE),
+                        ..active.clone()
+                    };
+                    self.send_read(ctx, Request::Predictions(query));
+                }
+            }
+            Action::SetApiUrl(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                if !url.is_empty() && url != self.settings.api_url {
+                    tracing::info!(%url, "api url changed");
+                    self.settings.api_url = url;
+                    self.state = ViewState {
+                        predictions: state::PredictionsState {
+                            filter: self.state.predictions.filter.clone(),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    };
+                    self.in_flight.clear();
+                    self.refresh(ctx);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! What the dashboard asks the API for ([`Request`], [`PredictionsQuery`]) and what comes
+//! back when it works ([`Payload`]).
+
+use scorewatch_core::views::{
+    DriftView, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
+};
+use scorewatch_core::{DriftReport, PipelineStatus};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// Query of `GET /monitoring/predictions`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PredictionsQuery {
+    /// Page size.
+    pub limit: usize,
+    /// Predictions to skip, newest first.
+    pub offset: usize,
+    /// Only predictions at or after this time.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub since: Option<OffsetDateTime>,
+    /// Only predictions before this time.
+    #[serde(
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<OffsetDateTime>,
+    /// Only predictions of this model version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+}
+
+impl PredictionsQuery {
+    /// Whether `other` asks for the same predictions, ignoring paging.
+    #[must_use]
+    pub fn same_filter(&self, other: &Self) -> bool {
+        self.since == other.since
+            && self.until == other.until
+            && self.model_version == other.model_version
+    }
+}
+
+/// One call to the API. The key is not part of it: every request carries the dashboard's
+/// key, when it has one (see [`ApiClient::send`](crate::client::ApiClient::send)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// `GET /health`.
+    Health,
+    /// `GET /monitoring/metrics?limit=&offset=`.
+    Metrics {
+        /// History entries to return.
+        limit: usize,
+        /// History entries to skip.
+        offset: usize,
+    },
+    /// `GET /monitoring/drift?history=N[&id=ID]`.
+    Drift {
+        /// Summaries of earlier reports to return.
+        history: usize,
+        /// A specific report; the latest when `None`.
+        id: Option<String>,
+    },
+    /// `POST /monitoring/drift/run`.
+    RunDrift,
+    /// `GET /monitoring/predictions`.
+    Predictions(PredictionsQuery),
+    /// `POST /monitoring/run-pipeline` with the options of the run.
+    RunPipeline(RunPipelineRequest),
+    /// `POST /monitoring/pipeline/cancel`.
+    CancelPipeline,
+    /// `GET /monitoring/pipeline-status`.
+    PipelineStatus,
+}
+
+/// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RequestKind {
+    /// `GET /health`.
+    Health,
+    /// `GET /monitoring/metrics`.
+    Metrics,
+    /// `GET /monitoring/drift`.
+    Drift,
+    /// `POST /monitoring/drift/run`.
+    RunDrift,
+    /// `GET /monitoring/predictions`.
+    Predictions,
+    /// `POST /monitoring/run-pipeline`.
+    RunPipeline,
+    /// `POST /monitoring/pipeline/cancel`.
+    CancelPipeline,
+    /// `GET /monitoring/pipeline-status`.
+    PipelineStatus,
+}
+
+impl RequestKind {
+    /// Whether the call changes something on the server (a POST). Writes are sent only when
+    /// the user asks, and their failures are shown as a notice.
+    #[must_use]
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Self::RunDrift | Self::RunPipeline | Self::CancelPipeline
+        )
+    }
+}
+
+impl Request {
+    /// The kind of call.
+    #[must_use]
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Self::Health => RequestKind::Health,
+            Self::Metrics { .. } => RequestKind::Metrics,
+            Self::Drift { .. } => RequestKind::Drift,
+            Self::RunDrift => RequestKind::RunDrift,
+            Self::Predictions(_) => RequestKind::Predictions,
+            Self::RunPipeline(_) => RequestKind::RunPipeline,
+            Self::CancelPipeline => RequestKind::CancelPipeline,
+            Self::PipelineStatus => RequestKind::PipelineStatus,
+        }
+    }
+
+    /// The path of the endpoint, for messages.
+    #[must_use]
+    pub fn path(&self) -> &'static str {
+        match self.kind() {
+            RequestKind::Health => "/health",
+            RequestKind::Metrics => "/monitoring/metrics",
+            RequestKind::Drift => "/monitoring/drift",
+            RequestKind::RunDrift => "/monitoring/drift/run",
+            RequestKind::Predictions => "/monitoring/predictions",
+            RequestKind::RunPipeline => "/monitoring/run-pipeline",
+            RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
+            RequestKind::PipelineStatus => "/monitoring/pipeline-status",
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// Of `GET /health`.
+    Health(Health),
+    /// Of `GET /monitoring/metrics`.
+    Metrics(MetricsView),
+    /// Of `GET /monitoring/drift`.
+    Drift(DriftView),
+    /// Of `POST /monitoring/drift/run`.
+    DriftRun(DriftReport),
+    /// Of `GET /monitoring/predictions`.
+    Predictions(PredictionsPage),
+    /// Of `POST /monitoring/run-pipeline`.
+    RunAccepted(RunAccepted),
+    /// Of `POST /monitoring/pipeline/cancel`; its body is not needed, the status is re-read.
+    CancelAccepted,
+    /// Of `GET /monitoring/pipeline-status`.
+    PipelineStatus(PipelineStatus),
+}

@@ -1,0 +1,117 @@
+//! The drift tab's state: the report on screen, earlier reports, the chosen feature and the
+//! table's sort order, with the functions that apply drift answers to it.
+
+use scorewatch_core::views::{DriftSummary, DriftView};
+use scorewatch_core::{DriftReport, FeatureDrift};
+
+/// A column of the drift table to sort by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DriftColumn {
+    /// Schema order.
+    #[default]
+    Schema,
+    /// Feature name.
+    Feature,
+    /// PSI.
+    Psi,
+    /// KS or chi-square statistic.
+    Statistic,
+    /// p-value.
+    PValue,
+    /// Current missing share.
+    Missing,
+}
+
+/// The drift tab's data and choices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DriftState {
+    /// Whether an answer has arrived.
+    pub loaded: bool,
+    /// The report on screen.
+    pub report: Option<DriftReport>,
+    /// Earlier reports, newest first.
+    pub history: Vec<DriftSummary>,
+    /// An earlier report the user chose; refreshes keep showing it.
+    pub pinned: Option<String>,
+    /// The feature whose bins are drawn.
+    pub selected_feature: Option<String>,
+    /// Sort column.
+    pub sort: DriftColumn,
+    /// Sort direction.
+    pub descending: bool,
+}
+
+/// Applies `GET /monitoring/drift`.
+pub fn apply_drift(drift: &mut DriftState, view: DriftView) {
+    drift.loaded = true;
+    if !view.history.is_empty() || drift.pinned.is_none() {
+        drift.history = view.history;
+    }
+    let keep_selection = drift
+        .selected_feature
+        .as_ref()
+        .zip(view.report.as_ref())
+        .is_some_and(|(name, report)| report.features.iter().any(|f| &f.name == name));
+    if !keep_selection {
+        drift.selected_feature = None;
+    }
+    drift.report = view.report;
+}
+
+/// Applies the report of `POST /monitoring/drift/run`: it becomes the one on screen and the
+/// newest in the history.
+pub fn apply_drift_run(drift: &mut DriftState, report: DriftReport) {
+    drift.loaded = true;
+    drift.pinned = None;
+    if !drift.history.iter().any(|s| s.id == report.id) {
+        drift.history.insert(0, DriftSummary::from(&report));
+    }
+    drift.selected_feature = None;
+    drift.report = Some(report);
+}
+
+/// Sorts drift rows for the table; `None` PSI and p-values sort last either way.
+#[must_use]
+pub fn sorted_features(report: &DriftReport, sort: DriftColumn, descending: bool) -> Vec<usize> {
+    fn statistic(f: &FeatureDrift) -> Option<f64> {
+        f.ks.map(|ks| ks.statistic).or(f.chi2.map(|c| c.statistic))
+    }
+    fn p_value(f: &FeatureDrift) -> Option<f64> {
+        f.ks.map(|ks| ks.p_value).or(f.chi2.map(|c| c.p_value))
+    }
+    let key = |f: &FeatureDrift| -> Option<f64> {
+        match sort {
+            DriftColumn::Schema | DriftColumn::Feature => Some(0.0),
+            DriftColumn::Psi => f.psi,
+            DriftColumn::Statistic => statistic(f),
+            DriftColumn::PValue => p_value(f),
+            DriftColumn::Missing => Some(f.missing_current),
+        }
+    };
+    let mut order: Vec<usize> = (0..report.features.len()).collect();
+    if sort == DriftColumn::Schema {
+        if descending {
+            order.reverse();
+        }
+        return order;
+    }
+    order.sort_by(|&a, &b| {
+        let (fa, fb) = (&report.features[a], &report.features[b]);
+        let ordering = if sort == DriftColumn::Feature {
+            fa.name.cmp(&fb.name)
+        } else {
+            match (key(fa), key(fb)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => return std::cmp::Ordering::Less,
+                (None, Some(_)) => return std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        };
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    });
+    order
+}

@@ -1,0 +1,51 @@
+//! [`history_series`]: the lines and version markers of the metrics plot.
+
+use scorewatch_core::MetricSource;
+
+use super::history_series;
+use crate::fixtures;
+
+#[test]
+fn history_series_groups_by_metric_and_source_and_marks_versions() {
+    let series = history_series(&fixtures::metrics().history);
+    assert_eq!(
+        series
+            .versions
+            .iter()
+            .map(|(v, _)| v.as_str())
+            .collect::<Vec<_>>(),
+        [fixtures::OLD_MODEL, fixtures::MODEL]
+    );
+    let training_auc = &series.lines[&("roc_auc".to_owned(), MetricSource::Training)];
+    assert_eq!(training_auc.len(), 2);
+    assert!(training_auc[0][0] < training_auc[1][0], "sorted by time");
+    assert_eq!(
+        series.lines[&("accuracy".to_owned(), MetricSource::Manual)].len(),
+        1
+    );
+    assert!(series.metric_names.contains("precision"));
+    assert_eq!(series.rejected_candidates, 0);
+}
+
+#[test]
+fn history_series_leaves_out_rejected_candidates() {
+    let mut history = fixtures::metrics().history;
+    let plain = history_series(&history);
+    // A newer candidate, rejected: its validation AUC must not join the served model's
+    // line, nor its version get a marker.
+    let mut rejected = history
+        .iter()
+        .find(|e| e.source == MetricSource::Validation)
+        .unwrap()
+        .clone();
+    rejected.timestamp += time::Duration::days(30);
+    rejected.model_version = Some("rejected-candidate".into());
+    rejected.metrics.insert("roc_auc".into(), 0.51);
+    rejected.rejected_candidate = true;
+    history.push(rejected);
+
+    let series = history_series(&history);
+    assert_eq!(series.rejected_candidates, 1);
+    assert_eq!(series.lines, plain.lines);
+    assert_eq!(series.versions, plain.versions);
+}
