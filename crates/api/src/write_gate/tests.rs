@@ -7,18 +7,23 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use actix_web::body::to_bytes;
+use actix_web::dev::Service;
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse, web};
 use scorewatch_core::views::ErrorBody;
-use scorewatch_core::{MetricSource, MetricsEntry, Store, StoreOptions};
+use scorewatch_core::{
+    DEFAULT_TRAINING_FILE, MetricSource, MetricsEntry, RunRequest, SampleGenerator, Scenario,
+    Store, StoreOptions, write_sample_csv,
+};
 use serde_json::json;
 use time::OffsetDateTime;
 
 use super::*;
 use crate::config::Config;
 use crate::error;
+use crate::state::Served;
 
 /// Far longer than a handler needs to reach its write, far shorter than a test's patience.
 const DEADLINE: Duration = Duration::from_millis(300);
@@ -127,40 +132,97 @@ macro_rules! app {
     };
 }
 
+/// Sends `request` while the blocking pool's only thread is busy, so that the handler's
+/// `web::block` write queues behind it until the deadline has answered; then lets the
+/// queue drain (it is first in, first out: once a job queued after the write has run,
+/// the write has run too). Returns the deadline's answer: status and error code.
+async fn answer_with_the_write_held<S, R, B>(app: &S, request: R) -> (StatusCode, String)
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let (release, held) = mpsc::channel::<()>();
+    let blocker = tokio::task::spawn_blocking(move || held.recv());
+
+    let answer = actix_test::try_call_service(app, request).await;
+
+    let response = answer
+        .err()
+        .expect("the deadline answers with an error")
+        .error_response();
+    release.send(()).expect("blocker waits");
+    blocker.await.expect("blocker").expect("released");
+    tokio::task::spawn_blocking(|| ())
+        .await
+        .expect("the queue drains");
+    let status = response.status();
+    let body: ErrorBody =
+        serde_json::from_slice(&to_bytes(response.into_body()).await.expect("body"))
+            .expect("error body");
+    (status, body.error.code)
+}
+
 #[test]
 fn a_metrics_post_whose_write_is_still_queued_at_the_deadline_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let state = state(dir.path());
     run(async {
         let app = app!(state);
-        // Arrange: the only blocking thread is busy, so the handler's write queues.
-        let (release, held) = mpsc::channel::<()>();
-        let blocker = tokio::task::spawn_blocking(move || held.recv());
-
-        // Act
         let request = actix_test::TestRequest::post()
             .uri("/monitoring/metrics")
             .set_json(json!({"accuracy": 0.9}))
             .to_request();
-        let answer = actix_test::try_call_service(&app, request).await;
 
-        // Assert: 503 deadline_exceeded...
-        let err = answer.err().expect("the deadline answers with an error");
-        let response = err.error_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        let body: ErrorBody =
-            serde_json::from_slice(&to_bytes(response.into_body()).await.expect("body"))
-                .expect("error body");
-        assert_eq!(body.error.code, "deadline_exceeded");
-        // ...and once the queued write has run (the pool's queue is first in, first out,
-        // so after a job queued behind it), nothing was written.
-        release.send(()).expect("blocker waits");
-        blocker.await.expect("blocker").expect("released");
-        tokio::task::spawn_blocking(|| ())
-            .await
-            .expect("the queue drains");
+        let (status, code) = answer_with_the_write_held(&app, request).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(code, "deadline_exceeded");
         let history = state.store.metrics().history().expect("history reads");
         assert!(history.is_empty(), "a 503 request wrote {history:?}");
+    });
+}
+
+#[test]
+fn a_drift_run_whose_write_is_still_queued_at_the_deadline_saves_no_report() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = state(dir.path());
+    // A served model with a reference profile, and predictions for it to compare.
+    let training = state
+        .store
+        .layout()
+        .training_dir()
+        .join(DEFAULT_TRAINING_FILE);
+    std::fs::create_dir_all(training.parent().expect("training dir")).expect("training dir");
+    let file = std::fs::File::create(&training).expect("training file");
+    write_sample_csv(file, 1000, 7, Scenario::Baseline).expect("sample written");
+    state
+        .pipeline
+        .runner()
+        .run(&RunRequest::default(), &|_, _| {})
+        .expect("the model trains");
+    let served = Served::load_current(&state.registry)
+        .expect("model loads")
+        .expect("model promoted");
+    state.set_served(served);
+    run(async {
+        let app = app!(state);
+        for application in SampleGenerator::new(11, Scenario::Baseline).take(20) {
+            let request = actix_test::TestRequest::post()
+                .uri("/predict")
+                .set_json(crate::traffic::predict_body(&application))
+                .to_request();
+            let response = actix_test::call_service(&app, request).await;
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        let request = actix_test::TestRequest::post()
+            .uri("/monitoring/drift/run")
+            .to_request();
+
+        let (status, code) = answer_with_the_write_held(&app, request).await;
+
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(code, "deadline_exceeded");
+        let latest = state.store.drift_reports().latest().expect("reports read");
+        assert!(latest.is_none(), "a 503 request saved {latest:?}");
     });
 }
 
