@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use scorewatch_core::DEFAULT_MIN_PRODUCTION_ROWS;
 
 /// Default port, as gunicorn's `--bind 0.0.0.0:8000` in the old service.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -86,6 +87,10 @@ pub struct ServeArgs {
     /// Outcomes between two production metrics computations (0 turns them off).
     #[arg(long, env = "SCOREWATCH_METRICS_EVERY", default_value_t = DEFAULT_METRICS_EVERY)]
     pub metrics_every: u64,
+    /// Labelled production rows needed before they join a pipeline run's training data
+    /// (0: any); the run-pipeline body's `min_production_rows` overrides it per run.
+    #[arg(long, env = "SCOREWATCH_MIN_PRODUCTION_ROWS", default_value_t = DEFAULT_MIN_PRODUCTION_ROWS)]
+    pub min_production_rows: usize,
     /// Log line format.
     #[arg(long, env = "SCOREWATCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -147,6 +152,9 @@ pub struct Config {
     pub drift_min_interval: Duration,
     /// Outcomes between production metrics computations; 0 means never.
     pub metrics_every: u64,
+    /// Labelled production rows a pipeline run needs before it trains on them, unless
+    /// the run's request says otherwise.
+    pub min_production_rows: usize,
     /// Log format.
     pub log_format: LogFormat,
     /// Whether reads need a key too.
@@ -173,6 +181,7 @@ impl Config {
             drift_window: DEFAULT_DRIFT_WINDOW,
             drift_min_interval: Duration::from_secs(DEFAULT_DRIFT_MIN_INTERVAL_SECS),
             metrics_every: DEFAULT_METRICS_EVERY,
+            min_production_rows: DEFAULT_MIN_PRODUCTION_ROWS,
             log_format: LogFormat::Text,
             protect_reads: false,
             api_keys: Vec::new(),
@@ -197,6 +206,7 @@ impl Config {
             drift_window: args.drift_window.max(1),
             drift_min_interval: Duration::from_secs(args.drift_min_interval),
             metrics_every: args.metrics_every,
+            min_production_rows: args.min_production_rows,
             log_format: args.log_format,
             protect_reads: args.protect_reads,
             api_keys: parse_keys(api_keys_env.unwrap_or_default()),
@@ -263,14 +273,41 @@ mod tests {
             "--log-format",
             "json",
             "--protect-reads",
+            "--min-production-rows",
+            "25",
         ])
         .expect("flags parse")
         .serve;
         let config = Config::from_args(args, PathBuf::from("d"), Some("k"));
+        assert_eq!(config.min_production_rows, 25);
         assert_eq!(config.port, 9000);
         assert_eq!(config.workers, 4);
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.protect_reads);
         assert_eq!(config.api_keys, vec![Secret::new("k")]);
+    }
+
+    #[test]
+    fn min_production_rows_defaults_to_the_core_default_and_refuses_a_negative() {
+        let args = Wrapper::try_parse_from(["x"])
+            .expect("defaults parse")
+            .serve;
+        assert_eq!(args.min_production_rows, DEFAULT_MIN_PRODUCTION_ROWS);
+        let zero = Wrapper::try_parse_from(["x", "--min-production-rows", "0"])
+            .expect("0 means any")
+            .serve;
+        assert_eq!(zero.min_production_rows, 0);
+        let err = Wrapper::try_parse_from(["x", "--min-production-rows=-5"])
+            .expect_err("a negative count is refused");
+        assert!(err.to_string().contains("--min-production-rows"), "{err}");
+        let command = <Wrapper as clap::CommandFactory>::command();
+        let flag = command
+            .get_arguments()
+            .find(|arg| arg.get_id() == "min_production_rows")
+            .expect("the flag exists");
+        assert_eq!(
+            flag.get_env(),
+            Some(std::ffi::OsStr::new("SCOREWATCH_MIN_PRODUCTION_ROWS"))
+        );
     }
 }

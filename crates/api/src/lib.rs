@@ -6,7 +6,8 @@
 //! - [`config`]: flags and environment of `scorewatch serve`.
 //! - [`startup`]: [`startup::Application`] builds and runs the server.
 //! - [`routes`]: one module per resource; [`routes::configure`] registers them.
-//! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts.
+//! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts;
+//!   [`write_gate`]: the handler deadline, and what keeps a timed-out write from happening.
 //! - [`state`] and [`pipeline`]: the engine as the handlers see it; [`index`]: the
 //!   compact prediction-id index.
 //! - [`traffic`]: generated demo traffic sent over HTTP (`scorewatch demo`).
@@ -23,3 +24,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod traffic;
+pub mod write_gate;

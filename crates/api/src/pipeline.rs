@@ -197,6 +197,26 @@ enum Started {
     Refused(PipelineError),
 }
 
+/// What core runs for an API request: the body's choices, else the server's defaults
+/// (`min_production_rows` is `--min-production-rows`).
+fn run_request(request: &RunPipelineRequest, min_production_rows: usize) -> RunRequest {
+    RunRequest {
+        data: TrainingData::Named(
+            request
+                .training_file
+                .clone()
+                .unwrap_or_else(|| DEFAULT_TRAINING_FILE.to_owned()),
+        ),
+        include_production: request.include_production.unwrap_or(true),
+        min_production_rows: request.min_production_rows.unwrap_or(min_production_rows),
+        policy: PromotionPolicy {
+            force: request.force,
+            ..PromotionPolicy::default()
+        },
+        ..RunRequest::default()
+    }
+}
+
 /// Starts a run on its own thread and answers once it is recorded as running.
 ///
 /// # Errors
@@ -208,20 +228,7 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         .thread
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let run_request = RunRequest {
-        data: TrainingData::Named(
-            request
-                .training_file
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TRAINING_FILE.to_owned()),
-        ),
-        include_production: request.include_production.unwrap_or(true),
-        policy: PromotionPolicy {
-            force: request.force,
-            ..PromotionPolicy::default()
-        },
-        ..RunRequest::default()
-    };
+    let run_request = run_request(request, state.config.min_production_rows);
     state.pipeline.recover_stale(thread.as_ref());
     let (tx, rx) = mpsc::sync_channel::<Started>(1);
     let worker_state = Arc::clone(state);
@@ -274,4 +281,25 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         run_id,
         status_url: STATUS_URL.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_production_rows_comes_from_the_body_else_from_the_server() {
+        let default = RunPipelineRequest::default();
+        assert_eq!(run_request(&default, 40).min_production_rows, 40);
+        let body = RunPipelineRequest {
+            min_production_rows: Some(7),
+            ..RunPipelineRequest::default()
+        };
+        assert_eq!(run_request(&body, 40).min_production_rows, 7);
+        let zero = RunPipelineRequest {
+            min_production_rows: Some(0),
+            ..RunPipelineRequest::default()
+        };
+        assert_eq!(run_request(&zero, 40).min_production_rows, 0);
+    }
 }

@@ -23,11 +23,12 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
 use crate::config::Config;
-use crate::error::{self, ApiError};
+use crate::error;
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
+use crate::write_gate::deadline;
 
 /// How long the shutdown waits for the workers' threads to drop their references to the
 /// state before it gives up closing the store itself.
@@ -89,25 +90,6 @@ impl std::fmt::Debug for Application {
         f.debug_struct("Application")
             .field("port", &self.port)
             .finish_non_exhaustive()
-    }
-}
-
-/// Middleware: a handler that runs past the deadline answers 503 (gunicorn's `--timeout`
-/// killed the worker instead).
-async fn deadline(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let limit = req.app_data::<web::Data<AppState>>().map_or(
-        Duration::from_secs(crate::config::DEFAULT_HANDLER_TIMEOUT_SECS),
-        |s| s.config.handler_timeout,
-    );
-    match tokio::time::timeout(limit, next.call(req)).await {
-        Ok(result) => result,
-        Err(_) => Err(ApiError::DeadlineExceeded {
-            seconds: limit.as_secs(),
-        }
-        .into()),
     }
 }
 

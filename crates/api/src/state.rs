@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::pipeline::PipelineControl;
+use crate::write_gate::WriteGate;
 
 /// The model requests are scored with, with what is derived from it once.
 #[derive(Debug)]
@@ -273,8 +274,9 @@ impl AppState {
         let since = self.since_drift.fetch_add(n, Ordering::Relaxed) + n;
         if since >= every && self.drift_schedule.take_if_due() {
             self.since_drift.store(0, Ordering::Relaxed);
+            // No deadline watches a background report: its gate is never abandoned.
             self.spawn_background(&self.drift_busy, "drift", |state| {
-                state.run_drift().map(|_| ())
+                state.run_drift(&WriteGate::new()).map(|_| ())
             });
         }
     }
@@ -356,11 +358,13 @@ impl AppState {
 
     /// Computes and stores a drift report: the newest `drift_window` predictions of the
     /// current model against its reference profile. `Ok(None)` when there is nothing to
-    /// compare (no model, no profile, no prediction).
+    /// compare (no model, no profile, no prediction). The report is saved only if `gate`
+    /// lets the write through (a request past its deadline saves nothing).
     ///
     /// # Errors
-    /// When the log cannot be read or the report cannot be computed or stored.
-    pub fn run_drift(&self) -> anyhow::Result<Option<DriftReport>> {
+    /// When the log cannot be read, the report cannot be computed or stored, or the gate
+    /// was abandoned.
+    pub fn run_drift(&self, gate: &WriteGate) -> anyhow::Result<Option<DriftReport>> {
         let Some(served) = self.served() else {
             return Ok(None);
         };
@@ -374,6 +378,9 @@ impl AppState {
             self.config.drift_window,
         )?;
         if let Some(report) = &report {
+            // The deadline may have answered 503 meanwhile: then nothing is saved.
+            gate.commit()?;
+            self.store.drift_reports().save(report.clone())?;
             tracing::info!(
                 id = %report.id,
                 drifted_share = report.drifted_share,

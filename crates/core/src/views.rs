@@ -281,6 +281,9 @@ pub struct RunPipelineRequest {
     pub include_production: Option<bool>,
     /// Promote even when validation AUC is worse than the current model's.
     pub force: bool,
+    /// Labelled production rows needed before they join the training data (0: any;
+    /// default: the server's `--min-production-rows`, 1000 unless set).
+    pub min_production_rows: Option<usize>,
 }
 
 /// The body of every error response: `{"error": {...}}`.

@@ -11,6 +11,7 @@ use super::responses::{
 };
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::write_gate::WriteGate;
 
 /// Largest `history`.
 pub const MAX_HISTORY: usize = 1000;
@@ -91,7 +92,10 @@ pub async fn get_drift(
     security(("api_key" = []))
 )]
 #[post("/monitoring/drift/run")]
-pub async fn run_drift(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn run_drift(
+    state: web::Data<AppState>,
+    gate: WriteGate,
+) -> Result<HttpResponse, ApiError> {
     let Some(served) = state.served() else {
         return Err(ApiError::NotReady {
             message: "no model is published yet; run the pipeline first".to_owned(),
@@ -104,7 +108,7 @@ pub async fn run_drift(state: web::Data<AppState>) -> Result<HttpResponse, ApiEr
     }
     let state = state.into_inner();
     let report = web::block(move || {
-        let report = state.run_drift();
+        let report = state.run_drift(&gate);
         state.note_write_anyhow(&report);
         report
     })

@@ -15,6 +15,7 @@ use super::responses::{
 };
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::write_gate::WriteGate;
 
 /// Largest history page.
 pub const MAX_HISTORY_LIMIT: usize = 1000;
@@ -167,6 +168,7 @@ fn validate_metrics(
 pub async fn post_metrics(
     req: HttpRequest,
     state: web::Data<AppState>,
+    gate: WriteGate,
     body: web::Json<serde_json::Map<String, Value>>,
 ) -> Result<HttpResponse, ApiError> {
     let metrics = validate_metrics(&body)?;
@@ -182,13 +184,14 @@ pub async fn post_metrics(
     };
     let stored = entry.clone();
     let state = state.into_inner();
-    web::block(move || {
+    web::block(move || -> Result<(), ApiError> {
+        // Past the deadline the client got a 503: then this must not write.
+        gate.commit()?;
         let recorded = state.store.metrics().record(stored);
         state.note_write(&recorded);
-        recorded
+        recorded.map_err(ApiError::store_write)
     })
     .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::store_write)?;
+    .map_err(ApiError::internal)??;
     Ok(HttpResponse::Created().json(entry))
 }

@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use scorewatch_core::PipelineStatus;
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
+use serde_json::Value;
 
 use super::responses::{
     BadRequest, Conflict, Invalid, MissingKey, PayloadTooLarge, Unavailable, UnsupportedMediaType,
@@ -13,6 +14,9 @@ use super::responses::{
 use crate::error::{ApiError, from_serde_json};
 use crate::pipeline::{self, STATUS_URL};
 use crate::state::AppState;
+
+/// The body field that overrides `--min-production-rows` for one run.
+const MIN_PRODUCTION_ROWS: &str = "min_production_rows";
 
 /// The body is optional; when present it must be JSON.
 fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<RunPipelineRequest, ApiError> {
@@ -27,15 +31,34 @@ fn parse_request(req: &HttpRequest, body: &[u8]) -> Result<RunPipelineRequest, A
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
-    serde_json::from_slice(body).map_err(|err| from_serde_json(&err))
+    let value: Value = serde_json::from_slice(body).map_err(|err| from_serde_json(&err))?;
+    check_min_production_rows(&value)?;
+    serde_json::from_value(value).map_err(|err| from_serde_json(&err))
+}
+
+/// serde's own message for a bad count ("invalid type: integer `-1`, expected usize")
+/// names neither the field nor what it means; this one does.
+fn check_min_production_rows(body: &Value) -> Result<(), ApiError> {
+    match body.get(MIN_PRODUCTION_ROWS) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| usize::try_from(n).is_ok()) => Ok(()),
+        Some(other) => Err(ApiError::invalid(
+            MIN_PRODUCTION_ROWS,
+            format!(
+                "must be a whole number of labelled production rows, 0 or more (got {other}); \
+                 omit it for the server's --min-production-rows"
+            ),
+        )),
+    }
 }
 
 /// Starts the training pipeline on a background thread; 409 while a run is in progress,
-/// 422 naming the field when the request (such as its training file) is invalid, 503
-/// when the data directory cannot record the run.
+/// 422 naming the field when the request (such as its training file or
+/// `min_production_rows`) is invalid, 503 when the data directory cannot record the run.
+/// `min_production_rows` overrides the server's `--min-production-rows` for this run.
 #[utoipa::path(
     tag = "pipeline",
-    request_body(content = Option<RunPipelineRequest>, description = "Optional; defaults train on data/training/applications.csv plus labelled production rows"),
+    request_body(content = Option<RunPipelineRequest>, description = "Optional; defaults train on data/training/applications.csv plus labelled production rows once there are `--min-production-rows` of them"),
     responses(
         (status = 202, description = "Started", body = RunAccepted),
         Conflict, Invalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,

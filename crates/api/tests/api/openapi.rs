@@ -52,6 +52,14 @@ async fn openapi_lists_every_route() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
+    let min_rows =
+        &doc["components"]["schemas"]["RunPipelineRequest"]["properties"]["min_production_rows"];
+    let kinds = match &min_rows["type"] {
+        Value::Array(kinds) => kinds.clone(),
+        kind => vec![kind.clone()],
+    };
+    assert!(kinds.contains(&json!("integer")), "{min_rows}");
+    assert_eq!(min_rows["minimum"], json!(0), "{min_rows}");
     app.stop().await;
 }
 

@@ -39,12 +39,14 @@ pub fn window_of_records(
     Ok(window)
 }
 
-/// Computes and saves the drift report of the newest `window_rows` predictions of model
-/// `version` against its reference `profile`. `Ok(None)` when the model has no
-/// prediction yet.
+/// Computes the drift report of the newest `window_rows` predictions of model `version`
+/// against its reference `profile`. `Ok(None)` when the model has no prediction yet.
+///
+/// The caller saves it (`store.drift_reports().save`): the API first checks that the
+/// request is still wanted, so that a request answered 503 writes nothing.
 ///
 /// # Errors
-/// When the log cannot be read, the report cannot be computed or it cannot be saved.
+/// When the log cannot be read or the report cannot be computed.
 pub fn drift_report_of_newest(
     store: &Store,
     version: &str,
@@ -76,7 +78,5 @@ pub fn drift_report_of_newest(
         },
         ..DriftOptions::default()
     };
-    let report = compute_report(profile, &window, &options)?;
-    store.drift_reports().save(report.clone())?;
-    Ok(Some(report))
+    Ok(Some(compute_report(profile, &window, &options)?))
 }
