@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
     DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, PipelineState, PromotionPolicy,
-    RunRequest, TrainingData, TransitionError, error_chain, training_file_path,
+    RunRequest, TrainingData, TrainingSetName, TransitionError, error_chain,
 };
 
 use crate::error::ApiError;
@@ -128,10 +128,14 @@ impl PipelineControl {
 /// 422 naming the field.
 pub fn validate_request(state: &AppState, request: &RunPipelineRequest) -> Result<(), ApiError> {
     if let Some(name) = &request.training_file {
-        let dir = state.store.layout().training_dir();
-        let path = training_file_path(&dir, name)
+        let name = TrainingSetName::parse(name)
             .map_err(|err| ApiError::invalid("training_file", format!("{err}")))?;
-        if !path.is_file() {
+        let exists = state
+            .store
+            .training_sets()
+            .exists(&name)
+            .map_err(ApiError::internal)?;
+        if !exists {
             return Err(ApiError::invalid(
                 "training_file",
                 format!("data/training/{name} does not exist"),
@@ -170,7 +174,7 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
                 .and_then(|m| m.promotion.as_ref())
                 .is_some_and(|p| p.promoted);
             if promoted {
-                match Served::load_current(&state.registry) {
+                match Served::load_current(state.store.models()) {
                     Ok(Some(served)) => state.set_served(served),
                     Ok(None) => tracing::error!("promoted model has no current pointer"),
                     Err(err) => tracing::error!(

@@ -10,8 +10,8 @@ use std::time::Instant;
 use anyhow::Context as _;
 use scorewatch_core::views::StorageProblem;
 use scorewatch_core::{
-    DriftReport, FeatureKind, IntervalSchedule, MetricsEntry, Model, ModelRegistry, PROFILE_FILE,
-    PipelineRunner, ReferenceProfile, Store, drift_report_of_newest, production_metrics,
+    DriftReport, FeatureKind, IntervalSchedule, MetricsEntry, Model, ModelStore, PipelineRunner,
+    ReferenceProfile, Store, drift_report_of_newest, production_metrics,
 };
 use time::OffsetDateTime;
 
@@ -33,31 +33,18 @@ pub struct Served {
 }
 
 impl Served {
-    /// Loads the current model of `registry`, `None` before the first promotion.
+    /// Loads the current model of `models` with its reference profile, `None` before the
+    /// first promotion.
     ///
     /// # Errors
-    /// When the pointer, the artifact or the profile cannot be read or parsed, or the
-    /// artifact does not validate (the error names the file and the field).
-    pub fn load_current(registry: &ModelRegistry) -> anyhow::Result<Option<Self>> {
-        let Some(version) = registry.current_version()? else {
+    /// When the pointer, the artifact or the profile cannot be read or parsed, or does not
+    /// validate (the error names the file and the field).
+    pub fn load_current(models: &dyn ModelStore) -> anyhow::Result<Option<Self>> {
+        let Some(version) = models.current_version()? else {
             return Ok(None);
         };
-        let model = registry.load(&version)?;
-        let profile_path = registry.version_dir(&version).join(PROFILE_FILE);
-        let profile = match std::fs::read(&profile_path) {
-            Ok(bytes) => {
-                let profile = serde_json::from_slice::<ReferenceProfile>(&bytes)
-                    .with_context(|| format!("parsing {}", profile_path.display()))?;
-                profile
-                    .validate()
-                    .with_context(|| format!("checking {}", profile_path.display()))?;
-                Some(Arc::new(profile))
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(err) => {
-                return Err(err).with_context(|| format!("reading {}", profile_path.display()));
-            }
-        };
+        let model = models.load(&version)?;
+        let profile = models.load_profile(&version)?.map(Arc::new);
         Ok(Some(Self::new(model, profile)))
     }
 
@@ -109,8 +96,6 @@ pub struct AppState {
     pub started: Instant,
     /// The data directory.
     pub store: Arc<Store>,
-    /// `data/models`.
-    pub registry: ModelRegistry,
     served: RwLock<Option<Arc<Served>>>,
     /// Prediction ids and outcome flags.
     pub index: Mutex<OutcomeIndex>,
@@ -144,10 +129,9 @@ impl AppState {
         let store = Arc::new(store);
         // Marks a run left `running` by a dead process as failed ("interrupted").
         let runner = PipelineRunner::new(Arc::clone(&store))?;
-        let registry = runner.registry().clone();
         // An invalid current model stops the start: serving it would score with weights
         // that do not fit its preprocessing.
-        let served = Served::load_current(&registry)
+        let served = Served::load_current(store.models())
             .context("refusing to start: the current model cannot be served")?
             .map(Arc::new);
         let index = OutcomeIndex::build(&store)?;
@@ -161,7 +145,6 @@ impl AppState {
             config,
             started: Instant::now(),
             store,
-            registry,
             served: RwLock::new(served),
             index: Mutex::new(index),
             predictions_total: AtomicU64::new(0),

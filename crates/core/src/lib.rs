@@ -92,7 +92,7 @@ pub use monitoring::{
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, INTERRUPTED, PRODUCTION_SOURCE,
     PipelineError, PipelineEvent, PipelineRunner, RunReport, RunRequest, TrainingData,
-    TransitionError, Validation, training_file_path, transition,
+    TransitionError, Validation, transition,
 };
 pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
@@ -105,13 +105,14 @@ pub use store::{
     AtomicStep, CURRENT_FILE, CsvLog, DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION,
     DEFAULT_PIPELINE_RUNS_RETENTION, DRIFT_REPORTS_FILE, DataLayout, DirLock, DriftReportStore,
     DriftReportSummary, DriftReportsDocument, FileDriftReports, FileMetricsHistory, FileOutcomeLog,
-    FilePipelineStatus, FilePredictionLog, FsyncPolicy, InitAction, InitEntry, InitReport,
-    LOCK_FILE, MODEL_FILE, MODEL_METRICS_FILE, MetricsDocument, MetricsHistory, ModelRegistry,
-    NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS, OUTCOMES_LOG_FILE, OldestFirst, OpenReport,
-    OutcomeLog, PIPELINE_STATUS_FILE, PIPELINE_STATUS_SCHEMA_VERSION, PREDICTION_BASE_COLUMNS,
-    PREDICTIONS_LOG_FILE, PROFILE_FILE, PipelineStatusStore, PredictionLog, PredictionQuery,
-    ReadOnlyLog, RegistryError, RowEncoder, RowLocation, Store, StoreBackends, StoreError,
-    StoreOpenReport, StoreOptions, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
+    FilePipelineStatus, FilePredictionLog, FileTrainingSets, FsyncPolicy, InitAction, InitEntry,
+    InitReport, InvalidTrainingSetName, LOCK_FILE, MODEL_FILE, MODEL_METRICS_FILE, MetricsDocument,
+    MetricsHistory, ModelRegistry, ModelStore, NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS,
+    OUTCOMES_LOG_FILE, OldestFirst, OpenReport, OutcomeLog, PIPELINE_STATUS_FILE,
+    PIPELINE_STATUS_SCHEMA_VERSION, PREDICTION_BASE_COLUMNS, PREDICTIONS_LOG_FILE, PROFILE_FILE,
+    PipelineStatusStore, PredictionLog, PredictionQuery, ReadOnlyLog, RegistryError, RowEncoder,
+    RowLocation, Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName,
+    TrainingSets, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
     atomic_write_json, clean_tmp, feature_positions, init, list_prediction_archives,
     outcome_labels,
 };

@@ -26,8 +26,7 @@ pub struct Health {
     pub uptime_seconds: f64,
     /// Resident memory of the server process, when the platform reports it.
     pub resident_memory_bytes: Option<u64>,
-    /// Why the status is `degraded`: absent when `ok` (and from servers older than this
-    /// field, which is why it defaults to `None`).
+    /// Why the status is `degraded`; absent when `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<StorageProblem>,
 }

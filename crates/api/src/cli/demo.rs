@@ -17,8 +17,8 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use scorewatch_core::{
-    DEFAULT_TRAINING_FILE, DataLayout, InitAction, InitReport, ModelRegistry, PipelineRunner,
-    RunOutcome, RunRequest, Scenario, Store, StoreOptions, write_sample_csv,
+    DEFAULT_TRAINING_FILE, DataLayout, InitAction, InitReport, PipelineRunner, RunOutcome,
+    RunRequest, Scenario, Store, StoreOptions, TrainingSetName, write_sample_csv,
 };
 
 use crate::auth;
@@ -228,8 +228,11 @@ fn prepare_data(data_dir: &Path, args: &DemoArgs, out: &mut dyn Write) -> anyhow
         .with_context(|| format!("cannot initialise data directory {}", data_dir.display()))?;
     writeln!(out, "{}", describe_init(&report, &layout))?;
 
-    let registry = ModelRegistry::for_layout(&layout);
-    if let Some(version) = registry
+    // The store (and its directory lock) is dropped before the server opens it again.
+    let store = Store::open(data_dir, StoreOptions::default())
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    if let Some(version) = store
+        .models()
         .current_version()
         .with_context(|| format!("reading the current model in {}", data_dir.display()))?
     {
@@ -237,20 +240,31 @@ fn prepare_data(data_dir: &Path, args: &DemoArgs, out: &mut dyn Write) -> anyhow
         return Ok(());
     }
 
-    let training = layout.training_dir().join(DEFAULT_TRAINING_FILE);
-    if training.exists() {
-        writeln!(out, "reusing training data {}", training.display())?;
+    let sets = store.training_sets();
+    let name = TrainingSetName::parse(DEFAULT_TRAINING_FILE)?;
+    let location = sets.location(&name);
+    if sets.exists(&name)? {
+        writeln!(out, "reusing training data {}", location.display())?;
     } else {
-        write_training_sample(&training, args.training_rows, args.seed)?;
+        let mut sample = Vec::new();
+        write_sample_csv(
+            &mut sample,
+            args.training_rows,
+            args.seed,
+            Scenario::Baseline,
+        )?;
+        // Written atomically, so an interrupted demo never leaves half a training file
+        // that the next start would reuse.
+        sets.write(&name, &sample)?;
         writeln!(
             out,
             "generated {} training applications (seed {}) in {}",
             args.training_rows,
             args.seed,
-            training.display()
+            location.display()
         )?;
     }
-    train_first_model(data_dir, out)
+    train_first_model(store, out)
 }
 
 /// The line that says what `init` found: `initialised` when nothing of the layout existed
@@ -276,29 +290,7 @@ fn describe_init(report: &InitReport, layout: &DataLayout) -> String {
     }
 }
 
-fn write_training_sample(path: &Path, rows: usize, seed: u64) -> anyhow::Result<()> {
-    // Written beside the target then renamed, so an interrupted demo never leaves half a
-    // training file that the next start would reuse.
-    let partial = path.with_extension("csv.partial");
-    let file = std::fs::File::create(&partial)
-        .with_context(|| format!("cannot create {}", partial.display()))?;
-    let mut writer = std::io::BufWriter::new(file);
-    write_sample_csv(&mut writer, rows, seed, Scenario::Baseline)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    let file = writer
-        .into_inner()
-        .map_err(std::io::IntoInnerError::into_error)
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    file.sync_all()
-        .with_context(|| format!("cannot sync {}", partial.display()))?;
-    std::fs::rename(&partial, path)
-        .with_context(|| format!("cannot rename {} to {}", partial.display(), path.display()))
-}
-
-fn train_first_model(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
-    // The store (and its directory lock) is dropped before the server opens it again.
-    let store = Store::open(data_dir, StoreOptions::default())
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+fn train_first_model(store: Store, out: &mut dyn Write) -> anyhow::Result<()> {
     let runner = PipelineRunner::new(Arc::new(store))?;
     let bar = ProgressBar::new(100);
     bar.set_style(
@@ -308,7 +300,7 @@ fn train_first_model(data_dir: &Path, out: &mut dyn Write) -> anyhow::Result<()>
     let report = runner.run(&RunRequest::default(), &|stage, progress| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // progress in [0, 1]
         bar.set_position((progress * 100.0).round() as u64);
-        bar.set_message(format!("{stage:?}").to_lowercase());
+        bar.set_message(stage.label());
     })?;
     bar.finish_and_clear();
     let record = &report.record;

@@ -11,8 +11,6 @@ use crate::error::ApiError;
 use crate::prometheus::{HttpMetrics, counter, escape, gauge, resident_memory_bytes};
 use crate::state::AppState;
 
-/// Pipeline states in the order of the `scorewatch_pipeline_state` label set.
-
 /// Request counts and latencies per route, predictions and outcomes totals, the current
 /// model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
 /// resident memory.

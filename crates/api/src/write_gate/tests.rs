@@ -199,7 +199,7 @@ fn a_drift_run_whose_write_is_still_queued_at_the_deadline_saves_no_report() {
         .runner()
         .run(&RunRequest::default(), &|_, _| {})
         .expect("the model trains");
-    let served = Served::load_current(&state.registry)
+    let served = Served::load_current(state.store.models())
         .expect("model loads")
         .expect("model promoted");
     state.set_served(served);

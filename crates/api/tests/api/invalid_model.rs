@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use scorewatch_api::config::{Config, Secret};
 use scorewatch_api::startup::Application;
-use scorewatch_core::{DataLayout, MODEL_FILE, ModelRegistry};
+use scorewatch_core::{DataLayout, MODEL_FILE, ModelRegistry, ModelStore};
 use serde_json::Value;
 
 use crate::helpers::{API_KEY, spawn_with};

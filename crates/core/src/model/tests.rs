@@ -3,8 +3,15 @@
 use std::path::Path;
 
 use super::*;
+use crate::drift::{NamedColumn, ReferenceProfile};
 use crate::sample::{Scenario, write_sample_csv};
-use crate::store::{ModelRegistry, PROFILE_FILE};
+use crate::store::{ModelRegistry, ModelStore, PROFILE_FILE};
+
+/// A small reference profile to publish beside a model.
+fn profile() -> ReferenceProfile {
+    let age = NamedColumn::numeric("age", [Some(30.0), None, Some(41.0), Some(52.0)]);
+    ReferenceProfile::from_columns(vec![age], None)
+}
 
 fn sample(rows: usize, seed: u64) -> Dataset {
     let mut bytes = Vec::new();
@@ -136,7 +143,7 @@ fn publish_writes_versions_and_moves_current_only_on_promotion() {
     assert_eq!(registry.current_version().unwrap(), None);
     let (first, _) = trained(1_000);
     let first = registry
-        .publish(first, Some(b"{}"), &PromotionPolicy::default())
+        .publish(first, Some(&profile()), &PromotionPolicy::default())
         .unwrap();
     assert_eq!(
         registry.current_version().unwrap(),
@@ -148,6 +155,9 @@ fn publish_writes_versions_and_moves_current_only_on_promotion() {
             .join(PROFILE_FILE)
             .is_file()
     );
+    let stored = registry.load_profile(&first.version).unwrap().unwrap();
+    assert_eq!(stored.features.len(), 1);
+    assert_eq!(stored.features[0].name, "age");
 
     let (mut worse, _) = trained(1_000);
     worse.version = "worse".parse().unwrap();

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::tests::trained;
 use super::*;
 use crate::records::FeatureKind;
-use crate::store::{MODEL_FILE, ModelRegistry, RegistryError};
+use crate::store::{MODEL_FILE, ModelRegistry, ModelStore, RegistryError};
 
 /// The JSON of a model trained on 500 generated rows (once per test binary).
 fn trained_json() -> &'static Value {
@@ -555,7 +555,7 @@ fn publish_refuses_an_invalid_model_before_writing_anything() {
     model.coefficients.weights.pop();
     let version = model.version.clone();
     let err = registry
-        .publish(model, Some(b"{}"), &PromotionPolicy::default())
+        .publish(model, None, &PromotionPolicy::default())
         .unwrap_err();
     assert!(
         matches!(&err, RegistryError::Unpublishable { version: v, source: InvalidModel::WeightCount { .. } } if *v == version),

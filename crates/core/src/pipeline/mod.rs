@@ -5,7 +5,7 @@ mod transition;
 
 pub use runner::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PRODUCTION_SOURCE, PipelineError,
-    PipelineRunner, RunReport, RunRequest, TrainingData, Validation, training_file_path,
+    PipelineRunner, RunReport, RunRequest, TrainingData, Validation,
 };
 pub use transition::{INTERRUPTED, PipelineEvent, TransitionError, transition};
 

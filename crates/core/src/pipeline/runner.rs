@@ -2,7 +2,7 @@
 //! every state change in `pipeline_status.json` through the store.
 
 use std::ops::ControlFlow;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -21,7 +21,8 @@ use crate::records::{
     RunRecord, Stage, prediction_key,
 };
 use crate::store::{
-    ModelRegistry, RegistryError, Store, StoreError, feature_positions, outcome_labels,
+    InvalidTrainingSetName, RegistryError, Store, StoreError, TrainingSetName, feature_positions,
+    outcome_labels,
 };
 
 /// Default training file inside `data/training/`.
@@ -125,9 +126,6 @@ pub enum PipelineError {
     /// Training or evaluation failed.
     #[error(transparent)]
     Train(#[from] TrainError),
-    /// The reference profile could not be serialised.
-    #[error("cannot serialise the reference profile")]
-    Profile(#[source] serde_json::Error),
     /// Publishing failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -149,7 +147,6 @@ pub struct RunReport {
 #[derive(Debug)]
 pub struct PipelineRunner {
     store: Arc<Store>,
-    registry: ModelRegistry,
     /// Serialises status updates and makes Start single-flight.
     status: Mutex<()>,
     cancel: AtomicBool,
@@ -166,22 +163,6 @@ fn lock(m: &Mutex<()>) -> MutexGuard<'_, ()> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Checks that `name` is a single plain file name, so it cannot leave `data/training/`.
-///
-/// # Errors
-/// [`PipelineError::BadTrainingName`].
-pub fn training_file_path(training_dir: &Path, name: &str) -> Result<PathBuf, PipelineError> {
-    let mut components = Path::new(name).components();
-    match (components.next(), components.next()) {
-        (Some(Component::Normal(file)), None)
-            if !name.contains(['/', '\\']) && !name.starts_with('.') =>
-        {
-            Ok(training_dir.join(file))
-        }
-        _ => Err(PipelineError::BadTrainingName(name.to_owned())),
-    }
-}
-
 impl PipelineRunner {
     /// A runner over `store`. A status left Running by a process that died becomes
     /// Failed "interrupted", with a run record.
@@ -189,10 +170,8 @@ impl PipelineRunner {
     /// # Errors
     /// [`PipelineError::Store`].
     pub fn new(store: Arc<Store>) -> Result<Self, PipelineError> {
-        let registry = ModelRegistry::for_layout(store.layout());
         let runner = Self {
             store,
-            registry,
             status: Mutex::new(()),
             cancel: AtomicBool::new(false),
             cancel_reason: Mutex::new(None),
@@ -205,12 +184,6 @@ impl PipelineRunner {
     #[must_use]
     pub fn store(&self) -> &Arc<Store> {
         &self.store
-    }
-
-    /// The model registry of the data directory.
-    #[must_use]
-    pub fn registry(&self) -> &ModelRegistry {
-        &self.registry
     }
 
     /// The persisted status.
@@ -501,14 +474,20 @@ impl PipelineRunner {
         work: &mut RunWork,
     ) -> Result<ModelArtifact, PipelineError> {
         let mut clock = Instant::now();
-        let layout = self.store.layout();
 
         self.enter(Stage::LoadingData, progress, work, &mut clock)?;
-        let path = match &request.data {
-            TrainingData::Named(name) => training_file_path(&layout.training_dir(), name)?,
-            TrainingData::Path(path) => path.clone(),
+        let (path, bytes) = match &request.data {
+            TrainingData::Named(name) => {
+                let name = TrainingSetName::parse(name)
+                    .map_err(|InvalidTrainingSetName(name)| PipelineError::BadTrainingName(name))?;
+                let sets = self.store.training_sets();
+                (
+                    sets.location(&name),
+                    sets.read(&name).map_err(PipelineError::Store)?,
+                )
+            }
+            TrainingData::Path(path) => (path.clone(), read(path)?),
         };
-        let bytes = read(&path)?;
         let validation_bytes = match &request.validation {
             Validation::Path(p) => Some((p.clone(), read(p)?)),
             Validation::Fraction(_) => None,
@@ -586,7 +565,6 @@ impl PipelineRunner {
         self.enter(Stage::Profiling, progress, work, &mut clock)?;
         let train_scores = fitted.scores(&train);
         let profile = train.reference_profile(&train_scores);
-        let profile_json = serde_json::to_vec_pretty(&profile).map_err(PipelineError::Profile)?;
 
         self.enter(Stage::Publishing, progress, work, &mut clock)?;
         let artifact = assemble_artifact(
@@ -598,8 +576,9 @@ impl PipelineRunner {
             work.data.clone(),
         );
         let artifact = self
-            .registry
-            .publish(artifact, Some(&profile_json), &request.policy)?;
+            .store
+            .models()
+            .publish(artifact, Some(&profile), &request.policy)?;
         self.record_metrics(&artifact)?;
         work.stage_seconds
             .push((Stage::Publishing, clock.elapsed().as_secs_f64()));

@@ -7,7 +7,7 @@ use super::*;
 use crate::model::TargetSpec;
 use crate::records::{MetricSource, PipelineState, RunOutcome, Stage};
 use crate::sample::{Scenario, write_sample_csv};
-use crate::store::{ModelRegistry, Store, StoreOptions};
+use crate::store::{ModelStore, Store, StoreOptions, TrainingSetName};
 
 struct Env {
     _dir: tempfile::TempDir,
@@ -35,8 +35,8 @@ fn env() -> Env {
     }
 }
 
-fn registry(env: &Env) -> &ModelRegistry {
-    env.runner.registry()
+fn registry(env: &Env) -> &dyn ModelStore {
+    env.runner.store().models()
 }
 
 fn no_progress(_: Stage, _: f64) {}
@@ -57,12 +57,14 @@ fn successful_run_publishes_records_and_adds_metrics() {
         registry(&env).current_version().unwrap(),
         Some(model.version.clone())
     );
-    let dir = registry(&env).version_dir(&model.version);
+    // The file backend keeps the version in data/models/<version>/.
+    let dir = env.root.join("models").join(model.version.as_str());
     assert!(dir.join(crate::store::MODEL_FILE).is_file());
     assert!(dir.join(crate::store::PROFILE_FILE).is_file());
-    let profile: crate::drift::ReferenceProfile =
-        serde_json::from_slice(&std::fs::read(dir.join(crate::store::PROFILE_FILE)).unwrap())
-            .unwrap();
+    let profile = registry(&env)
+        .load_profile(&model.version)
+        .unwrap()
+        .unwrap();
     assert_eq!(profile.features.len(), 12);
     assert!(profile.score.is_some());
 
@@ -298,11 +300,6 @@ fn bad_training_data_names_file_line_and_column_and_publishes_nothing() {
 
 #[test]
 fn training_file_names_cannot_leave_the_training_directory() {
-    let dir = Path::new("/data/training");
-    assert_eq!(
-        training_file_path(dir, "applications.csv").unwrap(),
-        dir.join("applications.csv")
-    );
     for bad in [
         "../secrets.csv",
         "/etc/passwd",
@@ -313,7 +310,7 @@ fn training_file_names_cannot_leave_the_training_directory() {
         "x\\..\\y",
         ".hidden",
     ] {
-        assert!(training_file_path(dir, bad).is_err(), "{bad}");
+        assert!(TrainingSetName::parse(bad).is_err(), "{bad}");
     }
     let env = env();
     let report = env

@@ -14,9 +14,11 @@ mod layout;
 mod lock;
 mod metrics_history;
 mod model_registry;
+mod models;
 mod outcomes;
 mod pipeline_status;
 mod predictions;
+mod training_sets;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +48,7 @@ pub use metrics_history::{
     DEFAULT_METRICS_RETENTION, FileMetricsHistory, MetricsDocument, MetricsHistory,
 };
 pub use model_registry::{CURRENT_FILE, MODEL_FILE, ModelRegistry, PROFILE_FILE, RegistryError};
+pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OUTCOME_COLUMNS, OutcomeLog};
 pub use pipeline_status::{
     DEFAULT_PIPELINE_RUNS_RETENTION, FilePipelineStatus, PIPELINE_STATUS_SCHEMA_VERSION,
@@ -55,6 +58,7 @@ pub use predictions::{
     FilePredictionLog, ORDER_SLACK, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery,
     list_prediction_archives,
 };
+pub use training_sets::{FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSets};
 
 use crate::records::PipelineStatus;
 
@@ -99,7 +103,7 @@ pub struct StoreOpenReport {
     pub created: Vec<std::path::PathBuf>,
 }
 
-/// The five backends a [`Store`] is made of. The file backend builds them in
+/// The backends a [`Store`] is made of. The file backend builds them in
 /// [`Store::open`]; another backend builds its own and calls [`Store::from_backends`].
 #[derive(Debug, Clone)]
 pub struct StoreBackends {
@@ -113,6 +117,10 @@ pub struct StoreBackends {
     pub drift_reports: Arc<dyn DriftReportStore>,
     /// Pipeline status.
     pub pipeline_status: Arc<dyn PipelineStatusStore>,
+    /// Published models and their reference profiles.
+    pub models: Arc<dyn ModelStore>,
+    /// Training data sets.
+    pub training_sets: Arc<dyn TrainingSets>,
 }
 
 /// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
@@ -196,6 +204,8 @@ impl Store {
             )),
             FsyncPolicy::Always | FsyncPolicy::Never => None,
         };
+        let models = Arc::new(ModelRegistry::for_layout(&layout));
+        let training_sets = Arc::new(FileTrainingSets::new(layout.training_dir(), tmp));
         Ok(Self {
             layout,
             backends: StoreBackends {
@@ -204,6 +214,8 @@ impl Store {
                 metrics,
                 drift_reports: drift,
                 pipeline_status: pipeline,
+                models,
+                training_sets,
             },
             report,
             flusher,
@@ -264,6 +276,18 @@ impl Store {
     #[must_use]
     pub fn pipeline_status(&self) -> &dyn PipelineStatusStore {
         &*self.backends.pipeline_status
+    }
+
+    /// The published models.
+    #[must_use]
+    pub fn models(&self) -> &dyn ModelStore {
+        &*self.backends.models
+    }
+
+    /// The training data sets.
+    #[must_use]
+    pub fn training_sets(&self) -> &dyn TrainingSets {
+        &*self.backends.training_sets
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use super::StoreError;
 use super::atomic::atomic_write_bytes;
 use super::layout::DataLayout;
+use super::models::ModelStore;
+use crate::drift::{DriftError, ReferenceProfile};
 use crate::model::{
     InvalidModel, InvalidModelVersion, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelVersion,
     PromotionPolicy, decide_promotion, replaces_broken,
@@ -51,6 +53,24 @@ pub enum RegistryError {
         /// What does not fit.
         #[source]
         source: InvalidModel,
+    },
+    /// A reference profile is not valid JSON of a profile (or could not be encoded).
+    #[error("{path}: not a valid reference profile")]
+    ProfileParse {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A reference profile parses, but its parts do not fit together.
+    #[error("{path}: invalid reference profile")]
+    InvalidProfile {
+        /// The file.
+        path: PathBuf,
+        /// What does not fit.
+        #[source]
+        source: DriftError,
     },
     /// A trained model was refused before anything of it was written.
     #[error("model {version} is not published: it is invalid")]
@@ -155,12 +175,14 @@ impl ModelRegistry {
     pub fn version_dir(&self, version: &ModelVersion) -> PathBuf {
         self.dir.join(version.as_str())
     }
+}
 
+impl ModelStore for ModelRegistry {
     /// The current version, `None` before the first promotion.
     ///
     /// # Errors
     /// [`RegistryError::Io`], [`RegistryError::BadPointer`].
-    pub fn current_version(&self) -> Result<Option<ModelVersion>, RegistryError> {
+    fn current_version(&self) -> Result<Option<ModelVersion>, RegistryError> {
         let path = self.dir.join(CURRENT_FILE);
         match fs::read_to_string(&path) {
             Ok(text) => text
@@ -178,28 +200,43 @@ impl ModelRegistry {
     /// # Errors
     /// [`RegistryError::Io`], [`RegistryError::Parse`], [`RegistryError::Invalid`]; each
     /// names the file.
-    pub fn load(&self, version: &ModelVersion) -> Result<Model, RegistryError> {
+    fn load(&self, version: &ModelVersion) -> Result<Model, RegistryError> {
         let path = self.version_dir(version).join(MODEL_FILE);
         let bytes = fs::read(&path).map_err(io_err(&path, "read"))?;
         parse_model(&path, &bytes)
     }
 
-    /// The current model, ready to score.
+    /// Reads, parses and validates `reference_profile.json` of `version`.
     ///
     /// # Errors
-    /// As [`ModelRegistry::current_version`] and [`ModelRegistry::load`].
-    pub fn load_current(&self) -> Result<Option<Model>, RegistryError> {
-        match self.current_version()? {
-            Some(version) => Ok(Some(self.load(&version)?)),
-            None => Ok(None),
-        }
+    /// [`RegistryError::Io`], [`RegistryError::ProfileParse`],
+    /// [`RegistryError::InvalidProfile`]; each names the file.
+    fn load_profile(
+        &self,
+        version: &ModelVersion,
+    ) -> Result<Option<ReferenceProfile>, RegistryError> {
+        let path = self.version_dir(version).join(PROFILE_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(io_err(&path, "read")(err)),
+        };
+        let profile: ReferenceProfile =
+            serde_json::from_slice(&bytes).map_err(|source| RegistryError::ProfileParse {
+                path: path.clone(),
+                source,
+            })?;
+        profile
+            .validate()
+            .map_err(|source| RegistryError::InvalidProfile { path, source })?;
+        Ok(Some(profile))
     }
 
     /// Version directories present, oldest name first.
     ///
     /// # Errors
     /// [`RegistryError::Io`].
-    pub fn versions(&self) -> Result<Vec<ModelVersion>, RegistryError> {
+    fn versions(&self) -> Result<Vec<ModelVersion>, RegistryError> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -224,10 +261,10 @@ impl ModelRegistry {
     /// # Errors
     /// [`RegistryError::Unpublishable`] for an invalid `artifact`, before anything is
     /// written; other [`RegistryError`]s; on error the current pointer is unchanged.
-    pub fn publish(
+    fn publish(
         &self,
         mut artifact: ModelArtifact,
-        profile: Option<&[u8]>,
+        profile: Option<&ReferenceProfile>,
         policy: &PromotionPolicy,
     ) -> Result<ModelArtifact, RegistryError> {
         artifact
@@ -261,7 +298,14 @@ impl ModelRegistry {
         fs::create_dir_all(&dir).map_err(io_err(&dir, "create directory"))?;
         fs::create_dir_all(&self.tmp_dir).map_err(io_err(&self.tmp_dir, "create directory"))?;
         if let Some(profile) = profile {
-            write_atomic(&self.tmp_dir, &dir.join(PROFILE_FILE), profile)?;
+            let path = dir.join(PROFILE_FILE);
+            let json = serde_json::to_vec_pretty(profile).map_err(|source| {
+                RegistryError::ProfileParse {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            write_atomic(&self.tmp_dir, &path, &json)?;
         }
         let json = serde_json::to_vec_pretty(&artifact).map_err(|source| RegistryError::Parse {
             path: dir.join(MODEL_FILE),

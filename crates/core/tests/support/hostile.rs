@@ -21,10 +21,10 @@ use std::sync::{Arc, OnceLock};
 use scorewatch_core::views::{OutcomesRequest, PredictRequest, RunPipelineRequest};
 use scorewatch_core::{
     CURRENT_FILE, CurrentWindow, DataLayout, DriftOptions, FeatureReference, FileOutcomeLog,
-    FilePredictionLog, FsyncPolicy, MODEL_FILE, Model, ModelRegistry, ModelVersion, OutcomeLog,
-    OutcomeRecord, PROFILE_FILE, PipelineRunner, PredictionLog, PredictionQuery, PredictionRecord,
-    ReferenceProfile, RunRequest, Scenario, Store, StoreError, StoreOptions, compute_report,
-    training_file_path, write_sample_csv,
+    FilePredictionLog, FsyncPolicy, MODEL_FILE, Model, ModelRegistry, ModelStore, ModelVersion,
+    OutcomeLog, OutcomeRecord, PROFILE_FILE, PipelineRunner, PredictionLog, PredictionQuery,
+    PredictionRecord, ReferenceProfile, RunRequest, Scenario, Store, StoreError, StoreOptions,
+    TrainingSetName, compute_report, write_sample_csv,
 };
 
 /// Largest input the checks accept; fuzzers are run with `-max_len` at or below it.
@@ -356,8 +356,9 @@ pub fn check_request_body(bytes: &[u8]) {
     if let Ok(request) = serde_json::from_slice::<RunPipelineRequest>(bytes)
         && let Some(name) = request.training_file
     {
-        let training = Path::new("/data/training");
-        if let Ok(path) = training_file_path(training, &name) {
+        if let Ok(name) = TrainingSetName::parse(&name) {
+            let training = Path::new("/data/training");
+            let path = training.join(name.as_str());
             assert_eq!(
                 path.parent(),
                 Some(training),
@@ -462,7 +463,7 @@ fn build_seed_files() -> SeedFiles {
         .run(&RunRequest::default(), &|_, _| {})
         .expect("pipeline run");
     let artifact = report.model.expect("a model");
-    let version_dir = runner.registry().version_dir(&artifact.version);
+    let version_dir = ModelRegistry::for_layout(store.layout()).version_dir(&artifact.version);
     let model_bytes = std::fs::read(version_dir.join(MODEL_FILE)).expect("model.json");
     let profile_bytes = std::fs::read(version_dir.join(PROFILE_FILE)).expect("profile");
     let model = Model::new(artifact.clone()).expect("a trained model validates");
