@@ -1,6 +1,7 @@
 //! Settings remembered between runs (eframe persistence): the API URL, the open [`Tab`],
 //! refresh and paging choices.
 
+use scorewatch_core::MetricName;
 use serde::{Deserialize, Serialize};
 
 /// The default API address, as `scorewatch serve` binds it.
@@ -79,7 +80,9 @@ impl Default for Settings {
             tab: Tab::Overview,
             auto_refresh: true,
             refresh_seconds: 10,
-            shown_metrics: vec!["roc_auc".into(), "gini".into(), "ks".into()],
+            shown_metrics: [MetricName::RocAuc, MetricName::Gini, MetricName::Ks]
+                .map(|metric| metric.as_str().to_owned())
+                .to_vec(),
             page_size: 500,
             metrics_history_limit: 500,
             drift_history: 20,
@@ -104,5 +107,11 @@ mod tests {
             Settings::default().refresh_seconds
         );
         assert!(!settings.remember_key && settings.remembered_key.is_none());
+    }
+
+    #[test]
+    fn default_shown_metrics_are_the_json_names_of_auc_gini_and_ks() {
+        // Saved settings hold these strings; they must stay the history keys core writes.
+        assert_eq!(Settings::default().shown_metrics, ["roc_auc", "gini", "ks"]);
     }
 }

@@ -12,8 +12,8 @@ mod predictions;
 
 use std::collections::BTreeMap;
 
-use scorewatch_core::PipelineStatus;
 use scorewatch_core::views::{Health, MetricsView};
+use scorewatch_core::{MetricName, PipelineStatus};
 use time::OffsetDateTime;
 
 use crate::client::RequestKind;
@@ -29,15 +29,15 @@ pub use predictions::{
     PredictionsState, TimeRange, apply_predictions,
 };
 
-/// The metrics on the KPI cards and, by default, in the history plot.
-pub const KPI_METRICS: [(&str, &str); 7] = [
-    ("roc_auc", "AUC"),
-    ("gini", "Gini"),
-    ("ks", "KS"),
-    ("accuracy", "Accuracy"),
-    ("precision", "Precision"),
-    ("recall", "Recall"),
-    ("f1", "F1"),
+/// The metrics on the KPI cards, in card order.
+pub const KPI_METRICS: [MetricName; 7] = [
+    MetricName::RocAuc,
+    MetricName::Gini,
+    MetricName::Ks,
+    MetricName::Accuracy,
+    MetricName::Precision,
+    MetricName::Recall,
+    MetricName::F1,
 ];
 
 /// Whether the API answers.

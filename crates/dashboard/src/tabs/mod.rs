@@ -57,25 +57,11 @@ pub fn pipeline_state_text(state: &PipelineState) -> String {
         PipelineState::Idle => "Idle".into(),
         PipelineState::Running {
             stage, progress, ..
-        } => format!("Running: {} ({:.0}%)", stage_name(*stage), progress * 100.0),
+        } => format!("Running: {stage} ({:.0}%)", progress * 100.0),
         PipelineState::Succeeded { model_version, .. } => {
             format!("Succeeded: model {model_version}")
         }
         PipelineState::Failed { error, .. } => format!("Failed: {error}"),
         PipelineState::Cancelled { .. } => "Cancelled".into(),
-    }
-}
-
-/// Human name of a stage.
-#[must_use]
-pub fn stage_name(stage: scorewatch_core::Stage) -> &'static str {
-    use scorewatch_core::Stage;
-    match stage {
-        Stage::LoadingData => "loading data",
-        Stage::Validating => "validating",
-        Stage::Training => "training",
-        Stage::Evaluating => "evaluating",
-        Stage::Profiling => "profiling",
-        Stage::Publishing => "publishing",
     }
 }

@@ -117,8 +117,10 @@ fn kpi_cards(ui: &mut egui::Ui, metrics: &MetricsView) {
             .map_or_else(|| "—".to_owned(), |v| format!("{v:.3}"))
     };
     ui.horizontal_wrapped(|ui| {
-        for (name, title) in KPI_METRICS {
-            card(ui, title, |ui| {
+        for metric in KPI_METRICS {
+            // History keys are strings; the cards read the canonical name of each metric.
+            let name = metric.as_str();
+            card(ui, metric.label(), |ui| {
                 egui::Grid::new(("kpi", name))
                     .num_columns(2)
                     .show(ui, |ui| {

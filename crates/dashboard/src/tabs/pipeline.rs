@@ -3,11 +3,11 @@
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 use scorewatch_core::views::RunPipelineRequest;
-use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome};
+use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome, Stage};
 
 use crate::action::Action;
 use crate::format;
-use crate::tabs::{BAD, GOOD, NEUTRAL, WARN, badge, pipeline_state_text, stage_name};
+use crate::tabs::{BAD, GOOD, NEUTRAL, WARN, badge, pipeline_state_text};
 
 /// Draws the pipeline tab.
 pub fn show(
@@ -110,7 +110,7 @@ fn current(ui: &mut egui::Ui, state: &PipelineState) {
         ui.add(
             egui::ProgressBar::new(fraction)
                 .show_percentage()
-                .text(format!("{} ({:.0}%)", stage_name(*stage), progress * 100.0)),
+                .text(format!("{stage} ({:.0}%)", progress * 100.0)),
         );
         ui.label(format!(
             "Run {run_id}, started {} UTC",
@@ -166,9 +166,7 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
                         let stages = run
                             .stage_seconds
                             .iter()
-                            .map(|(stage, s)| {
-                                format!("{}: {}", stage_name(*stage), format::format_duration(*s))
-                            })
+                            .map(|(stage, s)| format!("{stage}: {}", format::format_duration(*s)))
                             .collect::<Vec<_>>()
                             .join("\n");
                         let label = ui.label(format::format_duration(seconds));
@@ -183,7 +181,7 @@ fn runs_table(ui: &mut egui::Ui, status: &PipelineStatus) {
                         ui.label(run.model_version.as_deref().unwrap_or("—"));
                     });
                     row.col(|ui| {
-                        ui.label(run.last_stage.map_or("—", stage_name));
+                        ui.label(run.last_stage.map_or("—", Stage::label));
                     });
                     row.col(|ui| {
                         let text = match &run.error {
