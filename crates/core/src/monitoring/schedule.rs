@@ -54,17 +54,17 @@ mod tests {
 
     #[test]
     fn runs_once_per_interval() {
-        let schedule = IntervalSchedule::new(Duration::from_secs(60));
+        let schedule = IntervalSchedule::new(Duration::from_mins(1));
         assert!(schedule.take_if_due_at(Duration::ZERO));
         assert!(!schedule.take_if_due_at(Duration::from_secs(59)));
-        assert!(schedule.take_if_due_at(Duration::from_secs(60)));
+        assert!(schedule.take_if_due_at(Duration::from_mins(1)));
         assert!(!schedule.take_if_due_at(Duration::from_secs(61)));
         assert!(schedule.take_if_due_at(Duration::from_secs(125)));
     }
 
     #[test]
     fn of_racing_threads_exactly_one_runs() {
-        let schedule = Arc::new(IntervalSchedule::new(Duration::from_secs(3600)));
+        let schedule = Arc::new(IntervalSchedule::new(Duration::from_hours(1)));
         let winners: usize = (0..8)
             .map(|_| {
                 let schedule = Arc::clone(&schedule);

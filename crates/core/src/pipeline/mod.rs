@@ -1,12 +1,17 @@
 //! The training pipeline: its state machine, persisted status and runner.
 
+mod data;
+mod error;
+mod request;
 mod runner;
 mod transition;
 
-pub use runner::{
-    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PRODUCTION_SOURCE, PipelineError,
-    PipelineRunner, RunReport, RunRequest, TrainingData, Validation,
+pub use error::PipelineError;
+pub use request::{
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PRODUCTION_SOURCE, RunRequest,
+    TrainingData, Validation,
 };
+pub use runner::{PipelineRunner, RunReport};
 pub use transition::{INTERRUPTED, PipelineEvent, TransitionError, transition};
 
 #[cfg(test)]

@@ -1,36 +1,24 @@
 //! The training pipeline runner: runs the stages, drives the state machine and persists
 //! every state change in `pipeline_status.json` through the store.
 
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use time::OffsetDateTime;
 
-use super::transition::{PipelineEvent, TransitionError, transition};
+use super::data;
+use super::error::PipelineError;
+use super::request::RunRequest;
+use super::transition::{PipelineEvent, transition};
 use crate::error_chain::error_chain;
-use crate::model::{
-    DataError, Dataset, DatasetColumn, FeatureSchema, ModelArtifact, PromotionPolicy, TargetSpec,
-    TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model, parse_csv, sha256_hex,
-    split_indices,
-};
+use crate::model::{ModelArtifact, TrainError, assemble_artifact, evaluate_model, fit_model};
 use crate::records::{
-    DataSource, FeatureKind, MetricSource, MetricsEntry, PipelineState, PipelineStatus, RunOutcome,
-    RunRecord, Stage, prediction_key,
+    DataSource, MetricSource, MetricsEntry, PipelineState, PipelineStatus, RunOutcome, RunRecord,
+    Stage,
 };
-use crate::store::{
-    InvalidTrainingSetName, RegistryError, Store, StoreError, TrainingSetName, feature_positions,
-    outcome_labels,
-};
-
-/// Default training file inside `data/training/`.
-pub const DEFAULT_TRAINING_FILE: &str = "applications.csv";
-/// Labelled production rows needed before they join the training data.
-pub const DEFAULT_MIN_PRODUCTION_ROWS: usize = 1000;
-/// Name of the production rows in [`DataSource`].
-pub const PRODUCTION_SOURCE: &str = "production";
+use crate::store::{Store, StoreError};
 
 /// Overall progress at the start of each stage.
 const STAGE_PROGRESS: [(Stage, f64); 6] = [
@@ -41,98 +29,6 @@ const STAGE_PROGRESS: [(Stage, f64); 6] = [
     (Stage::Profiling, 0.8),
     (Stage::Publishing, 0.9),
 ];
-
-/// Where the training rows come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TrainingData {
-    /// A file name inside `data/training/` (the API's choice; never a path).
-    Named(String),
-    /// Any path (the admin CLI's `--data`).
-    Path(PathBuf),
-}
-
-impl Default for TrainingData {
-    fn default() -> Self {
-        TrainingData::Named(DEFAULT_TRAINING_FILE.to_owned())
-    }
-}
-
-/// Where the validation rows come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Validation {
-    /// A seeded random share of the training rows.
-    Fraction(f64),
-    /// A separate file.
-    Path(PathBuf),
-}
-
-/// What a run trains on and how.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRequest {
-    /// The training file.
-    pub data: TrainingData,
-    /// The validation rows.
-    pub validation: Validation,
-    /// Seed of the validation split.
-    pub seed: u64,
-    /// Target column and positive class.
-    pub target: TargetSpec,
-    /// Columns that are not features (ids, timestamps).
-    pub exclude: Vec<String>,
-    /// Whether labelled production rows may join the training data.
-    pub include_production: bool,
-    /// Labelled production rows needed before they are used.
-    pub min_production_rows: usize,
-    /// Fit settings and threshold.
-    pub train: TrainConfig,
-    /// Promotion rule.
-    pub policy: PromotionPolicy,
-}
-
-impl Default for RunRequest {
-    fn default() -> Self {
-        Self {
-            data: TrainingData::default(),
-            validation: Validation::Fraction(0.2),
-            seed: 42,
-            target: TargetSpec::default(),
-            exclude: Vec::new(),
-            include_production: true,
-            min_production_rows: DEFAULT_MIN_PRODUCTION_ROWS,
-            train: TrainConfig::default(),
-            policy: PromotionPolicy::default(),
-        }
-    }
-}
-
-/// Why a run could not start, or why it failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    /// The state machine refused the event (a run is already in progress).
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
-    /// The store failed.
-    #[error("pipeline store access failed")]
-    Store(#[source] StoreError),
-    /// The training file name leaves `data/training/`.
-    #[error("training file '{0}' must be a plain file name inside data/training/")]
-    BadTrainingName(String),
-    /// Reading or checking the data failed.
-    #[error(transparent)]
-    Data(#[from] DataError),
-    /// The validation file does not follow the training file's columns.
-    #[error("validation set is empty")]
-    EmptyValidation,
-    /// Training or evaluation failed.
-    #[error(transparent)]
-    Train(#[from] TrainError),
-    /// Publishing failed.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// The run was cancelled.
-    #[error("run cancelled")]
-    Cancelled,
-}
 
 /// The end of a run.
 #[derive(Debug, Clone)]
@@ -476,77 +372,10 @@ impl PipelineRunner {
         let mut clock = Instant::now();
 
         self.enter(Stage::LoadingData, progress, work, &mut clock)?;
-        let (path, bytes) = match &request.data {
-            TrainingData::Named(name) => {
-                let name = TrainingSetName::parse(name)
-                    .map_err(|InvalidTrainingSetName(name)| PipelineError::BadTrainingName(name))?;
-                let sets = self.store.training_sets();
-                (
-                    sets.location(&name),
-                    sets.read(&name).map_err(PipelineError::Store)?,
-                )
-            }
-            TrainingData::Path(path) => (path.clone(), read(path)?),
-        };
-        let validation_bytes = match &request.validation {
-            Validation::Path(p) => Some((p.clone(), read(p)?)),
-            Validation::Fraction(_) => None,
-        };
-        let production = if request.include_production {
-            self.production_rows()?
-        } else {
-            Vec::new()
-        };
+        let loaded = data::load(&self.store, request)?;
 
         self.enter(Stage::Validating, progress, work, &mut clock)?;
-        let mut data = parse_csv(&path, &bytes, &request.target, None, &request.exclude)?;
-        let file_name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        work.data.push(DataSource {
-            name: file_name,
-            rows: data.len() as u64,
-            sha256: Some(sha256_hex(&bytes)),
-        });
-        if production.len() >= request.min_production_rows && !production.is_empty() {
-            let rows = production_dataset(&data.schema, &production, &self.feature_names()?);
-            if let Some(rows) = rows {
-                work.data.push(DataSource {
-                    name: PRODUCTION_SOURCE.to_owned(),
-                    rows: rows.len() as u64,
-                    sha256: None,
-                });
-                data.extend(rows);
-            }
-        }
-        let (train, validation) = match (&request.validation, validation_bytes) {
-            (_, Some((vpath, vbytes))) => {
-                let validation = parse_csv(
-                    &vpath,
-                    &vbytes,
-                    &request.target,
-                    Some(&data.schema),
-                    &request.exclude,
-                )?;
-                work.data.push(DataSource {
-                    name: vpath
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-                    rows: validation.len() as u64,
-                    sha256: Some(sha256_hex(&vbytes)),
-                });
-                (data, validation)
-            }
-            (Validation::Fraction(fraction), None) => {
-                let (t, v) = split_indices(data.len(), *fraction, request.seed);
-                (data.select(&t), data.select(&v))
-            }
-            (Validation::Path(_), None) => return Err(PipelineError::EmptyValidation),
-        };
-        if validation.is_empty() {
-            return Err(PipelineError::EmptyValidation);
-        }
+        let (train, validation) = data::split(&self.store, loaded, request, &mut work.data)?;
 
         self.enter(Stage::Training, progress, work, &mut clock)?;
         let cancelled = || self.cancel.load(Ordering::SeqCst);
@@ -617,90 +446,10 @@ impl PipelineRunner {
         }
         Ok(())
     }
-
-    fn feature_names(&self) -> Result<Vec<String>, PipelineError> {
-        self.store
-            .predictions()
-            .feature_names()
-            .map_err(PipelineError::Store)
-    }
-
-    /// Predictions joined with their outcomes (the latest outcome wins).
-    fn production_rows(&self) -> Result<Vec<LabelledRow>, PipelineError> {
-        let labels = outcome_labels(self.store.outcomes()).map_err(PipelineError::Store)?;
-        let mut rows = Vec::new();
-        if labels.is_empty() {
-            return Ok(rows);
-        }
-        self.store
-            .predictions()
-            .scan(&mut |p| {
-                if let Some(&actual) = labels.get(&prediction_key(&p.prediction_id)) {
-                    rows.push((p.features, actual));
-                }
-                Ok(ControlFlow::Continue(()))
-            })
-            .map_err(PipelineError::Store)?;
-        Ok(rows)
-    }
 }
-
-/// A labelled production row: feature cells in prediction-log order, and the label.
-type LabelledRow = (Vec<Option<String>>, bool);
 
 struct RunWork {
     stage_seconds: Vec<(Stage, f64)>,
     data: Vec<DataSource>,
     stage: Stage,
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, PipelineError> {
-    std::fs::read(path).map_err(|source| {
-        PipelineError::Data(DataError::Io {
-            path: path.to_owned(),
-            source,
-        })
-    })
-}
-
-/// Labelled production rows as a data set of `schema`; `None` when the prediction log
-/// lacks a schema feature. Cells that do not parse as numbers count as missing (they were
-/// validated when predicted).
-fn production_dataset(
-    schema: &FeatureSchema,
-    rows: &[LabelledRow],
-    log_features: &[String],
-) -> Option<Dataset> {
-    let positions: Vec<usize> = feature_positions(
-        schema.features.iter().map(|f| f.name.as_str()),
-        log_features,
-    )
-    .into_iter()
-    .collect::<Option<_>>()?;
-    let columns = schema
-        .features
-        .iter()
-        .zip(&positions)
-        .map(|(spec, &i)| {
-            let cell = |row: &LabelledRow| row.0.get(i).cloned().flatten();
-            match spec.kind {
-                FeatureKind::Numeric => DatasetColumn::Numeric(
-                    rows.iter()
-                        .map(|r| cell(r).and_then(|c| c.trim().parse::<f64>().ok()))
-                        .map(|v| v.filter(|x| x.is_finite()))
-                        .collect(),
-                ),
-                FeatureKind::Categorical => DatasetColumn::Categorical(
-                    rows.iter()
-                        .map(|r| cell(r).filter(|c| !c.trim().is_empty()))
-                        .collect(),
-                ),
-            }
-        })
-        .collect();
-    Some(Dataset {
-        schema: schema.clone(),
-        columns,
-        labels: rows.iter().map(|r| r.1).collect(),
-    })
 }

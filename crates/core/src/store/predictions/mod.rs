@@ -1,0 +1,178 @@
+//! `predictions_log.csv`: one row per prediction.
+//!
+//! Columns: `prediction_id`, `timestamp` (RFC 3339, UTC), `model_version`, `score`,
+//! `decision`, then one column per model feature in schema order. When a model with a
+//! different feature set logs, the old log is archived as
+//! `predictions_log.<UTC timestamp>.csv` beside it and a new one begun, so a row never
+//! disagrees with its header.
+//!
+//! Archives are read-only: nothing here opens one for writing. Where each kind of read
+//! looks:
+//! - [`PredictionLog::recent`] (`GET /monitoring/predictions`) and
+//!   [`PredictionLog::scan`] read the current log only, so a page costs what it reads
+//!   from the current log's tail whatever the archives hold.
+//! - [`PredictionLog::scan_archives`] and [`PredictionLog::scan_all`] stream the archives
+//!   (oldest first), so that every prediction ever logged stays known (late outcomes).
+//! - [`PredictionLog::recent_with_features`] continues from the current log into the
+//!   archives of one feature set (a model version's rows can only be there), so a model's
+//!   production metrics find its labelled rows wherever they live.
+
+use std::fmt::Debug;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::records::PredictionRecord;
+mod archives;
+mod file_log;
+mod paging;
+mod row;
+
+pub use archives::list_prediction_archives;
+pub use file_log::FilePredictionLog;
+
+/// The fixed leading columns of `predictions_log.csv`; feature columns follow.
+pub const PREDICTION_BASE_COLUMNS: [&str; 5] = [
+    "prediction_id",
+    "timestamp",
+    "model_version",
+    "score",
+    "decision",
+];
+
+/// How far out of timestamp order rows may be. Callers stamp a prediction before it
+/// reaches the log's mutex, so concurrent writers can swap neighbours by a few
+/// microseconds; a scan with `since` stops only at a row older than `since` by more.
+pub const ORDER_SLACK: Duration = Duration::from_secs(1);
+
+/// Which predictions a query wants, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictionQuery {
+    /// Only predictions at or after this instant.
+    pub since: Option<OffsetDateTime>,
+    /// Only predictions at or before this instant.
+    pub until: Option<OffsetDateTime>,
+    /// Only predictions of this model version.
+    pub model_version: Option<String>,
+    /// Matching predictions to skip (newest first) before the page starts.
+    pub offset: usize,
+    /// Page size.
+    pub limit: usize,
+}
+
+impl PredictionQuery {
+    /// The default page size.
+    pub const DEFAULT_LIMIT: usize = 100;
+
+    /// The newest `limit` predictions, unfiltered.
+    #[must_use]
+    pub fn newest(limit: usize) -> Self {
+        Self {
+            limit,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for PredictionQuery {
+    fn default() -> Self {
+        Self {
+            since: None,
+            until: None,
+            model_version: None,
+            offset: 0,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// The prediction log, whatever stores it.
+pub trait PredictionLog: Send + Sync + Debug {
+    /// The feature columns of the current log, in schema order.
+    ///
+    /// # Errors
+    /// When the backend cannot be read.
+    fn feature_names(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Appends `records`, scored by a model whose features are `features` (in schema
+    /// order). If they differ from the current log's, the current log is archived first
+    /// and a new one begun. The records are written before this returns.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidRecord`] naming the field when a record does not fit (wrong
+    /// number of features, score outside [0, 1], a line break in a value); nothing of the
+    /// batch is written then. [`StoreError::Io`] when the write fails.
+    fn append(&self, features: &[String], records: &[PredictionRecord]) -> Result<(), StoreError>;
+
+    /// The predictions matching `query`, newest first. Cost grows with the rows scanned
+    /// (offset + limit + rows filtered out), not with the size of the log.
+    ///
+    /// # Errors
+    /// [`StoreError::CsvRow`] naming the row and field when a scanned row is corrupt.
+    fn recent(&self, query: &PredictionQuery) -> Result<Vec<PredictionRecord>, StoreError>;
+
+    /// Streams every prediction of the current log, oldest first, until `visit` breaks.
+    ///
+    /// # Errors
+    /// [`StoreError::CsvRow`] naming the line and field of a corrupt row, or whatever
+    /// `visit` returns.
+    fn scan(
+        &self,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Streams every prediction of the archived logs (older feature sets), oldest archive
+    /// first and each oldest first, until `visit` breaks. A backend that never moves rows
+    /// out of its current log has no archives: the default visits nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::CsvHeader`] or [`StoreError::CsvRow`] naming the archive and the
+    /// line of a corrupt header or row, or whatever `visit` returns.
+    fn scan_archives(
+        &self,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let _ = visit;
+        Ok(())
+    }
+
+    /// Streams every prediction ever logged, oldest first: the archives as
+    /// [`PredictionLog::scan_archives`], then the current log, until `visit` breaks.
+    ///
+    /// # Errors
+    /// As [`PredictionLog::scan_archives`] and [`PredictionLog::scan`].
+    fn scan_all(
+        &self,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stopped = false;
+        self.scan_archives(&mut |record| {
+            let flow = visit(record)?;
+            stopped = flow.is_break();
+            Ok(flow)
+        })?;
+        if stopped {
+            return Ok(());
+        }
+        self.scan(visit)
+    }
+
+    /// As [`PredictionLog::recent`] over every log whose feature columns are `features`:
+    /// the current log, then the archives newest first. A model version's rows can only
+    /// be in a log of its own feature set, so this finds all of them while reading no row
+    /// of the other logs. The default (a backend without archives) is
+    /// [`PredictionLog::recent`].
+    ///
+    /// # Errors
+    /// As [`PredictionLog::recent`], naming the archive at fault.
+    fn recent_with_features(
+        &self,
+        features: &[String],
+        query: &PredictionQuery,
+    ) -> Result<Vec<PredictionRecord>, StoreError> {
+        let _ = features;
+        self.recent(query)
+    }
+}
