@@ -16,7 +16,7 @@ use scorewatch_core::{
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::pipeline::PipelineControl;
+use crate::run_control::PipelineControl;
 use crate::write_gate::WriteGate;
 
 /// The model requests are scored with, with what is derived from it once.

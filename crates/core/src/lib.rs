@@ -90,10 +90,12 @@ pub use monitoring::{
     IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,
 };
 pub use pipeline::{
-    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, INTERRUPTED, PRODUCTION_SOURCE,
-    PipelineError, PipelineEvent, PipelineRunner, RunReport, RunRequest, TrainingData,
-    TransitionError, Validation, transition,
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
+    RunRequest, TrainingData, TransitionError, Validation,
 };
+/// What a run records, for tests that check it (`features = ["testing"]`).
+#[cfg(feature = "testing")]
+pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
 pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
@@ -101,18 +103,18 @@ pub use records::{
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
 };
+/// The file backend's own types and file names, for tests that inspect or damage the
+/// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
+#[cfg(feature = "testing")]
 pub use store::{
-    AtomicStep, CURRENT_FILE, CsvLog, DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION,
-    DEFAULT_PIPELINE_RUNS_RETENTION, DRIFT_REPORTS_FILE, DataLayout, DirLock, DriftReportStore,
-    DriftReportSummary, DriftReportsDocument, FileDriftReports, FileMetricsHistory, FileOutcomeLog,
-    FilePipelineStatus, FilePredictionLog, FileTrainingSets, FsyncPolicy, InitAction, InitEntry,
-    InitReport, InvalidTrainingSetName, LOCK_FILE, MODEL_FILE, MODEL_METRICS_FILE, MetricsDocument,
-    MetricsHistory, ModelRegistry, ModelStore, NewestFirst, ORDER_SLACK, OUTCOME_COLUMNS,
-    OUTCOMES_LOG_FILE, OldestFirst, OpenReport, OutcomeLog, PIPELINE_STATUS_FILE,
-    PIPELINE_STATUS_SCHEMA_VERSION, PREDICTION_BASE_COLUMNS, PREDICTIONS_LOG_FILE, PROFILE_FILE,
-    PipelineStatusStore, PredictionLog, PredictionQuery, ReadOnlyLog, RegistryError, RowEncoder,
-    RowLocation, Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName,
-    TrainingSets, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with,
-    atomic_write_json, clean_tmp, feature_positions, init, list_prediction_archives,
-    outcome_labels,
+    CURRENT_FILE, DriftReportsDocument, FileOutcomeLog, FilePredictionLog, MODEL_FILE,
+    MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
+};
+pub use store::{
+    DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,
+    DataLayout, DriftReportStore, DriftReportSummary, FsyncPolicy, InitAction, InitEntry,
+    InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog,
+    PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store, StoreBackends,
+    StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSets, feature_positions,
+    init, outcome_labels,
 };

@@ -12,8 +12,9 @@ use super::responses::{
     WrongKey,
 };
 use crate::error::{ApiError, from_serde_json};
-use crate::pipeline::{self, STATUS_URL};
+use crate::run_control::STATUS_URL;
 use crate::state::AppState;
+use crate::training_runs;
 
 /// The body field that overrides `--min-production-rows` for one run.
 const MIN_PRODUCTION_ROWS: &str = "min_production_rows";
@@ -72,9 +73,9 @@ pub async fn run_pipeline(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let request = parse_request(&req, &body)?;
-    pipeline::validate_request(&state, &request)?;
+    training_runs::validate_request(&state, &request)?;
     let state = state.into_inner();
-    let accepted = pipeline::start(&state, &request)?;
+    let accepted = training_runs::start(&state, &request)?;
     Ok(HttpResponse::Accepted()
         .insert_header((header::LOCATION, STATUS_URL))
         .json(accepted))

@@ -8,7 +8,7 @@ use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use scorewatch_api::pipeline::SHUTDOWN_REASON;
+use scorewatch_api::run_control::SHUTDOWN_REASON;
 use scorewatch_core::views::RunAccepted;
 use scorewatch_core::{DataLayout, PipelineState, RunOutcome, Stage};
 use serde_json::json;

@@ -8,11 +8,12 @@ mod transition;
 
 pub use error::PipelineError;
 pub use request::{
-    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PRODUCTION_SOURCE, RunRequest,
-    TrainingData, Validation,
+    DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, RunRequest, TrainingData, Validation,
 };
 pub use runner::{PipelineRunner, RunReport};
-pub use transition::{INTERRUPTED, PipelineEvent, TransitionError, transition};
+pub use transition::TransitionError;
+#[cfg(feature = "testing")]
+pub use {request::PRODUCTION_SOURCE, transition::INTERRUPTED};
 
 #[cfg(test)]
 mod tests;

@@ -46,8 +46,6 @@ pub enum PipelineEvent {
         /// When.
         at: OffsetDateTime,
     },
-    /// A finished run is acknowledged: back to Idle.
-    Reset,
 }
 
 impl PipelineEvent {
@@ -61,7 +59,6 @@ impl PipelineEvent {
             PipelineEvent::Fail { .. } => "fail",
             PipelineEvent::Cancel { .. } => "cancel",
             PipelineEvent::RecoverInterrupted { .. } => "recover_interrupted",
-            PipelineEvent::Reset => "reset",
         }
     }
 }
@@ -108,7 +105,7 @@ pub enum TransitionError {
 ///
 /// Allowed: Start from Idle, Succeeded, Failed or Cancelled; Advance, Succeed, Fail and
 /// Cancel from Running; `RecoverInterrupted` from any state (Running becomes Failed
-/// "interrupted", others stay); Reset from Succeeded, Failed, Cancelled and Idle.
+/// "interrupted", others stay).
 ///
 /// # Errors
 /// [`TransitionError`] for every other combination, and for an Advance that moves the
@@ -189,8 +186,6 @@ pub fn transition(
             })
         }
         (_, PipelineEvent::RecoverInterrupted { .. }) => Ok(state.clone()),
-        (PipelineState::Running { .. }, event @ PipelineEvent::Reset) => Err(not_allowed(&event)),
-        (_, PipelineEvent::Reset) => Ok(PipelineState::Idle),
         (_, event) => Err(not_allowed(&event)),
     }
 }
@@ -263,7 +258,6 @@ mod tests {
             },
             PipelineEvent::Cancel { at: T1 },
             PipelineEvent::RecoverInterrupted { at: T1 },
-            PipelineEvent::Reset,
         ]
     }
 
@@ -301,8 +295,6 @@ mod tests {
                 finished_at: T1,
             }),
             (_, "recover_interrupted") => Some(finished(&from)),
-            ("running", "reset") => None,
-            (_, "reset") => Some(PipelineState::Idle),
             _ => None,
         }
     }

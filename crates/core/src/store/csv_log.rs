@@ -255,12 +255,6 @@ impl CsvLog {
         self.committed.load(Ordering::Acquire) <= self.header_len
     }
 
-    /// Bytes of complete rows and header.
-    #[must_use]
-    pub fn len_bytes(&self) -> u64 {
-        self.committed.load(Ordering::Acquire)
-    }
-
     /// Appends the rows of `encoder` with one write, then fsyncs if the policy is
     /// [`FsyncPolicy::Always`].
     ///
@@ -326,12 +320,6 @@ impl CsvLog {
             return Err(StoreError::io("fsync", &self.path, e));
         }
         Ok(())
-    }
-
-    /// The fsync policy.
-    #[must_use]
-    pub fn policy(&self) -> FsyncPolicy {
-        self.policy
     }
 
     /// Rows from newest to oldest, read backwards from the end in chunks.

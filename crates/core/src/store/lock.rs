@@ -6,7 +6,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::StoreError;
 
@@ -14,7 +14,6 @@ use super::StoreError;
 #[derive(Debug)]
 pub struct DirLock {
     file: File,
-    path: PathBuf,
 }
 
 impl DirLock {
@@ -56,16 +55,7 @@ impl DirLock {
             .set_len(0)
             .and_then(|()| file.seek(SeekFrom::Start(0)))
             .and_then(|_| file.write_all(pid.as_bytes()));
-        Ok(Self {
-            file,
-            path: lock_path.to_owned(),
-        })
-    }
-
-    /// The lock file.
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Self { file })
     }
 }
 

@@ -25,40 +25,32 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 
-pub use atomic::{
-    AtomicStep, atomic_create_new, atomic_write_bytes, atomic_write_bytes_with, atomic_write_json,
-    clean_tmp,
-};
-pub use csv_log::{
-    CsvLog, FsyncPolicy, NewestFirst, OldestFirst, OpenReport, ReadOnlyLog, RowEncoder, RowLocation,
-};
-pub use drift_reports::{
-    DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary, DriftReportsDocument,
-    FileDriftReports,
-};
+pub use csv_log::FsyncPolicy;
+pub use drift_reports::{DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary};
 pub use error::StoreError;
 pub use init::{InitAction, InitEntry, InitReport, init};
 pub use labelled::{feature_positions, outcome_labels};
-pub use layout::{
-    DRIFT_REPORTS_FILE, DataLayout, LOCK_FILE, MODEL_METRICS_FILE, OUTCOMES_LOG_FILE,
-    PIPELINE_STATUS_FILE, PREDICTIONS_LOG_FILE,
-};
-pub use lock::DirLock;
-pub use metrics_history::{
-    DEFAULT_METRICS_RETENTION, FileMetricsHistory, MetricsDocument, MetricsHistory,
-};
-pub use model_registry::{CURRENT_FILE, MODEL_FILE, ModelRegistry, PROFILE_FILE, RegistryError};
+pub use layout::DataLayout;
+pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
+pub use model_registry::{ModelRegistry, RegistryError};
 pub use models::ModelStore;
-pub use outcomes::{FileOutcomeLog, OUTCOME_COLUMNS, OutcomeLog};
-pub use pipeline_status::{
-    DEFAULT_PIPELINE_RUNS_RETENTION, FilePipelineStatus, PIPELINE_STATUS_SCHEMA_VERSION,
-    PipelineStatusStore,
-};
-pub use predictions::{
-    FilePredictionLog, ORDER_SLACK, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery,
-    list_prediction_archives,
-};
+pub use outcomes::{FileOutcomeLog, OutcomeLog};
+pub use pipeline_status::{DEFAULT_PIPELINE_RUNS_RETENTION, PipelineStatusStore};
+pub use predictions::{FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery};
 pub use training_sets::{FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSets};
+#[cfg(feature = "testing")]
+pub use {
+    drift_reports::DriftReportsDocument,
+    metrics_history::MetricsDocument,
+    model_registry::{CURRENT_FILE, MODEL_FILE, PROFILE_FILE},
+    predictions::list_prediction_archives,
+};
+
+use atomic::clean_tmp;
+use drift_reports::FileDriftReports;
+use lock::DirLock;
+use metrics_history::FileMetricsHistory;
+use pipeline_status::FilePipelineStatus;
 
 use crate::records::PipelineStatus;
 

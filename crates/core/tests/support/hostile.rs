@@ -355,16 +355,15 @@ pub fn check_request_body(bytes: &[u8]) {
     }
     if let Ok(request) = serde_json::from_slice::<RunPipelineRequest>(bytes)
         && let Some(name) = request.training_file
+        && let Ok(name) = TrainingSetName::parse(&name)
     {
-        if let Ok(name) = TrainingSetName::parse(&name) {
-            let training = Path::new("/data/training");
-            let path = training.join(name.as_str());
-            assert_eq!(
-                path.parent(),
-                Some(training),
-                "training file {name:?} leaves data/training/"
-            );
-        }
+        let training = Path::new("/data/training");
+        let path = training.join(name.as_str());
+        assert_eq!(
+            path.parent(),
+            Some(training),
+            "training file {name:?} leaves data/training/"
+        );
     }
 }
 

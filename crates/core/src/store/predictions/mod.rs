@@ -30,6 +30,7 @@ mod file_log;
 mod paging;
 mod row;
 
+#[cfg(feature = "testing")]
 pub use archives::list_prediction_archives;
 pub use file_log::FilePredictionLog;
 

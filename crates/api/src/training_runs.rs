@@ -1,125 +1,20 @@
-//! The training pipeline as the API drives it: core's [`PipelineRunner`] on its own
-//! thread (never on an HTTP worker), one run at a time, and the served model swapped
+//! Training runs as the API starts them: a checked request becomes core's run on its own
+//! thread (never on an HTTP worker), one run at a time, and the served model is swapped
 //! when a run promotes a new one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, PoisonError};
 
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
-    DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, PipelineState, PromotionPolicy,
-    RunRequest, TrainingData, TrainingSetName, TransitionError, error_chain,
+    DEFAULT_TRAINING_FILE, PipelineError, PipelineState, PromotionPolicy, RunRequest, TrainingData,
+    TrainingSetName, TransitionError, error_chain,
 };
 
 use crate::error::ApiError;
+use crate::run_control::STATUS_URL;
 use crate::state::{AppState, Served};
-
-/// Where clients follow a run.
-pub const STATUS_URL: &str = "/monitoring/pipeline-status";
-/// The `error` of a run cancelled because the server stopped (SIGTERM, SIGINT).
-pub const SHUTDOWN_REASON: &str = "server shutting down";
-
-/// The runner and the thread of the run in progress.
-#[derive(Debug)]
-pub struct PipelineControl {
-    runner: Arc<PipelineRunner>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl PipelineControl {
-    /// Wraps a runner (whose construction already marked an interrupted run failed).
-    #[must_use]
-    pub fn new(runner: PipelineRunner) -> Self {
-        Self {
-            runner: Arc::new(runner),
-            thread: Mutex::new(None),
-        }
-    }
-
-    /// The runner.
-    #[must_use]
-    pub fn runner(&self) -> &PipelineRunner {
-        &self.runner
-    }
-
-    /// Asks the running run to stop; returns its id.
-    ///
-    /// # Errors
-    /// 409 when no run is in progress.
-    pub fn cancel(&self) -> Result<String, ApiError> {
-        let status = self.runner.status().map_err(ApiError::internal)?;
-        match status.state {
-            PipelineState::Running { run_id, .. } if self.runner.cancel() => Ok(run_id),
-            _ => Err(ApiError::Conflict {
-                code: "pipeline_not_running",
-                message: "no pipeline run is in progress".to_owned(),
-            }),
-        }
-    }
-
-    /// Cancels the running run, if any, recording [`SHUTDOWN_REASON`], and waits for its
-    /// thread (shutdown).
-    pub fn cancel_and_join(&self) {
-        self.runner.cancel_because(SHUTDOWN_REASON);
-        self.join();
-    }
-
-    /// When the persisted run has ended but its thread is still swapping in the promoted
-    /// model, waits for it, so that a status that says `succeeded` is only seen once the
-    /// new model serves.
-    pub fn settle(&self) {
-        let mut thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner);
-        self.recover_stale(thread.as_ref());
-        let pending = thread.as_ref().is_some_and(|t| !t.is_finished());
-        if pending
-            && !matches!(
-                self.runner.status().map(|s| s.state),
-                Ok(PipelineState::Running { .. })
-            )
-            && let Some(handle) = thread.take()
-        {
-            let _ = handle.join();
-        }
-    }
-
-    /// A status that says Running while no run thread of ours is alive was left by a run
-    /// whose final status write the disk refused: record it as failed now, if the disk
-    /// takes it (else it stays as it is and the next call tries again).
-    fn recover_stale(&self, thread: Option<&JoinHandle<()>>) {
-        if thread.is_some_and(|t| !t.is_finished()) {
-            return;
-        }
-        if let Ok(PipelineState::Running { run_id, .. }) = self.runner.status().map(|s| s.state) {
-            match self.runner.recover_interrupted() {
-                Ok(()) => tracing::warn!(
-                    run_id,
-                    "pipeline run ended without recording it; marked failed"
-                ),
-                Err(err) => {
-                    tracing::warn!(
-                        run_id,
-                        error = %error_chain(&err),
-                        "cannot record the end of the pipeline run yet"
-                    );
-                }
-            }
-        }
-    }
-
-    /// Waits for the current run's thread to end.
-    pub fn join(&self) {
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(thread) = thread {
-            let _ = thread.join();
-        }
-    }
-}
 
 /// Checks the request: the training file must be a plain name inside `data/training/`
 /// that exists.
