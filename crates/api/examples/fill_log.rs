@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use scorewatch_api::state::Served;
+use scorewatch_api::served::Served;
 use scorewatch_core::{
     FeatureValue, PredictionRecord, SampleGenerator, Scenario, Store, StoreOptions,
 };

@@ -8,65 +8,16 @@ use std::thread::JoinHandle;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use scorewatch_core::views::StorageProblem;
 use scorewatch_core::{
-    DriftReport, FeatureKind, IntervalSchedule, MetricsEntry, Model, ModelStore, PipelineRunner,
-    ReferenceProfile, Store, drift_report_of_newest, production_metrics,
+    DriftReport, IntervalSchedule, MetricsEntry, PipelineRunner, Store, drift_report_of_newest,
+    production_metrics,
 };
-use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::run_control::PipelineControl;
+use crate::served::Served;
+use crate::storage_health::StorageHealth;
 use crate::write_gate::WriteGate;
-
-/// The model requests are scored with, with what is derived from it once.
-#[derive(Debug)]
-pub struct Served {
-    /// The model.
-    pub model: Model,
-    /// Its version.
-    pub version: String,
-    /// Feature names in schema order (the log's columns).
-    pub features: Vec<String>,
-    /// Its drift reference profile, when the version has one.
-    pub profile: Option<Arc<ReferenceProfile>>,
-}
-
-impl Served {
-    /// Loads the current model of `models` with its reference profile, `None` before the
-    /// first promotion.
-    ///
-    /// # Errors
-    /// When the pointer, the artifact or the profile cannot be read or parsed, or does not
-    /// validate (the error names the file and the field).
-    pub fn load_current(models: &dyn ModelStore) -> anyhow::Result<Option<Self>> {
-        let Some(version) = models.current_version()? else {
-            return Ok(None);
-        };
-        let model = models.load(&version)?;
-        let profile = models.load_profile(&version)?.map(Arc::new);
-        Ok(Some(Self::new(model, profile)))
-    }
-
-    /// Wraps a model and its profile.
-    #[must_use]
-    pub fn new(model: Model, profile: Option<Arc<ReferenceProfile>>) -> Self {
-        let features = model.artifact().schema.names().map(str::to_owned).collect();
-        Self {
-            version: model.artifact().version.to_string(),
-            model,
-            features,
-            profile,
-        }
-    }
-
-    /// The kind of a feature by name.
-    #[must_use]
-    pub fn kind(&self, name: &str) -> Option<FeatureKind> {
-        let schema = &self.model.artifact().schema;
-        schema.position(name).map(|i| schema.features[i].kind)
-    }
-}
 
 pub use crate::index::OutcomeIndex;
 
@@ -109,12 +60,8 @@ pub struct AppState {
     since_metrics: AtomicU64,
     drift_busy: AtomicBool,
     metrics_busy: AtomicBool,
-    /// Set by a write the disk refused (full, read-only), cleared by the next write that
-    /// succeeds: `/health` says `degraded` meanwhile. Only changed under `storage_problem`'s
-    /// lock; read alone so that a successful write (every prediction) takes no lock.
-    storage_failing: AtomicBool,
-    /// The last refused write's message and time, for `/health`.
-    storage_problem: Mutex<Option<StorageProblem>>,
+    /// Whether the data directory takes writes, for `/health`.
+    pub storage: StorageHealth,
     /// The training pipeline's run control.
     pub pipeline: PipelineControl,
     background: Mutex<Vec<JoinHandle<()>>>,
@@ -154,8 +101,7 @@ impl AppState {
             since_metrics: AtomicU64::new(0),
             drift_busy: AtomicBool::new(false),
             metrics_busy: AtomicBool::new(false),
-            storage_failing: AtomicBool::new(false),
-            storage_problem: Mutex::new(None),
+            storage: StorageHealth::default(),
             pipeline: PipelineControl::new(runner),
             background: Mutex::new(Vec::new()),
         })
@@ -173,69 +119,6 @@ impl AppState {
     /// Replaces the served model (after a promotion).
     pub fn set_served(&self, served: Served) {
         *self.served.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(served));
-    }
-
-    /// Whether the last write to the data directory was refused by the disk.
-    #[must_use]
-    pub fn storage_failing(&self) -> bool {
-        self.storage_failing.load(Ordering::Acquire)
-    }
-
-    /// The last write the disk refused, while no write has succeeded since.
-    #[must_use]
-    pub fn storage_problem(&self) -> Option<StorageProblem> {
-        if !self.storage_failing() {
-            return None;
-        }
-        self.storage_problem
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Records how a write to the data directory ended, for `/health`: a success clears
-    /// the failing state, a full or read-only disk sets it, other errors leave it.
-    pub fn note_write<T, E: std::error::Error + 'static>(&self, result: &Result<T, E>) {
-        match result {
-            Ok(_) => self.note_write_success(),
-            Err(err) => self.note_write_failure(err),
-        }
-    }
-
-    /// As [`AppState::note_write`] for an `anyhow` result.
-    pub fn note_write_anyhow<T>(&self, result: &anyhow::Result<T>) {
-        match result {
-            Ok(_) => self.note_write_success(),
-            Err(err) => self.note_write_failure(err.as_ref()),
-        }
-    }
-
-    fn note_write_success(&self) {
-        if self.storage_failing() {
-            let mut problem = self
-                .storage_problem
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            *problem = None;
-            self.storage_failing.store(false, Ordering::Release);
-        }
-    }
-
-    /// Records a failed write: only a full or read-only disk sets the failing state, with
-    /// the message its 503 answer carries.
-    pub fn note_write_failure(&self, err: &(dyn std::error::Error + 'static)) {
-        if crate::error::is_storage_fault(err) {
-            let message = crate::error::storage_fault_message(err);
-            let mut problem = self
-                .storage_problem
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            *problem = Some(StorageProblem {
-                message,
-                at: OffsetDateTime::now_utc(),
-            });
-            self.storage_failing.store(true, Ordering::Release);
-        }
     }
 
     /// The outcome index, even if a panicking thread poisoned its lock.
@@ -299,7 +182,7 @@ impl AppState {
             .spawn(move || {
                 lower_priority(what);
                 let result = job(&state);
-                state.note_write_anyhow(&result);
+                state.storage.note_anyhow(&result);
                 if let Err(err) = result {
                     tracing::warn!(what, error = format!("{err:#}"), "background job failed");
                 }

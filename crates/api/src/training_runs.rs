@@ -14,7 +14,8 @@ use scorewatch_core::{
 
 use crate::error::ApiError;
 use crate::run_control::STATUS_URL;
-use crate::state::{AppState, Served};
+use crate::served::Served;
+use crate::state::AppState;
 
 /// Checks the request: the training file must be a plain name inside `data/training/`
 /// that exists.
@@ -145,7 +146,7 @@ pub fn start(state: &Arc<AppState>, request: &RunPipelineRequest) -> Result<RunA
         }
         Ok(Started::Refused(err)) => {
             let _ = handle.join();
-            state.note_write_failure(&err);
+            state.storage.note_failure(&err);
             return Err(ApiError::write_failed(err));
         }
         Err(_) => {

@@ -109,7 +109,7 @@ pub async fn run_drift(
     let state = state.into_inner();
     let report = web::block(move || {
         let report = state.run_drift(&gate);
-        state.note_write_anyhow(&report);
+        state.storage.note_anyhow(&report);
         report
     })
     .await

@@ -43,17 +43,17 @@ fn within_data_dir(message: &str, data_dir: &Path) -> String {
 
 /// The refused write, if any; else whether `tmp/` (where every write starts) is writable.
 fn storage_problem(state: &AppState) -> Option<StorageProblem> {
-    if let Some(problem) = state.storage_problem() {
+    if let Some(problem) = state.storage.problem() {
         return Some(problem);
     }
-    let tmp = state.store.layout().tmp_dir();
-    let writable = std::fs::metadata(&tmp).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
-    (!writable).then(|| StorageProblem {
-        message: format!(
-            "the data directory cannot be written: {} is not a writable directory; free \
-             space or fix permissions, reads keep working",
-            tmp.display()
-        ),
-        at: OffsetDateTime::now_utc(),
-    })
+    state
+        .store
+        .unwritable_reason()
+        .map(|reason| StorageProblem {
+            message: format!(
+                "the data directory cannot be written: {reason}; free space or fix \
+             permissions, reads keep working"
+            ),
+            at: OffsetDateTime::now_utc(),
+        })
 }

@@ -188,7 +188,7 @@ pub async fn post_metrics(
         // Past the deadline the client got a 503: then this must not write.
         gate.commit()?;
         let recorded = state.store.metrics().record(stored);
-        state.note_write(&recorded);
+        state.storage.note(&recorded);
         recorded.map_err(ApiError::store_write)
     })
     .await

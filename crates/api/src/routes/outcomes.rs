@@ -129,7 +129,7 @@ pub async fn post_outcomes(
         }
         if !accepted.is_empty() {
             let appended = state.store.outcomes().append(&accepted);
-            state.note_write(&appended);
+            state.storage.note(&appended);
             appended.map_err(ApiError::store_write)?;
             for record in &accepted {
                 index.mark(&record.prediction_id);

@@ -14,7 +14,8 @@ use super::responses::{
     BadRequest, Invalid, MissingKey, PayloadTooLarge, Unavailable, UnsupportedMediaType, WrongKey,
 };
 use crate::error::ApiError;
-use crate::state::{AppState, Served};
+use crate::served::Served;
+use crate::state::AppState;
 
 type Fields = Map<String, Value>;
 
@@ -190,7 +191,7 @@ pub async fn predict(
     };
     let records = score_all(&served, &instances, batch)?;
     let appended = state.store.predictions().append(&served.features, &records);
-    state.note_write(&appended);
+    state.storage.note(&appended);
     appended.map_err(|err| match err {
         StoreError::InvalidRecord { .. } => ApiError::invalid("features", err.to_string()),
         other => ApiError::store_write(other),

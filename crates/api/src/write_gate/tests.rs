@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use super::*;
 use crate::config::Config;
 use crate::error;
-use crate::state::Served;
+use crate::served::Served;
 
 /// Far longer than a handler needs to reach its write, far shorter than a test's patience.
 const DEADLINE: Duration = Duration::from_millis(300);

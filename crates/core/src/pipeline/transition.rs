@@ -314,7 +314,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 35);
+        assert_eq!(checked, 30);
     }
 
     #[test]

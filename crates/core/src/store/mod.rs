@@ -234,6 +234,17 @@ impl Store {
         &self.layout
     }
 
+    /// Why the store cannot take writes now, found without writing: for the file backend,
+    /// the staging directory where every write starts is missing or read-only. `None`
+    /// when it looks writable (a write can still fail, for a full disk).
+    #[must_use]
+    pub fn unwritable_reason(&self) -> Option<String> {
+        let tmp = self.layout.tmp_dir();
+        let writable =
+            std::fs::metadata(&tmp).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());
+        (!writable).then(|| format!("{} is not a writable directory", tmp.display()))
+    }
+
     /// What opening found and repaired.
     #[must_use]
     pub fn open_report(&self) -> &StoreOpenReport {
