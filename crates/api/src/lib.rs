@@ -8,8 +8,12 @@
 //! - [`routes`]: one module per resource; [`routes::configure`] registers them.
 //! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts;
 //!   [`write_gate`]: the handler deadline, and what keeps a timed-out write from happening.
-//! - [`state`] and [`pipeline`]: the engine as the handlers see it; [`index`]: the
-//!   compact prediction-id index.
+//! - [`state`]: what the handlers share, with [`served`] (the model requests are scored
+//!   with), [`storage_health`] (whether the disk takes writes) and [`index`] (the compact
+//!   prediction-id index); the background drift and metrics jobs it schedules are core's
+//!   `monitoring`.
+//! - [`training_runs`]: a run-pipeline request becomes a run on its own thread;
+//!   [`run_control`] cancels and joins it.
 //! - [`traffic`]: generated demo traffic sent over HTTP (`scorewatch demo`).
 
 pub mod auth;

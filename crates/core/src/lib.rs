@@ -1,27 +1,33 @@
 //! scorewatch-core: the engine of scorewatch, a monitor for deployed scoring models.
 //!
 //! The crate has no web, GUI or async dependency; the API, the dashboard and other tools
-//! link it.
+//! link it. Its modules form a one-way stack (each uses only those before it;
+//! `docs/architecture.md` has the graph):
 //!
-//! - store: [`Store`] owns the data directory (`data/monitoring/...`, see [`DataLayout`]):
-//!   atomic JSON files and append-only CSV logs behind one trait per kind of record
-//!   ([`PredictionLog`], [`OutcomeLog`], [`MetricsHistory`], [`DriftReportStore`],
-//!   [`PipelineStatusStore`]); [`init`] creates the layout.
+//! - records: what is stored ([`PredictionRecord`], [`OutcomeRecord`], [`MetricsEntry`]
+//!   with [`MetricName`], [`PipelineStatus`] with its [`Stage`]s, [`FeatureKind`]).
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
-//! - metrics: [`ClassificationMetrics`] of a scored, labelled sample
+//! - classification: [`ClassificationMetrics`] of a scored, labelled sample
 //!   ([`classification_metrics`], [`roc_auc`], [`calibration_table`], ...).
 //! - model: a training CSV becomes a typed [`Dataset`] ([`load_csv`]), a fitted
 //!   [`Preprocessor`] turns it into a design matrix, [`fit_logistic`] fits an L2 logistic
-//!   regression by IRLS, and a [`ModelArtifact`] (`model.json`) is published by the
-//!   [`ModelRegistry`] under the promotion rule. [`Model`] scores one application fast.
+//!   regression by IRLS, and a [`ModelArtifact`] (`model.json`) is validated and decided
+//!   on by the promotion rule ([`decide_promotion`]). [`Model`] scores one application
+//!   fast.
+//! - store: [`Store`] keeps everything behind one trait per kind of record
+//!   ([`PredictionLog`], [`OutcomeLog`], [`MetricsHistory`], [`DriftReportStore`],
+//!   [`PipelineStatusStore`], [`ModelStore`], [`TrainingSets`]); the file backend owns
+//!   the data directory (`data/...`, see [`DataLayout`]) and [`init`] creates its layout.
+//! - pipeline: the training pipeline's [`PipelineRunner`], which runs the stages and
+//!   records [`PipelineStatus`].
+//! - monitoring: what the service computes between requests
+//!   ([`drift_report_of_newest`], [`production_metrics`], [`IntervalSchedule`]).
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
-//! - pipeline: the training pipeline's [`PipelineState`] machine ([`transition`]) and
-//!   [`PipelineRunner`], which runs the stages and records [`PipelineStatus`].
 //!
 //! ```
-//! use scorewatch_core::{Model, PromotionPolicy, ModelRegistry, Scenario, TargetSpec,
+//! use scorewatch_core::{Model, PromotionPolicy, Scenario, Store, StoreOptions, TargetSpec,
 //!     TrainConfig, parse_csv, split_indices, train_model, write_sample_csv};
 //!
 //! let mut csv = Vec::new();
@@ -33,10 +39,10 @@
 //! assert!(artifact.validation_metrics.roc_auc.unwrap() > 0.7);
 //!
 //! let dir = tempfile::tempdir()?;
-//! let registry = ModelRegistry::new(dir.path().join("models"), dir.path().join("tmp"));
-//! let published = registry.publish(artifact, None, &PromotionPolicy::default())?;
+//! let store = Store::open(dir.path(), StoreOptions::default())?;
+//! let published = store.models().publish(artifact, None, &PromotionPolicy::default())?;
 //! assert!(published.promotion.unwrap().promoted);
-//! let model: Model = registry.load_current()?.unwrap();
+//! let model: Model = store.models().load_current()?.unwrap();
 //! let application = serde_json::json!({
 //!     "age": 35, "monthly_income": 4000.0, "debt_to_income": 0.25,
 //!     "credit_history_months": 120, "open_accounts": 4, "recent_delinquencies": 0,

@@ -10,7 +10,7 @@ use super::preprocess::FeatureTransform;
 use crate::records::FeatureKind;
 
 /// Why a parsed model artifact cannot be used. Each message names the field at fault by
-/// its path in `model.json`; [`RegistryError`](super::RegistryError) adds the file.
+/// its path in `model.json`; the store's `RegistryError` adds the file.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum InvalidModel {
     /// `format_version` is not [`MODEL_FORMAT_VERSION`].
