@@ -9,6 +9,8 @@
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
 //! - classification: [`ClassificationMetrics`] of a scored, labelled sample
 //!   ([`classification_metrics`], [`roc_auc`], [`calibration_table`], ...).
+//! - estimate: performance without labels (NannyML's CBPE): [`CbpeEstimator`] calibrates
+//!   scores with an [`IsotonicCalibrator`] and reports an [`EstimateReport`].
 //! - model: a training CSV becomes a typed [`Dataset`] ([`load_csv`]), a fitted
 //!   [`Preprocessor`] turns it into a design matrix, [`fit_logistic`] fits an L2 logistic
 //!   regression by IRLS, and a [`ModelArtifact`] (`model.json`) is validated and decided
@@ -59,6 +61,7 @@
 mod classification;
 mod drift;
 mod error_chain;
+mod estimate;
 mod model;
 mod monitoring;
 mod pipeline;
@@ -82,6 +85,10 @@ pub use drift::{
     profile_and_window_from_csv, psi, read_categorical_columns, read_csv_columns, shares,
 };
 pub use error_chain::error_chain;
+pub use estimate::{
+    CbpeEstimator, ChunkEstimate, EstimateError, EstimateReport, IsotonicCalibrator, MetricBand,
+    MetricValues, PerMetric, SAMPLING_ERROR_RANGE, expected_metrics, realized_metrics,
+};
 pub use model::{
     ApplicationError, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset, DatasetColumn,
     DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,

@@ -1,0 +1,560 @@
+//! Reference tests against NannyML 0.13.1 and property tests of the estimator.
+//!
+//! The numbers come from `scripts/nannyml_reference.py` (NannyML 0.13.1, pandas 2,
+//! `NML_DISABLE_USAGE_LOGGING=1`); `run(reference, data, chunk_size)` there fits
+//! `nml.CBPE(problem_type="classification_binary", y_pred_proba="score", y_pred="y_pred",
+//! y_true="label", metrics=[...], chunk_size=chunk_size)` on `reference` and returns the
+//! analysis rows of `estimate(data).to_df()`. Its data come from the same splitmix64 as
+//! [`sample`] here.
+
+// NannyML's numbers are pasted as Python printed them, so they can be searched for.
+#![allow(clippy::unreadable_literal)]
+
+use proptest::prelude::*;
+
+use super::PerMetric;
+use super::cbpe::{CbpeEstimator, MetricBand};
+use super::expected::{expected_metrics, realized_metrics};
+
+/// The computation is NannyML's step by step; only summation order differs.
+const SAME_COMPUTATION: f64 = 1e-9;
+
+/// splitmix64 (Steele et al., 2014), mapped to `[0, 1)` from the top 53 bits.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 * 2f64.powi(-53)
+    }
+}
+
+/// `sample(rows, seed, power)` of the script: scores `u^power`, positive with
+/// probability `score^2` (overconfident scores, so that NannyML calibrates).
+fn sample(rows: usize, seed: u64, power: f64) -> (Vec<f64>, Vec<bool>) {
+    let mut rng = SplitMix64(seed);
+    (0..rows)
+        .map(|_| {
+            let s = rng.uniform().powf(power);
+            (s, rng.uniform() < s * s)
+        })
+        .unzip()
+}
+
+fn close(actual: Option<f64>, expected: f64, what: &str) {
+    let actual = actual.unwrap_or_else(|| panic!("{what}: undefined, expected {expected}"));
+    assert!(
+        (actual - expected).abs() < SAME_COMPUTATION,
+        "{what}: {actual} vs NannyML {expected}"
+    );
+}
+
+fn band<'a>(metrics: &'a PerMetric<MetricBand>, name: &str) -> &'a MetricBand {
+    let index = PerMetric::<()>::NAMES
+        .iter()
+        .position(|&n| n == name)
+        .expect("a known metric");
+    metrics.named()[index].1
+}
+
+// `run(reference, analysis, 1500).iloc[0][(metric, "value")]`: one chunk, the whole file.
+const WHOLE: [(&str, f64); 5] = [
+    ("roc_auc", 0.8440916128999),
+    ("accuracy", 0.7124004112282837),
+    ("precision", 0.618076192462017),
+    ("recall", 0.9046804156972147),
+    ("f1", 0.7344068299989525),
+];
+
+// Row (chunk, metric, [v, s, lcb, ucb, lt, ut], a, r) holds, with
+// `row = run(reference, analysis, 500).iloc[chunk]`: v = row[(metric, "value")],
+// s = row[(metric, "sampling_error")], lcb = row[(metric, "lower_confidence_boundary")],
+// ucb = row[(metric, "upper_confidence_boundary")], lt = row[(metric, "lower_threshold")],
+// ut = row[(metric, "upper_threshold")], a = row[(metric, "alert")],
+// r = row[(metric, "realized")].
+const ANALYSIS: &[(usize, &str, [f64; 6], bool, f64)] = &[
+    (
+        0,
+        "roc_auc",
+        [
+            0.8333726363378442,
+            0.012737645757303417,
+            0.795159699065934,
+            0.8715855736097544,
+            0.7700975908011887,
+            0.9533051539931967,
+        ],
+        false,
+        0.8411740388590327,
+    ),
+    (
+        0,
+        "accuracy",
+        [
+            0.699889864902586,
+            0.019220809036042164,
+            0.6422274377944595,
+            0.7575522920107125,
+            0.6488944185326115,
+            0.8621055814673884,
+        ],
+        false,
+        0.678,
+    ),
+    (
+        0,
+        "precision",
+        [
+            0.6035553535474404,
+            0.031578894256587886,
+            0.5088186707776767,
+            0.698292036317204,
+            0.47578343608621054,
+            0.7291182850347184,
+        ],
+        false,
+        0.5670731707317073,
+    ),
+    (
+        0,
+        "recall",
+        [
+            0.9081542080077736,
+            0.027603077761418314,
+            0.8253449747235186,
+            0.9909634412920285,
+            0.7038481559875701,
+            0.9928170512819118,
+        ],
+        false,
+        0.9073170731707317,
+    ),
+    (
+        0,
+        "f1",
+        [
+            0.7251675163393584,
+            0.03957584788597462,
+            0.6064399726814346,
+            0.8438950599972822,
+            0.5916190690376367,
+            0.8155176194021371,
+        ],
+        false,
+        0.6979362101313321,
+    ),
+    (
+        1,
+        "roc_auc",
+        [
+            0.8535873112305088,
+            0.012737645757303417,
+            0.8153743739585986,
+            0.891800248502419,
+            0.7700975908011887,
+            0.9533051539931967,
+        ],
+        false,
+        0.8517103495167635,
+    ),
+    (
+        1,
+        "accuracy",
+        [
+            0.7252363769539196,
+            0.019220809036042164,
+            0.6675739498457931,
+            0.7828988040620461,
+            0.6488944185326115,
+            0.8621055814673884,
+        ],
+        false,
+        0.722,
+    ),
+    (
+        1,
+        "precision",
+        [
+            0.6298155346015525,
+            0.031578894256587886,
+            0.5350788518317888,
+            0.7245522173713161,
+            0.47578343608621054,
+            0.7291182850347184,
+        ],
+        false,
+        0.6337579617834395,
+    ),
+    (
+        1,
+        "recall",
+        [
+            0.9034110871746656,
+            0.027603077761418314,
+            0.8206018538904106,
+            0.9862203204589205,
+            0.7038481559875701,
+            0.9928170512819118,
+        ],
+        false,
+        0.8923766816143498,
+    ),
+    (
+        1,
+        "f1",
+        [
+            0.7422025273403159,
+            0.03957584788597462,
+            0.6234749836823921,
+            0.8609300709982397,
+            0.5916190690376367,
+            0.8155176194021371,
+        ],
+        false,
+        0.7411545623836127,
+    ),
+    (
+        2,
+        "roc_auc",
+        [
+            0.8446973723265639,
+            0.012737645757303417,
+            0.8064844350546537,
+            0.8829103095984742,
+            0.7700975908011887,
+            0.9533051539931967,
+        ],
+        false,
+        0.8624051306015244,
+    ),
+    (
+        2,
+        "accuracy",
+        [
+            0.7120749918283454,
+            0.019220809036042164,
+            0.6544125647202189,
+            0.769737418936472,
+            0.6488944185326115,
+            0.8621055814673884,
+        ],
+        false,
+        0.736,
+    ),
+    (
+        2,
+        "precision",
+        [
+            0.621409572437766,
+            0.031578894256587886,
+            0.5266728896680023,
+            0.7161462552075296,
+            0.47578343608621054,
+            0.7291182850347184,
+        ],
+        false,
+        0.6501547987616099,
+    ),
+    (
+        2,
+        "recall",
+        [
+            0.9025248662635511,
+            0.027603077761418314,
+            0.8197156329792962,
+            0.985334099547806,
+            0.7038481559875701,
+            0.9928170512819118,
+        ],
+        false,
+        0.9170305676855895,
+    ),
+    (
+        2,
+        "f1",
+        [
+            0.7360390014379172,
+            0.03957584788597462,
+            0.6173114577799934,
+            0.854766545095841,
+            0.5916190690376367,
+            0.8155176194021371,
+        ],
+        false,
+        0.7608695652173914,
+    ),
+];
+
+// Row (chunk, metric, [v, s, lcb, ucb, lt, ut], a, r) holds, with
+// `row = run(reference, sample(1000, 3, 0.2), 500).iloc[chunk]`: v = row[(metric, "value")],
+// s = row[(metric, "sampling_error")], lcb = row[(metric, "lower_confidence_boundary")],
+// ucb = row[(metric, "upper_confidence_boundary")], lt = row[(metric, "lower_threshold")],
+// ut = row[(metric, "upper_threshold")], a = row[(metric, "alert")],
+// r = row[(metric, "realized")].
+const SHIFTED: &[(usize, &str, [f64; 6], bool, f64)] = &[
+    (
+        0,
+        "roc_auc",
+        [
+            0.785769962503705,
+            0.012737645757303417,
+            0.7475570252317948,
+            0.8239828997756152,
+            0.7700975908011887,
+            0.9533051539931967,
+        ],
+        false,
+        0.782870406798332,
+    ),
+    (
+        0,
+        "accuracy",
+        [
+            0.7328115787420691,
+            0.019220809036042164,
+            0.6751491516339426,
+            0.7904740058501957,
+            0.6488944185326115,
+            0.8621055814673884,
+        ],
+        false,
+        0.73,
+    ),
+    (
+        0,
+        "precision",
+        [
+            0.7329001840894288,
+            0.031578894256587886,
+            0.6381635013196651,
+            0.8276368668591925,
+            0.47578343608621054,
+            0.7291182850347184,
+        ],
+        true,
+        0.7298969072164948,
+    ),
+    (
+        0,
+        "recall",
+        [
+            0.9887323597954389,
+            0.027603077761418314,
+            0.905923126511184,
+            1.0,
+            0.7038481559875701,
+            0.9928170512819118,
+        ],
+        false,
+        0.9888268156424581,
+    ),
+    (
+        0,
+        "f1",
+        [
+            0.8418081211152015,
+            0.03957584788597462,
+            0.7230805774572777,
+            0.9605356647731254,
+            0.5916190690376367,
+            0.8155176194021371,
+        ],
+        true,
+        0.8398576512455516,
+    ),
+    (
+        1,
+        "roc_auc",
+        [
+            0.7836051643805912,
+            0.012737645757303417,
+            0.745392227108681,
+            0.8218181016525015,
+            0.7700975908011887,
+            0.9533051539931967,
+        ],
+        false,
+        0.7662507136448904,
+    ),
+    (
+        1,
+        "accuracy",
+        [
+            0.7343264000041857,
+            0.019220809036042164,
+            0.6766639728960592,
+            0.7919888271123122,
+            0.6488944185326115,
+            0.8621055814673884,
+        ],
+        false,
+        0.748,
+    ),
+    (
+        1,
+        "precision",
+        [
+            0.7339440570760601,
+            0.031578894256587886,
+            0.6392073743062965,
+            0.8286807398458238,
+            0.47578343608621054,
+            0.7291182850347184,
+        ],
+        true,
+        0.7459016393442623,
+    ),
+    (
+        1,
+        "recall",
+        [
+            0.9916894220625206,
+            0.027603077761418314,
+            0.9088801887782657,
+            1.0,
+            0.7038481559875701,
+            0.9928170512819118,
+        ],
+        false,
+        0.994535519125683,
+    ),
+    (
+        1,
+        "f1",
+        [
+            0.8435679610844274,
+            0.03957584788597462,
+            0.7248404174265036,
+            0.9622955047423513,
+            0.5916190690376367,
+            0.8155176194021371,
+        ],
+        true,
+        0.8524590163934426,
+    ),
+];
+
+fn check_chunks(current: &(Vec<f64>, Vec<bool>), expected: &[(usize, &str, [f64; 6], bool, f64)]) {
+    let (scores, labels) = sample(2000, 1, 1.0);
+    let estimator = CbpeEstimator::fit(&scores, &labels, 0.5, Some(500)).unwrap();
+    let report = estimator.estimate(&current.0, Some(&current.1)).unwrap();
+    assert_eq!(report.chunks.len() * 5, expected.len());
+    for &(chunk, name, numbers, alert, realized) in expected {
+        let got = band(&report.chunks[chunk].metrics, name);
+        let fields = [
+            got.estimated,
+            got.sampling_error,
+            got.lower,
+            got.upper,
+            got.lower_threshold,
+            got.upper_threshold,
+        ];
+        for (field, (value, want)) in [
+            "value",
+            "sampling_error",
+            "lower",
+            "upper",
+            "lower_threshold",
+            "upper_threshold",
+        ]
+        .iter()
+        .zip(fields.into_iter().zip(numbers))
+        {
+            close(value, want, &format!("chunk {chunk} {name} {field}"));
+        }
+        assert_eq!(got.alert, alert, "chunk {chunk} {name} alert");
+        close(
+            got.realized.flatten(),
+            realized,
+            &format!("chunk {chunk} {name} realized"),
+        );
+    }
+}
+
+#[test]
+fn whole_file_estimates_match_nannyml() {
+    let (scores, labels) = sample(2000, 1, 1.0);
+    let estimator = CbpeEstimator::fit(&scores, &labels, 0.5, None).unwrap();
+    let (current, _) = sample(1500, 2, 0.7);
+    let report = estimator.estimate(&current, None).unwrap();
+    assert!(report.chunks.is_empty() && report.realized.is_none());
+    for ((name, value), (expected_name, expected)) in
+        report.estimated.named().into_iter().zip(WHOLE)
+    {
+        assert_eq!(name, expected_name);
+        close(*value, expected, name);
+    }
+}
+
+#[test]
+fn chunk_estimates_bands_and_thresholds_match_nannyml() {
+    check_chunks(&sample(1500, 2, 0.7), ANALYSIS);
+}
+
+#[test]
+fn alerts_match_nannyml_when_scores_shift_up() {
+    check_chunks(&sample(1000, 3, 0.2), SHIFTED);
+}
+
+#[test]
+fn the_last_short_chunk_is_kept() {
+    let (scores, labels) = sample(200, 4, 1.0);
+    let estimator = CbpeEstimator::fit(&scores, &labels, 0.5, Some(60)).unwrap();
+    let report = estimator.estimate(&scores[..130], None).unwrap();
+    let sizes: Vec<(usize, usize)> = report.chunks.iter().map(|c| (c.start, c.rows)).collect();
+    assert_eq!(sizes, [(0, 60), (60, 60), (120, 10)]);
+}
+
+proptest! {
+    /// Labels drawn with P(positive) = score: the calibration learns the identity, so
+    /// the expected metrics of a large sample are close to the realized ones.
+    #[test]
+    fn calibrated_scores_give_estimates_near_the_realized_metrics(seed in 0u64..1000) {
+        let mut rng = SplitMix64(seed);
+        let draw = |rng: &mut SplitMix64, rows: usize| -> (Vec<f64>, Vec<bool>) {
+            (0..rows).map(|_| { let s = rng.uniform(); (s, rng.uniform() < s) }).unzip()
+        };
+        let (reference, reference_labels) = draw(&mut rng, 5000);
+        let (current, current_labels) = draw(&mut rng, 5000);
+        let estimator = CbpeEstimator::fit(&reference, &reference_labels, 0.5, None).unwrap();
+        let estimated = estimator.estimate(&current, None).unwrap().estimated;
+        let realized = realized_metrics(&current, &current_labels, 0.5);
+        for ((name, e), (_, r)) in estimated.named().into_iter().zip(realized.named()) {
+            let (e, r) = (e.unwrap(), r.unwrap());
+            // A few standard errors of a proportion over 5000 rows (about 0.007 each).
+            prop_assert!((e - r).abs() < 0.04, "{}: estimated {} realized {}", name, e, r);
+        }
+    }
+
+    #[test]
+    fn estimates_stay_in_the_unit_interval_and_ignore_row_order(
+        rows in prop::collection::vec((0.0f64..=1.0, any::<bool>()), 2..300),
+        current in prop::collection::vec(0.0f64..=1.0, 1..300),
+        threshold in 0.0f64..=1.0,
+    ) {
+        let (scores, labels): (Vec<f64>, Vec<bool>) = rows.into_iter().unzip();
+        prop_assume!(labels.contains(&true) && labels.contains(&false));
+        let estimator = CbpeEstimator::fit(&scores, &labels, threshold, Some(50)).unwrap();
+        let report = estimator.estimate(&current, None).unwrap();
+        let chunk_values = report.chunks.iter().flat_map(|c| {
+            c.metrics.named().map(|(_, b)| [b.estimated, b.lower, b.upper])
+        });
+        for value in chunk_values.flatten().chain(report.estimated.named().map(|(_, v)| *v)).flatten() {
+            prop_assert!((0.0..=1.0).contains(&value), "{}", value);
+        }
+        let mut reversed = current.clone();
+        reversed.reverse();
+        let calibrated: Vec<f64> = reversed.iter().map(|&s| estimator.calibrator().predict(s)).collect();
+        let again = expected_metrics(&reversed, &calibrated, threshold);
+        for ((name, a), (_, b)) in report.estimated.named().into_iter().zip(again.named()) {
+            match (a, b) {
+                (Some(a), Some(b)) => prop_assert!((a - b).abs() < 1e-9, "{}: {} vs {}", name, a, b),
+                (a, b) => prop_assert_eq!(a, b),
+            }
+        }
+    }
+}
