@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod demo;
 pub mod drift;
+pub mod estimate;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
@@ -47,6 +48,9 @@ pub enum Command {
     Init(init::InitArgs),
     /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
     Drift(drift::DriftArgs),
+    /// Estimate ROC AUC, accuracy, precision, recall and F1 of unlabelled scores (CBPE),
+    /// calibrated on a labelled reference CSV.
+    Estimate(estimate::EstimateArgs),
     /// Initialise, train a first model on generated data, serve the API and replay
     /// generated traffic with a drift scenario (the README's first command).
     Demo(Box<demo::DemoArgs>),
@@ -64,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(args) => train::run(&cli.data_dir, &args),
         Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
         Command::Drift(args) => drift::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
         Command::Demo(args) => demo::run(*args, &cli.data_dir),
     }
 }
