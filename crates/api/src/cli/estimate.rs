@@ -201,7 +201,17 @@ pub fn write_table(
         report.current_rows,
         report.threshold
     )?;
-    writeln!(out, "{:<10} {:>9} {:>9}", "metric", "estimated", "realized")?;
+    // The realized column only when the current file has labels.
+    let realized_header = if report.realized.is_some() {
+        "realized"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{:<10} {:>9} {realized_header:>9}",
+        "metric", "estimated"
+    )?;
     for (name, value) in report.estimated.named() {
         let realized = realized_of(report.realized.as_ref(), name);
         writeln!(out, "{name:<10} {:>9} {realized:>9}", cell(*value))?;
@@ -210,7 +220,7 @@ pub fn write_table(
         writeln!(
             out,
             "\n{:<14} {:<10} {:>9} {:<18} {:<18} {:>9}  alert",
-            "rows", "metric", "estimated", "band (±3 se)", "reference range", "realized"
+            "rows", "metric", "estimated", "band (±3 se)", "reference range", realized_header
         )?;
         for chunk in &report.chunks {
             let rows = format!("{}..{}", chunk.start, chunk.start + chunk.rows);
