@@ -129,7 +129,10 @@ fn table_lists_each_metric_and_chunk() {
         "{text}"
     );
     assert!(text.contains("concept drift"), "{text}");
-    assert!(!text.contains("realized"), "no labels, no realized column: {text}");
+    assert!(
+        !text.contains("realized"),
+        "no labels, no realized column: {text}"
+    );
 }
 
 #[test]
