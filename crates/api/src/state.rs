@@ -251,6 +251,7 @@ impl AppState {
                 id = %report.id,
                 drifted_share = report.drifted_share,
                 dataset_drift = report.dataset_drift,
+                drifted = report.verdict.is_drifted(),
                 "drift report computed"
             );
         }

@@ -70,12 +70,18 @@ fn json_report_has_every_feature_and_the_score() {
         "score",
         "drifted_share",
         "dataset_drift",
+        "verdict",
         "reference",
         "current",
     ] {
         assert!(json.get(field).is_some(), "{field}");
     }
     assert_eq!(json["features"][1]["ks"]["method"], "exact");
+    assert!(
+        ["drifted", "stable"].contains(&json["verdict"]["status"].as_str().unwrap()),
+        "{}",
+        json["verdict"]
+    );
 }
 
 #[test]

@@ -78,11 +78,12 @@ pub use classification::{
 pub use drift::{
     BinShare, CategoricalProfile, CategoricalValues, Chi2Result, ColumnValues, CsvColumnOptions,
     CsvColumns, CurrentFeature, CurrentWindow, DEFAULT_DATASET_DRIFT_THRESHOLD, DriftError,
-    DriftOptions, DriftReport, DriftRule, FeatureDrift, FeatureProfile, FeatureReference,
-    KS_MAX_EXACT_N, KsMethod, KsResult, NamedColumn, NumericProfile, NumericValues,
-    PSI_SHARE_FLOOR, PsiBand, ReferenceProfile, WindowSpec, chi2_homogeneity, compute_report,
-    count_sorted, decile_edges, is_missing, ks_2samp, ks_statistic, numeric_bin, numeric_labels,
-    profile_and_window_from_csv, psi, read_categorical_columns, read_csv_columns, shares,
+    DriftOptions, DriftReport, DriftRule, DriftVerdict, FeatureDrift, FeatureProfile,
+    FeatureReference, KS_MAX_EXACT_N, KsMethod, KsResult, NamedColumn, NumericProfile,
+    NumericValues, PSI_SHARE_FLOOR, PsiBand, ReferenceProfile, VerdictReason, VerdictStatus,
+    WindowSpec, chi2_homogeneity, compute_report, count_sorted, decile_edges, is_missing, ks_2samp,
+    ks_statistic, numeric_bin, numeric_labels, profile_and_window_from_csv, psi,
+    read_categorical_columns, read_csv_columns, shares,
 };
 pub use error_chain::error_chain;
 pub use estimate::{

@@ -7,7 +7,8 @@
 use proptest::prelude::*;
 use scorewatch_core::{
     CategoricalValues, ColumnValues, CurrentWindow, DriftOptions, NamedColumn, NumericValues,
-    ReferenceProfile, compute_report, ks_2samp, numeric_bin, psi,
+    PsiBand, ReferenceProfile, VerdictReason, VerdictStatus, compute_report, ks_2samp, numeric_bin,
+    psi,
 };
 
 fn numeric(name: &str, values: Vec<f64>) -> NamedColumn {
@@ -72,6 +73,39 @@ proptest! {
             if let Some(p) = f.psi { prop_assert_eq!(p, 0.0); }
         }
     }
+}
+
+/// Issue 16: only the score moved. No feature drifted, so `dataset_drift` is false, but the
+/// score's significant PSI makes the report drifted, and the reason says so.
+#[test]
+fn issue_16_a_report_where_only_the_score_drifts_is_drifted() {
+    let same = || numeric("x", (0..1000).map(f64::from).collect());
+    let scores = |shift: f64| {
+        NumericValues::from_raw((0..1000).map(|i| f64::from(i) / 1000.0 + shift).collect())
+    };
+    let profile = ReferenceProfile::from_columns(vec![same()], Some(scores(0.0)));
+    let current =
+        CurrentWindow::from_columns(&profile, vec![same()], Some(scores(0.3)), "cur".as_ref())
+            .unwrap();
+    let report = compute_report(&profile, &current, &DriftOptions::default()).unwrap();
+    assert!(!report.dataset_drift);
+    assert_eq!(report.drifted_share, 0.0);
+    assert_eq!(report.verdict.status, VerdictStatus::Drifted);
+    let score_psi = report.score.as_ref().and_then(|s| s.psi).unwrap();
+    assert_eq!(
+        report.verdict.reasons,
+        [VerdictReason::ScorePsi {
+            psi: score_psi,
+            band: PsiBand::Significant
+        }]
+    );
+
+    let unmoved =
+        CurrentWindow::from_columns(&profile, vec![same()], Some(scores(0.0)), "cur".as_ref())
+            .unwrap();
+    let report = compute_report(&profile, &unmoved, &DriftOptions::default()).unwrap();
+    assert_eq!(report.verdict.status, VerdictStatus::Stable);
+    assert!(report.verdict.reasons.is_empty());
 }
 
 #[test]

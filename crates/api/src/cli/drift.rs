@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use scorewatch_core::{
-    CsvColumnOptions, DriftOptions, DriftReport, FeatureDrift, PsiBand, WindowSpec, compute_report,
-    profile_and_window_from_csv,
+    CsvColumnOptions, DriftOptions, DriftReport, DriftVerdict, FeatureDrift, PsiBand,
+    VerdictReason, VerdictStatus, WindowSpec, compute_report, profile_and_window_from_csv,
 };
 
 /// How the report is printed.
@@ -174,7 +174,29 @@ pub fn write_table(
         } else {
             "no dataset drift"
         }
-    )
+    )?;
+    write_verdict(out, &report.verdict)
+}
+
+/// The report's verdict, one line per rule that fired.
+fn write_verdict(out: &mut impl Write, verdict: &DriftVerdict) -> std::io::Result<()> {
+    match verdict.status {
+        VerdictStatus::Stable => writeln!(out, "verdict: stable"),
+        VerdictStatus::Drifted => {
+            writeln!(out, "verdict: DRIFTED")?;
+            for reason in &verdict.reasons {
+                write!(out, "  - {reason}")?;
+                if let VerdictReason::FeatureShare {
+                    drifted_features, ..
+                } = reason
+                {
+                    write!(out, ": {}", drifted_features.join(", "))?;
+                }
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +227,12 @@ mod tests {
         let plain = String::from_utf8(plain).unwrap();
         assert!(
             plain.contains("significant") && plain.contains("DRIFT"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains(
+                "verdict: DRIFTED\n  - Feature drift: 100% of features (threshold 50%): x\n"
+            ),
             "{plain}"
         );
         let mut coloured = Vec::new();

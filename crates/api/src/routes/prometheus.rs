@@ -111,6 +111,17 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
             "1 when the latest drift report found dataset drift.",
             if report.dataset_drift { 1.0 } else { 0.0 },
         );
+        gauge(
+            &mut out,
+            "scorewatch_drift_verdict",
+            "1 when the latest drift report's verdict is drifted (score PSI significant or \
+             drifted feature share at the threshold).",
+            if report.verdict.is_drifted() {
+                1.0
+            } else {
+                0.0
+            },
+        );
     }
     let status = state.store.pipeline_status().load()?;
     let current = status.state.name();

@@ -33,11 +33,18 @@ async fn drift_runs_on_demand_and_in_the_background() {
     }
     assert!(view.history.len() >= 2, "{:?}", view.history);
     assert!(view.report.is_some());
-    let by_id: DriftView = serde_json::from_value(
-        app.get_json(&format!("/monitoring/drift?id={}", report.id))
-            .await,
-    )
-    .unwrap();
+    let by_id_json = app
+        .get_json(&format!("/monitoring/drift?id={}", report.id))
+        .await;
+    // Checked on the raw JSON: the typed report would derive a missing verdict on load.
+    let status = if report.verdict.is_drifted() {
+        "drifted"
+    } else {
+        "stable"
+    };
+    assert_eq!(by_id_json["report"]["verdict"]["status"], status);
+    assert!(by_id_json["report"]["verdict"]["reasons"].is_array());
+    let by_id: DriftView = serde_json::from_value(by_id_json).unwrap();
     assert_eq!(by_id.report.unwrap().id, report.id);
     let stored = std::fs::read_to_string(app.path().join("monitoring/drift_reports.json")).unwrap();
     assert!(stored.contains(&report.id));
@@ -51,6 +58,13 @@ async fn drift_runs_on_demand_and_in_the_background() {
         .unwrap();
     assert!(
         metrics.contains("scorewatch_feature_psi{feature=\"age\"}"),
+        "{metrics}"
+    );
+    // The latest report may be a background one, so only its presence is checked here.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "scorewatch_drift_verdict 0" || l == "scorewatch_drift_verdict 1"),
         "{metrics}"
     );
     app.stop().await;

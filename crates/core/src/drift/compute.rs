@@ -11,6 +11,7 @@ use super::profile::{CategoricalProfile, FeatureReference, NumericProfile, Refer
 use super::psi::{count_sorted, numeric_labels, psi_of_shares, shares};
 use super::report::{BinShare, DriftReport, DriftRule, FeatureDrift, PsiBand, WindowSpec};
 use super::values::NumericValues;
+use super::verdict::DriftVerdict;
 use super::window::{CurrentFeature, CurrentWindow};
 use crate::records::FeatureKind;
 
@@ -64,7 +65,9 @@ impl Default for DriftOptions {
 /// at least `min_band`, under [`DriftRule::PValue`] when its test's p-value is below
 /// `alpha`. A side with no non-missing value gives an "insufficient data" entry (no PSI,
 /// not drifted). `drifted_share` is the drifted share of the features that got a verdict
-/// (0 when none did), and the data set drifts when it reaches the threshold.
+/// (0 when none did), and the data set drifts when it reaches the threshold. The report's
+/// [`verdict`](DriftReport::verdict) is drifted when the data set drifts or the score's
+/// PSI band is significant ([`DriftVerdict::judge`]).
 ///
 /// # Errors
 /// [`DriftError::BadOption`] for a threshold or alpha outside (0, 1],
@@ -143,6 +146,14 @@ pub fn compute_report(
     } else {
         drifted as f64 / judged as f64
     };
+    let dataset_drift = judged > 0 && drifted_share >= options.dataset_drift_threshold;
+    let verdict = DriftVerdict::judge(
+        score.as_ref(),
+        &features,
+        drifted_share,
+        options.dataset_drift_threshold,
+        dataset_drift,
+    );
     Ok(DriftReport {
         id: uuid::Uuid::now_v7().to_string(),
         computed_at: options.computed_at.unwrap_or_else(OffsetDateTime::now_utc),
@@ -153,7 +164,8 @@ pub fn compute_report(
         features,
         score,
         drifted_share,
-        dataset_drift: judged > 0 && drifted_share >= options.dataset_drift_threshold,
+        dataset_drift,
+        verdict,
     })
 }
 

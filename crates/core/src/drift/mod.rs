@@ -11,6 +11,7 @@ mod profile;
 mod psi;
 mod report;
 mod values;
+mod verdict;
 mod window;
 
 pub use chi2::chi2_homogeneity;
@@ -33,4 +34,5 @@ pub use report::{
     WindowSpec,
 };
 pub use values::{CategoricalValues, ColumnValues, NamedColumn, NumericValues};
+pub use verdict::{DriftVerdict, VerdictReason, VerdictStatus};
 pub use window::{CurrentFeature, CurrentWindow};

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::verdict::DriftVerdict;
 use crate::records::FeatureKind;
 
 /// The conventional PSI bands.
@@ -151,9 +152,14 @@ pub struct WindowSpec {
     pub rows: u64,
 }
 
-/// A full drift report: every feature, the score, and the dataset verdict.
+/// A full drift report: every feature, the score, and the verdict.
+///
+/// Reports saved before `verdict` existed still load: their verdict is derived from the
+/// fields they did save (the score's PSI band and `dataset_drift`), which is what
+/// [`DriftVerdict::judge`] would have said when they were computed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(from = "StoredDriftReport")]
 pub struct DriftReport {
     /// Unique id of the report.
     pub id: String,
@@ -175,6 +181,55 @@ pub struct DriftReport {
     pub score: Option<FeatureDrift>,
     /// Share of features (not the score) that drifted.
     pub drifted_share: f64,
-    /// `drifted_share >= dataset_drift_threshold`.
+    /// `drifted_share >= dataset_drift_threshold`: the feature rule alone. The report's
+    /// answer is `verdict`, which also weighs the score.
     pub dataset_drift: bool,
+    /// Drifted or stable, and the rules that fired.
+    pub verdict: DriftVerdict,
+}
+
+/// [`DriftReport`] as read back, where `verdict` may be absent (saved before it existed).
+#[derive(Deserialize)]
+struct StoredDriftReport {
+    id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    computed_at: OffsetDateTime,
+    reference: WindowSpec,
+    current: WindowSpec,
+    rule: DriftRule,
+    dataset_drift_threshold: f64,
+    features: Vec<FeatureDrift>,
+    #[serde(default)]
+    score: Option<FeatureDrift>,
+    drifted_share: f64,
+    dataset_drift: bool,
+    #[serde(default)]
+    verdict: Option<DriftVerdict>,
+}
+
+impl From<StoredDriftReport> for DriftReport {
+    fn from(stored: StoredDriftReport) -> Self {
+        let verdict = stored.verdict.unwrap_or_else(|| {
+            DriftVerdict::judge(
+                stored.score.as_ref(),
+                &stored.features,
+                stored.drifted_share,
+                stored.dataset_drift_threshold,
+                stored.dataset_drift,
+            )
+        });
+        Self {
+            id: stored.id,
+            computed_at: stored.computed_at,
+            reference: stored.reference,
+            current: stored.current,
+            rule: stored.rule,
+            dataset_drift_threshold: stored.dataset_drift_threshold,
+            features: stored.features,
+            score: stored.score,
+            drifted_share: stored.drifted_share,
+            dataset_drift: stored.dataset_drift,
+            verdict,
+        }
+    }
 }

@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use scorewatch_core::{
-    DriftReport, DriftRule, FsyncPolicy, PredictionRecord, Store, StoreOptions, WindowSpec,
+    DriftReport, DriftRule, DriftVerdict, FsyncPolicy, PredictionRecord, Store, StoreOptions,
+    WindowSpec,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -56,6 +57,7 @@ pub fn drift_report(id: &str) -> DriftReport {
         score: None,
         drifted_share: 0.0,
         dataset_drift: false,
+        verdict: DriftVerdict::judge(None, &[], 0.0, 0.5, false),
     }
 }
 

@@ -1,4 +1,7 @@
-use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome, RunRecord, Store, StoreOptions};
+use scorewatch_core::{
+    DataLayout, FeatureDrift, FeatureKind, PipelineState, PipelineStatus, PsiBand, RunOutcome,
+    RunRecord, Store, StoreOptions, VerdictReason, VerdictStatus,
+};
 
 use crate::helpers::{T0, drift_report, metrics_entry};
 
@@ -99,4 +102,53 @@ fn leftover_temporary_files_are_removed_at_open() {
     let store = crate::helpers::open(dir.path());
     assert_eq!(store.open_report().tmp_files_removed, 1);
     assert!(std::fs::read_dir(&tmp).unwrap().next().is_none());
+}
+
+/// A `drift_reports.json` written before the report had a `verdict` still opens, and the
+/// verdict it reads as is the one its saved numbers give: here the score's PSI is
+/// significant while no feature drifted, so it reads as drifted by the score rule.
+#[test]
+fn issue_16_a_report_saved_without_a_verdict_loads_with_one_derived() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    let mut report = drift_report("old");
+    report.score = Some(score_entry(0.29));
+    store.drift_reports().save(report).unwrap();
+    drop(store);
+    let path = DataLayout::new(dir.path()).drift_reports();
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let saved = doc["reports"][0].as_object_mut().unwrap();
+    assert!(saved.remove("verdict").is_some(), "the new build writes it");
+    std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    let loaded = store.drift_reports().latest().unwrap().unwrap();
+    assert!(!loaded.dataset_drift);
+    assert_eq!(loaded.verdict.status, VerdictStatus::Drifted);
+    assert_eq!(
+        loaded.verdict.reasons,
+        [VerdictReason::ScorePsi {
+            psi: 0.29,
+            band: PsiBand::Significant
+        }]
+    );
+}
+
+fn score_entry(psi: f64) -> FeatureDrift {
+    FeatureDrift {
+        name: "score".to_owned(),
+        kind: FeatureKind::Numeric,
+        n_reference: 100,
+        n_current: 100,
+        missing_reference: 0.0,
+        missing_current: 0.0,
+        psi: Some(psi),
+        psi_band: Some(PsiBand::Significant),
+        bins: Vec::new(),
+        ks: None,
+        chi2: None,
+        drifted: true,
+        reason: String::new(),
+    }
 }

@@ -41,6 +41,20 @@ pub struct DriftState {
     pub descending: bool,
 }
 
+/// The drift badge's text and whether it shows drift: the report's verdict with its first
+/// reason, such as `DRIFT — Score drift: PSI 0.29`, or `NO DRIFT`.
+#[must_use]
+pub fn drift_headline(report: &DriftReport) -> (String, bool) {
+    if !report.verdict.is_drifted() {
+        return ("NO DRIFT".to_owned(), false);
+    }
+    let text = match report.verdict.reasons.first() {
+        Some(reason) => format!("DRIFT — {reason}"),
+        None => "DRIFT".to_owned(),
+    };
+    (text, true)
+}
+
 /// Applies `GET /monitoring/drift`.
 pub fn apply_drift(drift: &mut DriftState, view: DriftView) {
     drift.loaded = true;

@@ -23,7 +23,9 @@ pub use banners::{
     AUTH_BANNER_TITLE, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, auth_warning,
     storage_warning,
 };
-pub use drift::{DriftColumn, DriftState, apply_drift, apply_drift_run, sorted_features};
+pub use drift::{
+    DriftColumn, DriftState, apply_drift, apply_drift_run, drift_headline, sorted_features,
+};
 pub use predictions::{
     FilterError, MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, PredictionFilter, PredictionsRow,
     PredictionsState, TimeRange, apply_predictions,

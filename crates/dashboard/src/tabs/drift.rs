@@ -107,11 +107,8 @@ fn report_selector(ui: &mut egui::Ui, drift: &DriftState, actions: &mut Vec<Acti
 
 fn summary(ui: &mut egui::Ui, report: &DriftReport) {
     ui.horizontal(|ui| {
-        if report.dataset_drift {
-            badge(ui, "DRIFT DETECTED", BAD);
-        } else {
-            badge(ui, "NO DRIFT", GOOD);
-        }
+        let (headline, drifted) = state::drift_headline(report);
+        badge(ui, &headline, if drifted { BAD } else { GOOD });
         ui.label(format!(
             "{:.0}% of {} features drifted (threshold {:.0}%), computed {} UTC",
             report.drifted_share * 100.0,

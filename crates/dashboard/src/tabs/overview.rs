@@ -60,15 +60,10 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
             ));
         });
         card(ui, "Drift", |ui| match &state.drift.report {
-            Some(report) if report.dataset_drift => {
-                badge(ui, "DRIFT DETECTED", BAD);
-                ui.label(format!(
-                    "{:.0}% of features drifted",
-                    report.drifted_share * 100.0
-                ));
-            }
             Some(report) => {
-                badge(ui, "NO DRIFT", GOOD);
+                // The same verdict as the drift tab, so the two never disagree.
+                let (headline, drifted) = crate::state::drift_headline(report);
+                badge(ui, &headline, if drifted { BAD } else { GOOD });
                 ui.label(format!(
                     "{:.0}% of features drifted",
                     report.drifted_share * 100.0

@@ -2,9 +2,11 @@
 
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable as _;
+use scorewatch_core::views::{DriftSummary, DriftView};
 use scorewatch_dashboard::{Request, Tab};
+use time::macros::datetime;
 
-use crate::support::{Answers, VALID_KEY};
+use crate::support::{Answers, VALID_KEY, fixtures};
 use crate::{harness, open_tab};
 
 #[test]
@@ -64,4 +66,27 @@ fn drift_report_selector_loads_an_earlier_report() {
         harness.state().state.drift.report.as_ref().unwrap().id,
         "drift-1"
     );
+}
+
+/// Issue 16: the headline said NO DRIFT when the score's PSI was significant but fewer than
+/// half the features drifted; the score alone now makes the verdict.
+#[test]
+fn issue_16_significant_score_psi_is_drift_whatever_the_feature_share() {
+    let report = fixtures::score_drift_report("drift-score", datetime!(2026-01-12 09:00:00 UTC));
+    assert!(
+        !report.dataset_drift,
+        "the feature rule alone would say no drift"
+    );
+    let answers = Answers {
+        drift: DriftView {
+            history: vec![DriftSummary::from(&report)],
+            report: Some(report),
+        },
+        ..Answers::full()
+    };
+    let (mut harness, _) = harness(answers, None);
+    open_tab(&mut harness, Tab::Drift);
+    harness.get_by_label("DRIFT — Score drift: PSI 0.29");
+    assert!(harness.query_by_label("NO DRIFT").is_none());
+    harness.get_by_label_contains("33% of 3 features drifted");
 }

@@ -40,7 +40,7 @@ fn overview_shows_model_kpis_volume_drift_and_pipeline() {
     harness.get_by_label("0.799");
     harness.get_by_label("0.735");
     harness.get_by_label("12345");
-    harness.get_by_label("DRIFT DETECTED");
+    harness.get_by_label("DRIFT — Feature drift: 67% of features (threshold 50%)");
     harness.get_by_label(&format!("Succeeded: model {}", fixtures::MODEL));
     harness.get_by_label_contains("Last updated: 20");
 }

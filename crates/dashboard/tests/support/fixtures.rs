@@ -12,9 +12,9 @@ use scorewatch_core::views::{
     StorageProblem,
 };
 use scorewatch_core::{
-    BinShare, Chi2Result, DataSource, DriftReport, DriftRule, FeatureDrift, FeatureKind, KsMethod,
-    KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus, PsiBand, RunOutcome,
-    RunRecord, Stage, WindowSpec,
+    BinShare, Chi2Result, DataSource, DriftReport, DriftRule, DriftVerdict, FeatureDrift,
+    FeatureKind, KsMethod, KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus,
+    PsiBand, RunOutcome, RunRecord, Stage, WindowSpec,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -249,6 +249,7 @@ pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
             reason: "PSI band moderate".into(),
         },
     ];
+    let verdict = DriftVerdict::judge(None, &features, 2.0 / 3.0, 0.5, true);
     DriftReport {
         id: id.into(),
         computed_at,
@@ -272,7 +273,33 @@ pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
         score: None,
         drifted_share: 2.0 / 3.0,
         dataset_drift: true,
+        verdict,
     }
+}
+
+/// Issue 16: the score's PSI is significant (0.29) while only one feature in three drifted,
+/// under the share threshold.
+pub fn score_drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
+    let mut report = drift_report(id, computed_at);
+    report.features[2].drifted = false;
+    report.drifted_share = 1.0 / 3.0;
+    report.dataset_drift = false;
+    report.score = Some(numeric(
+        "score",
+        0.29,
+        PsiBand::Significant,
+        0.2011,
+        3.4e-12,
+        true,
+    ));
+    report.verdict = DriftVerdict::judge(
+        report.score.as_ref(),
+        &report.features,
+        report.drifted_share,
+        report.dataset_drift_threshold,
+        report.dataset_drift,
+    );
+    report
 }
 
 pub fn drift_view() -> DriftView {

@@ -6,7 +6,8 @@ use time::macros::datetime;
 use super::{NOW, failed, fixtures, ok, status_error};
 use crate::client::{Payload, Request, RequestKind};
 use crate::state::{
-    DriftColumn, DriftState, ViewState, apply_drift, apply_response, sorted_features,
+    DriftColumn, DriftState, ViewState, apply_drift, apply_response, drift_headline,
+    sorted_features,
 };
 
 #[test]
@@ -111,4 +112,24 @@ fn drift_rows_sort_by_psi_with_missing_last() {
         names(sorted_features(&report, DriftColumn::Schema, false)),
         ["age", "income", "employment"]
     );
+}
+
+#[test]
+fn drift_headline_gives_the_verdict_and_its_first_reason() {
+    let feature_share = fixtures::drift_report("d", NOW);
+    assert_eq!(
+        drift_headline(&feature_share),
+        (
+            "DRIFT — Feature drift: 67% of features (threshold 50%)".to_owned(),
+            true
+        )
+    );
+    let score_only = fixtures::score_drift_report("s", NOW);
+    assert_eq!(
+        drift_headline(&score_only),
+        ("DRIFT — Score drift: PSI 0.29".to_owned(), true)
+    );
+    let mut stable = fixtures::drift_report("n", NOW);
+    stable.verdict = scorewatch_core::DriftVerdict::judge(None, &[], 0.0, 0.5, false);
+    assert_eq!(drift_headline(&stable), ("NO DRIFT".to_owned(), false));
 }
