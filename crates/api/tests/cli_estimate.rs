@@ -192,13 +192,13 @@ fn a_missing_column_is_named() {
     let current = write(dir.path(), "cur.csv", "id,p\n1,0.5\n");
     let message = stderr_of(&estimate(&reference, &current, &[]));
     assert!(
-        message.contains("cur.csv: line 1: score column 'score' is missing"),
+        message.contains("cur.csv: line 1: feature column 'score' is missing"),
         "{message}"
     );
     let unlabelled = write(dir.path(), "unlabelled.csv", &csv(50, false));
     let message = stderr_of(&estimate(&unlabelled, &current, &[]));
     assert!(
-        message.contains("unlabelled.csv: line 1: label column 'label' is missing"),
+        message.contains("unlabelled.csv: line 1: target column 'label' is missing"),
         "{message}"
     );
 }

@@ -95,10 +95,10 @@ pub use model::{
     DesignMatrix, FeatureSchema, FeatureSpec, FeatureTransform, FeatureValue, FieldProblem,
     FitSummary, FittedModel, InvalidModel, InvalidModelVersion, LoadedFile, LogisticConfig,
     LogisticError, LogisticFit, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelVersion,
-    NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows, TargetSpec,
-    TrainConfig, TrainError, assemble_artifact, decide_promotion, evaluate_model, fit_logistic,
-    fit_model, load_csv, parse_csv, read_scored_csv, score_matrix, sha256_hex, sigmoid,
-    split_indices, train_model,
+    NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows,
+    ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, assemble_artifact, decide_promotion,
+    evaluate_model, fit_logistic, fit_model, load_csv, parse_csv, read_scored_csv, read_scores_csv,
+    score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
     IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use scorewatch_core::{CbpeEstimator, EstimateReport, MetricValues};
+use scorewatch_core::{
+    CbpeEstimator, EstimateReport, MetricValues, ScoresMaybeLabelled, read_scored_csv,
+    read_scores_csv,
+};
 
 /// How the estimate is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,73 +51,36 @@ pub struct EstimateArgs {
     pub format: Format,
 }
 
-/// Scores, and labels when the label column exists, read from a CSV.
-#[derive(Debug)]
-struct ScoredCsv {
-    scores: Vec<f64>,
-    labels: Option<Vec<bool>>,
-}
-
-/// Reads `args`' score column (probabilities) and label column; a missing label column is
-/// an error only when `labels_required`.
-fn read_csv(path: &Path, args: &EstimateArgs, labels_required: bool) -> anyhow::Result<ScoredCsv> {
-    let file = path.display();
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {file}"))?;
-    let header = reader
-        .headers()
-        .with_context(|| format!("{file}: line 1: cannot read the header"))?
-        .clone();
-    let find = |name: &str| header.iter().position(|h| h.trim() == name);
-    let Some(score_index) = find(&args.score_column) else {
-        bail!(
-            "{file}: line 1: score column '{}' is missing (columns: {})",
-            args.score_column,
-            header.iter().collect::<Vec<_>>().join(", ")
-        );
-    };
-    let label_index = find(&args.label_column);
-    if labels_required && label_index.is_none() {
-        bail!(
-            "{file}: line 1: label column '{}' is missing (columns: {})",
-            args.label_column,
-            header.iter().collect::<Vec<_>>().join(", ")
-        );
-    }
-    let mut rows = ScoredCsv {
-        scores: Vec::new(),
-        labels: label_index.map(|_| Vec::new()),
-    };
-    for record in reader.records() {
-        let record = record.with_context(|| format!("{file}: malformed CSV row"))?;
-        let line = record.position().map_or(0, csv::Position::line);
-        let cell = record.get(score_index).unwrap_or("").trim();
-        let score: f64 = cell.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "{file}: line {line}, column '{}': '{cell}' is not a number",
-                args.score_column
-            )
-        })?;
-        // CBPE reads scores as probabilities; anything else cannot be calibrated.
-        if !(0.0..=1.0).contains(&score) {
-            bail!(
-                "{file}: line {line}, column '{}': score {cell} is not a probability in [0, 1]",
-                args.score_column
-            );
+/// Reads `args`' score column and, where the file has it, label column (core's reader,
+/// shared with `scorewatch evaluate`); a missing label column is an error only when
+/// `labels_required`. Scores must be probabilities: CBPE calibrates them.
+fn read_csv(
+    path: &Path,
+    args: &EstimateArgs,
+    labels_required: bool,
+) -> anyhow::Result<ScoresMaybeLabelled> {
+    let rows = if labels_required {
+        let rows = read_scored_csv(path, &args.score_column, &args.label_column, &args.positive)?;
+        ScoresMaybeLabelled {
+            scores: rows.scores,
+            labels: Some(rows.labels),
         }
-        rows.scores.push(score);
-        if let (Some(index), Some(labels)) = (label_index, rows.labels.as_mut()) {
-            let label = record.get(index).unwrap_or("").trim();
-            if label.is_empty() {
-                bail!(
-                    "{file}: line {line}, column '{}': the label is empty",
-                    args.label_column
-                );
-            }
-            labels.push(label == args.positive);
-        }
-    }
-    if rows.scores.is_empty() {
-        bail!("{file}: no data rows after the header");
+    } else {
+        read_scores_csv(path, &args.score_column, &args.label_column, &args.positive)?
+    };
+    if let Some((row, score)) = rows
+        .scores
+        .iter()
+        .enumerate()
+        .find(|(_, score)| !(0.0..=1.0).contains(*score))
+    {
+        // Row 0 is on line 2, after the header (scores hold no line breaks).
+        bail!(
+            "{}: line {}, column '{}': score {score} is not a probability in [0, 1]",
+            path.display(),
+            row + 2,
+            args.score_column
+        );
     }
     Ok(rows)
 }

@@ -1,4 +1,5 @@
-//! Reading a scored, labelled CSV (for `scorewatch evaluate`).
+//! Reading a CSV of model scores and, where it has them, labels (`scorewatch evaluate`
+//! and `scorewatch estimate`).
 
 use std::path::Path;
 
@@ -14,6 +15,15 @@ pub struct ScoredRows {
     pub labels: Vec<bool>,
 }
 
+/// Scores, and labels when the file has the label column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoresMaybeLabelled {
+    /// One score per row.
+    pub scores: Vec<f64>,
+    /// One label per row (`true` = positive class); `None` without the label column.
+    pub labels: Option<Vec<bool>>,
+}
+
 /// Reads `score_column` as numbers and `label_column` as labels (`positive` is the
 /// positive class, any other value negative). One class only is allowed here: the metrics
 /// that need two are reported undefined.
@@ -27,6 +37,37 @@ pub fn read_scored_csv(
     label_column: &str,
     positive: &str,
 ) -> Result<ScoredRows, DataError> {
+    let rows = read_scores(path, score_column, label_column, positive, true)?;
+    Ok(ScoredRows {
+        scores: rows.scores,
+        // `read_scores` refused a file without the label column.
+        labels: rows.labels.unwrap_or_default(),
+    })
+}
+
+/// As [`read_scored_csv`], but a file without `label_column` is read as unlabelled
+/// (a window whose outcomes have not arrived).
+///
+/// # Errors
+/// As [`read_scored_csv`], except a missing label column.
+pub fn read_scores_csv(
+    path: &Path,
+    score_column: &str,
+    label_column: &str,
+    positive: &str,
+) -> Result<ScoresMaybeLabelled, DataError> {
+    read_scores(path, score_column, label_column, positive, false)
+}
+
+/// The reader of both: a missing label column is [`DataError::MissingTarget`] when
+/// `labels_required`, found at the header like every missing column.
+fn read_scores(
+    path: &Path,
+    score_column: &str,
+    label_column: &str,
+    positive: &str,
+    labels_required: bool,
+) -> Result<ScoresMaybeLabelled, DataError> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
@@ -55,13 +96,16 @@ pub fn read_scored_csv(
             })
     };
     let score_index = find(score_column)?;
-    let label_index = find(label_column).map_err(|_| DataError::MissingTarget {
-        path: path.to_owned(),
-        column: label_column.to_owned(),
-    })?;
-    let mut rows = ScoredRows {
+    let label_index = find(label_column).ok();
+    if labels_required && label_index.is_none() {
+        return Err(DataError::MissingTarget {
+            path: path.to_owned(),
+            column: label_column.to_owned(),
+        });
+    }
+    let mut rows = ScoresMaybeLabelled {
         scores: Vec::new(),
-        labels: Vec::new(),
+        labels: label_index.map(|_| Vec::new()),
     };
     for record in reader.records() {
         let record = record.map_err(|source| DataError::Csv {
@@ -80,16 +124,18 @@ pub fn read_scored_csv(
                 column: score_column.to_owned(),
                 value: cell.to_owned(),
             })?;
-        let label = record.get(label_index).unwrap_or("").trim();
-        if label.is_empty() {
-            return Err(DataError::MissingLabel {
-                path: path.to_owned(),
-                line,
-                column: label_column.to_owned(),
-            });
+        if let (Some(index), Some(labels)) = (label_index, rows.labels.as_mut()) {
+            let label = record.get(index).unwrap_or("").trim();
+            if label.is_empty() {
+                return Err(DataError::MissingLabel {
+                    path: path.to_owned(),
+                    line,
+                    column: label_column.to_owned(),
+                });
+            }
+            labels.push(label == positive);
         }
         rows.scores.push(score);
-        rows.labels.push(label == positive);
     }
     if rows.scores.is_empty() {
         return Err(DataError::Empty {
@@ -124,6 +170,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("target column 'label' is missing"), "{err}");
+        let unlabelled = read_scores_csv(&path, "p", "label", "yes").unwrap_err();
+        assert!(
+            unlabelled.to_string().contains("'high' is not a number"),
+            "{unlabelled}"
+        );
+        std::fs::write(&path, "id,p\n1,0.2\n2,0.9\n").unwrap();
+        let rows = read_scores_csv(&path, "p", "y", "yes").unwrap();
+        assert_eq!((rows.scores, rows.labels), (vec![0.2, 0.9], None));
         std::fs::write(&path, "").unwrap();
         assert!(matches!(
             read_scored_csv(&path, "p", "y", "1"),
