@@ -16,6 +16,10 @@
 //!   regression by IRLS, and a [`ModelArtifact`] (`model.json`) is validated and decided
 //!   on by the promotion rule ([`decide_promotion`]). [`Model`] scores one application
 //!   fast.
+//! - quality: data quality on the prediction path. [`QualityChecker`] checks one served
+//!   application against the reference profile (missing, out of the training range,
+//!   unseen category) without allocating; [`summarize_window`] gives the per-feature
+//!   shares of a window of predictions ([`DataQualitySummary`]).
 //! - store: [`Store`] keeps everything behind one trait per kind of record
 //!   ([`PredictionLog`], [`OutcomeLog`], [`MetricsHistory`], [`DriftReportStore`],
 //!   [`PipelineStatusStore`], [`ModelStore`], [`TrainingSets`]); the file backend owns
@@ -23,7 +27,8 @@
 //! - pipeline: the training pipeline's [`PipelineRunner`], which runs the stages and
 //!   records [`PipelineStatus`].
 //! - monitoring: what the service computes between requests
-//!   ([`drift_report_of_newest`], [`production_metrics`], [`IntervalSchedule`]).
+//!   ([`drift_report_of_newest`], [`data_quality_of_newest`], [`production_metrics`],
+//!   [`IntervalSchedule`]).
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -65,6 +70,7 @@ mod estimate;
 mod model;
 mod monitoring;
 mod pipeline;
+mod quality;
 mod records;
 mod sample;
 mod store;
@@ -101,7 +107,8 @@ pub use model::{
     score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
-    IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,
+    IntervalSchedule, MonitorError, data_quality_of_newest, drift_report_of_newest,
+    production_metrics, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -110,6 +117,9 @@ pub use pipeline::{
 /// What a run records, for tests that check it (`features = ["testing"]`).
 #[cfg(feature = "testing")]
 pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
+pub use quality::{
+    DataQualitySummary, FeatureQuality, IssueKind, QualityChecker, QualityError, summarize_window,
+};
 pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,

@@ -6,16 +6,19 @@
 //! and the store, and nothing below imports it. The API decides when to call it (after so
 //! many predictions or outcomes) and on which thread; what is computed is decided here.
 
+mod data_quality;
 mod drift_window;
 mod production;
 mod schedule;
 
+pub use data_quality::data_quality_of_newest;
 pub use drift_window::{drift_report_of_newest, window_of_records};
 pub use production::production_metrics;
 pub use schedule::IntervalSchedule;
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
+use crate::quality::QualityError;
 use crate::store::StoreError;
 
 /// Why a background computation failed.
@@ -30,4 +33,7 @@ pub enum MonitorError {
     /// The metrics could not be computed.
     #[error("computing production metrics failed")]
     Metrics(#[from] MetricsError),
+    /// The data-quality summary could not be computed.
+    #[error("computing the data-quality summary failed")]
+    Quality(#[from] QualityError),
 }

@@ -7,6 +7,7 @@
 mod archives;
 mod concurrency;
 mod corrupt;
+mod data_quality;
 mod helpers;
 mod init;
 mod json_docs;
