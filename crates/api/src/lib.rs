@@ -9,8 +9,9 @@
 //! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts;
 //!   [`write_gate`]: the handler deadline, and what keeps a timed-out write from happening.
 //! - [`state`]: what the handlers share, with [`served`] (the model requests are scored
-//!   with), [`storage_health`] (whether the disk takes writes) and [`index`] (the compact
-//!   prediction-id index); the background drift and metrics jobs it schedules are core's
+//!   with), [`storage_health`] (whether the disk takes writes), [`index`] (the compact
+//!   prediction-id index) and [`feature_issues`] (data-quality issues of served
+//!   predictions per feature); the background drift and metrics jobs it schedules are core's
 //!   `monitoring`.
 //! - [`training_runs`]: a run-pipeline request becomes a run on its own thread;
 //!   [`run_control`] cancels and joins it.
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod feature_issues;
 pub mod index;
 pub mod prometheus;
 pub mod routes;

@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
-use scorewatch_core::{FeatureKind, Model, ModelStore, ReferenceProfile};
+use scorewatch_core::{
+    FeatureKind, IssueKind, Model, ModelStore, QualityChecker, ReferenceProfile,
+};
+
+use crate::feature_issues::{FeatureIssues, IssueCounts};
 
 /// The model requests are scored with, with what is derived from it once.
 #[derive(Debug)]
@@ -15,6 +19,12 @@ pub struct Served {
     pub features: Vec<String>,
     /// Its drift reference profile, when the version has one.
     pub profile: Option<Arc<ReferenceProfile>>,
+    /// Checks each application against the profile (for missing values only when the
+    /// version has no profile); built once here so a request only compares.
+    pub quality: QualityChecker,
+    /// The issue counters of `features`, in schema order: the server's, once
+    /// [`Served::count_issues_in`] attached them; until then issues are not counted.
+    issue_counts: Vec<Arc<IssueCounts>>,
 }
 
 impl Served {
@@ -36,12 +46,41 @@ impl Served {
     /// Wraps a model and its profile.
     #[must_use]
     pub fn new(model: Model, profile: Option<Arc<ReferenceProfile>>) -> Self {
-        let features = model.artifact().schema.names().map(str::to_owned).collect();
+        let features: Vec<String> = model.artifact().schema.names().map(str::to_owned).collect();
+        let no_profile = ReferenceProfile {
+            rows: 0,
+            features: Vec::new(),
+            score: None,
+        };
+        let quality = QualityChecker::new(
+            profile.as_deref().unwrap_or(&no_profile),
+            features.iter().map(String::as_str),
+        );
         Self {
             version: model.artifact().version.to_string(),
             model,
             features,
             profile,
+            quality,
+            issue_counts: Vec::new(),
+        }
+    }
+
+    /// Counts this model's data-quality issues in `issues` (the server's counters, by
+    /// feature name), from now on.
+    #[must_use]
+    pub fn count_issues_in(mut self, issues: &FeatureIssues) -> Self {
+        self.issue_counts = issues.counters_for(&self.features);
+        self
+    }
+
+    /// Adds the issues of served predictions, as `(feature index, kind)` pairs from
+    /// [`QualityChecker::check`]: atomic adds, no lock.
+    pub fn record_issues(&self, issues: &[(usize, IssueKind)]) {
+        for &(feature, kind) in issues {
+            if let Some(counts) = self.issue_counts.get(feature) {
+                counts.add(kind);
+            }
         }
     }
 

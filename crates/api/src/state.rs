@@ -14,6 +14,7 @@ use scorewatch_core::{
 };
 
 use crate::config::Config;
+use crate::feature_issues::FeatureIssues;
 use crate::run_control::PipelineControl;
 use crate::served::Served;
 use crate::storage_health::StorageHealth;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub storage: StorageHealth,
     /// The training pipeline's run control.
     pub pipeline: PipelineControl,
+    /// Data-quality issues of served predictions per feature (`/metrics`).
+    pub feature_issues: FeatureIssues,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -78,9 +81,10 @@ impl AppState {
         let runner = PipelineRunner::new(Arc::clone(&store))?;
         // An invalid current model stops the start: serving it would score with weights
         // that do not fit its preprocessing.
+        let feature_issues = FeatureIssues::default();
         let served = Served::load_current(store.models())
             .context("refusing to start: the current model cannot be served")?
-            .map(Arc::new);
+            .map(|served| Arc::new(served.count_issues_in(&feature_issues)));
         let index = OutcomeIndex::build(&store)?;
         tracing::info!(
             predictions = index.len(),
@@ -103,6 +107,7 @@ impl AppState {
             metrics_busy: AtomicBool::new(false),
             storage: StorageHealth::default(),
             pipeline: PipelineControl::new(runner),
+            feature_issues,
             background: Mutex::new(Vec::new()),
         })
     }
@@ -118,7 +123,9 @@ impl AppState {
 
     /// Replaces the served model (after a promotion).
     pub fn set_served(&self, served: Served) {
-        *self.served.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(served));
+        // Attached before the swap, so no request of the new model goes uncounted.
+        let served = Arc::new(served.count_issues_in(&self.feature_issues));
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = Some(served);
     }
 
     /// The outcome index, even if a panicking thread poisoned its lock.

@@ -1,12 +1,14 @@
 //! `POST /predict`: score one application or a batch, log every prediction, answer.
 //!
 //! The hot path takes one read lock to clone the served model's `Arc`, validates and
-//! scores in memory, appends the batch to the log with one write, and records the ids in
-//! the outcome index; no file is read.
+//! scores in memory, checks the values against the reference profile (data quality,
+//! counted per feature once the batch is logged; observed, never a reason to refuse),
+//! appends the batch to the log with one write, and records the ids in the outcome
+//! index; no file is read.
 
 use actix_web::{HttpResponse, post, web};
 use scorewatch_core::views::{BatchPredictResponse, FieldProblem, PredictRequest, PredictResponse};
-use scorewatch_core::{FeatureValue, PredictionRecord, StoreError};
+use scorewatch_core::{FeatureValue, IssueKind, PredictionRecord, StoreError};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -106,12 +108,20 @@ fn cell(value: Option<FeatureValue>) -> Option<String> {
     }
 }
 
+/// Data-quality issues of a request's predictions, `(feature index, kind)`. Empty (and
+/// so never allocated) in the common case of clean applications.
+type Issues = Vec<(usize, IssueKind)>;
+
+/// Validates and scores every instance; with the records, the data-quality issues of
+/// their values, counted by the caller once the predictions are logged (an invalid or
+/// unlogged request is not a served prediction).
 fn score_all(
     served: &Served,
     instances: &[Fields],
     batch: bool,
-) -> Result<Vec<PredictionRecord>, ApiError> {
+) -> Result<(Vec<PredictionRecord>, Issues), ApiError> {
     let mut problems = Vec::new();
+    let mut issues = Issues::new();
     let mut records = Vec::with_capacity(instances.len());
     let timestamp = OffsetDateTime::now_utc();
     let threshold = served.model.threshold();
@@ -122,6 +132,9 @@ fn score_all(
                     continue;
                 }
                 let score = served.model.score(&values);
+                served
+                    .quality
+                    .check(&values, |feature, kind| issues.push((feature, kind)));
                 records.push(PredictionRecord {
                     prediction_id: uuid::Uuid::now_v7().to_string(),
                     timestamp,
@@ -158,7 +171,7 @@ fn score_all(
         }
     }
     if problems.is_empty() {
-        Ok(records)
+        Ok((records, issues))
     } else {
         Err(ApiError::InvalidFields(problems))
     }
@@ -189,7 +202,7 @@ pub async fn predict(
                 .to_owned(),
         });
     };
-    let records = score_all(&served, &instances, batch)?;
+    let (records, issues) = score_all(&served, &instances, batch)?;
     let appended = state.store.predictions().append(&served.features, &records);
     state.storage.note(&appended);
     appended.map_err(|err| match err {
@@ -199,6 +212,7 @@ pub async fn predict(
     state
         .index()
         .insert_predictions(records.iter().map(|r| r.prediction_id.as_str()));
+    served.record_issues(&issues);
     state.into_inner().count_predictions(records.len() as u64);
     let mut answers = records.into_iter().map(|r| PredictResponse {
         prediction_id: r.prediction_id,

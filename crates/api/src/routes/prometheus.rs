@@ -11,8 +11,8 @@ use crate::error::ApiError;
 use crate::prometheus::{HttpMetrics, counter, escape, gauge, resident_memory_bytes};
 use crate::state::AppState;
 
-/// Request counts and latencies per route, predictions and outcomes totals, the current
-/// model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
+/// Request counts and latencies per route, predictions and outcomes totals, data-quality
+/// issues per feature, the current model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
 /// resident memory.
 #[utoipa::path(
     tag = "service",
@@ -65,6 +65,8 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
             bytes as f64,
         );
     }
+    // Data quality on the prediction path (issue 16).
+    state.feature_issues.render(&mut out);
     let served = state.served();
     gauge(
         &mut out,

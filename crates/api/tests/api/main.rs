@@ -2,6 +2,7 @@
 
 mod archives;
 mod auth;
+mod data_quality;
 mod disk_faults;
 mod drift;
 mod errors;

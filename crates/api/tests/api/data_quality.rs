@@ -1,0 +1,210 @@
+//! Data quality on the prediction path: each served prediction's issues counted in
+//! `scorewatch_feature_issues_total`, and the prediction served all the same.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use scorewatch_core::{DataLayout, FeatureReference, PROFILE_FILE, ReferenceProfile};
+use serde_json::{Map, Value, json};
+
+use crate::helpers::{TestApp, expect_error, spawn_app};
+use crate::skip::skip_or_fail;
+
+type Counters = BTreeMap<(String, String), u64>;
+
+/// Every `scorewatch_feature_issues_total` series of `/metrics`, by (feature, issue).
+async fn issue_counters(app: &TestApp) -> Counters {
+    let text = metrics_text(app).await;
+    text.lines()
+        .filter_map(|line| line.strip_prefix("scorewatch_feature_issues_total{feature=\""))
+        .map(|rest| {
+            let (feature, rest) = rest.split_once("\",issue=\"").expect("issue label");
+            let (issue, value) = rest.split_once("\"} ").expect("value");
+            let value = value.parse().expect("count");
+            ((feature.to_owned(), issue.to_owned()), value)
+        })
+        .collect()
+}
+
+async fn metrics_text(app: &TestApp) -> String {
+    let response = app.get("/metrics").send().await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.text().await.expect("text")
+}
+
+/// What changed between two readings, zeros left out.
+fn increase(before: &Counters, after: &Counters) -> BTreeMap<(String, String), u64> {
+    after
+        .iter()
+        .map(|(key, &value)| (key.clone(), value - before.get(key).copied().unwrap_or(0)))
+        .filter(|&(_, delta)| delta > 0)
+        .collect()
+}
+
+fn key(feature: &str, issue: &str) -> (String, String) {
+    (feature.to_owned(), issue.to_owned())
+}
+
+/// The served model's reference profile, read from its version directory.
+async fn profile(app: &TestApp) -> ReferenceProfile {
+    let view = app.get_json("/monitoring/metrics").await;
+    let version = view["model"]["version"].as_str().expect("a served model");
+    let path = DataLayout::new(app.path())
+        .model_dir(version)
+        .join(PROFILE_FILE);
+    serde_json::from_slice(&std::fs::read(&path).expect("profile file")).expect("profile")
+}
+
+/// An application with no issue: each numeric feature at its training median, each
+/// categorical one at a training category.
+fn clean_application(profile: &ReferenceProfile) -> Map<String, Value> {
+    profile
+        .features
+        .iter()
+        .map(|feature| {
+            let value = match &feature.reference {
+                FeatureReference::Numeric(p) => json!(p.sorted_values[p.sorted_values.len() / 2]),
+                FeatureReference::Categorical(p) => json!(p.categories[0]),
+            };
+            (feature.name.clone(), value)
+        })
+        .collect()
+}
+
+async fn predict_ok(app: &TestApp, body: &Value) -> Value {
+    let response = app.post_json("/predict", body).await;
+    let status = response.status();
+    let answer: Value = response.json().await.expect("json");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an issue never refuses a prediction: {answer}"
+    );
+    answer
+}
+
+#[tokio::test]
+async fn each_kind_of_issue_is_counted_per_feature_and_the_prediction_is_served() {
+    let app = spawn_app().await;
+    app.train().await;
+    let profile = profile(&app).await;
+    let clean = clean_application(&profile);
+    let age_max = match &profile
+        .features
+        .iter()
+        .find(|f| f.name == "age")
+        .expect("age")
+        .reference
+    {
+        FeatureReference::Numeric(p) => *p.sorted_values.last().expect("ages"),
+        FeatureReference::Categorical(_) => panic!("age is numeric"),
+    };
+
+    // Every feature of the model has its three series from the start, at 0.
+    let start = issue_counters(&app).await;
+    assert_eq!(start.len(), profile.features.len() * 3, "{start:?}");
+    assert!(start.values().all(|&v| v == 0), "{start:?}");
+
+    predict_ok(&app, &json!({ "features": clean })).await;
+    let after_clean = issue_counters(&app).await;
+    assert_eq!(
+        increase(&start, &after_clean),
+        BTreeMap::new(),
+        "a clean application"
+    );
+
+    let mut missing = clean.clone();
+    missing.insert("utilization".into(), Value::Null);
+    let mut out_of_range = clean.clone();
+    out_of_range.insert("age".into(), json!(age_max + 1.0));
+    let mut unseen = clean.clone();
+    unseen.insert("loan_purpose".into(), json!("spaceship"));
+    let answer = predict_ok(&app, &json!({ "features": missing })).await;
+    assert!(
+        answer["score"]
+            .as_f64()
+            .is_some_and(|s| (0.0..=1.0).contains(&s))
+    );
+    predict_ok(&app, &json!({ "features": out_of_range })).await;
+    predict_ok(&app, &json!({ "features": unseen })).await;
+    // A batch counts each of its predictions.
+    let answer = predict_ok(&app, &json!({ "instances": [unseen, unseen.clone()] })).await;
+    assert_eq!(answer["predictions"].as_array().map(Vec::len), Some(2));
+
+    let after = issue_counters(&app).await;
+    assert_eq!(
+        increase(&after_clean, &after),
+        BTreeMap::from([
+            (key("utilization", "missing"), 1),
+            (key("age", "out_of_range"), 1),
+            (key("loan_purpose", "unseen_category"), 3),
+        ])
+    );
+    // Each of them was logged like any prediction.
+    let logged = app.get_json("/monitoring/predictions?limit=10").await;
+    assert_eq!(
+        logged["predictions"].as_array().map(Vec::len),
+        Some(6),
+        "{logged}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_the_validation_refuses_counts_no_issue() {
+    let app = spawn_app().await;
+    app.train().await;
+    let profile = profile(&app).await;
+    let mut unseen = clean_application(&profile);
+    unseen.insert("loan_purpose".into(), json!("spaceship"));
+    let mut wrong_type = unseen.clone();
+    wrong_type.insert("age".into(), json!("forty"));
+    let before = issue_counters(&app).await;
+
+    // Refused as before (422), and the valid instance of the batch is not served either.
+    let response = app
+        .post_json("/predict", &json!({ "instances": [unseen, wrong_type] }))
+        .await;
+    expect_error(response, 422, "invalid_fields").await;
+
+    assert_eq!(
+        increase(&before, &issue_counters(&app).await),
+        BTreeMap::new()
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_metrics_exposition_passes_promtool() {
+    const TEST: &str = "data_quality::the_metrics_exposition_passes_promtool";
+    if std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        return skip_or_fail(
+            TEST,
+            "promtool is not installed (apt-get install prometheus)",
+        );
+    }
+    let app = spawn_app().await;
+    app.train().await;
+    app.predict_n(5).await;
+    let text = metrics_text(&app).await;
+    assert!(text.contains("# TYPE scorewatch_feature_issues_total counter"));
+    let file = app.path().join("metrics.txt");
+    std::fs::write(&file, &text).expect("exposition written");
+    // `promtool check metrics` reads the exposition on stdin.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("promtool check metrics < '{}'", file.display()))
+        .output()
+        .expect("promtool runs");
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    app.stop().await;
+}
