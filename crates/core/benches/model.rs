@@ -1,4 +1,5 @@
-//! Model benchmarks: training on 100k generated applications and scoring one.
+//! Model benchmarks: training on 100k generated applications, scoring one, and checking
+//! one's data quality against the reference profile.
 //!
 //! Run: `cargo bench -p scorewatch-core --bench model`.
 
@@ -7,8 +8,8 @@ use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use scorewatch_core::{
-    Dataset, DatasetColumn as Column, FeatureValue, Model, Scenario, TargetSpec, TrainConfig,
-    parse_csv, split_indices, train_model, write_sample_csv,
+    Dataset, DatasetColumn as Column, FeatureValue, Model, QualityChecker, Scenario, TargetSpec,
+    TrainConfig, parse_csv, split_indices, train_model, write_sample_csv,
 };
 
 fn sample(rows: usize) -> Dataset {
@@ -49,8 +50,9 @@ fn bench_training(c: &mut Criterion) {
 fn bench_scoring(c: &mut Criterion) {
     let data = sample(5_000);
     let (train_idx, valid_idx) = split_indices(data.len(), 0.2, 1);
+    let train = data.select(&train_idx);
     let artifact = train_model(
-        &data.select(&train_idx),
+        &train,
         &data.select(&valid_idx),
         Vec::new(),
         &TrainConfig::default(),
@@ -78,6 +80,19 @@ fn bench_scoring(c: &mut Criterion) {
     let fields = json.as_object().expect("object").clone();
     c.bench_function("model/validate_and_score_json", |b| {
         b.iter(|| model.score(&model.validate(black_box(&fields)).expect("valid")));
+    });
+    // What `/predict` adds per application: the check of a clean one (the common case,
+    // no issue, so no callback and no allocation).
+    let profile = train.reference_profile(&[]);
+    let checker = QualityChecker::new(&profile, model.artifact().schema.names());
+    let values = model.validate(&fields).expect("valid");
+    assert_eq!(
+        checker.check(&values, |_, _| {}),
+        0,
+        "the bench application is clean"
+    );
+    c.bench_function("quality/check_one_application", |b| {
+        b.iter(|| checker.check(black_box(&values), |_, _| {}));
     });
 }
 

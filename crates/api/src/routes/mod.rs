@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource, registered through [`configure`].
 
+mod data_quality;
 mod drift;
 mod health;
 mod metrics;
@@ -29,7 +30,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(predictions::get_predictions)
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
-        .service(pipeline::pipeline_status);
+        .service(pipeline::pipeline_status)
+        // Data quality on the prediction path (issue 16).
+        .service(data_quality::get_data_quality);
 }
 
 /// The id of the key that authenticated the request, if one did.

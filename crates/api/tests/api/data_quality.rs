@@ -1,5 +1,6 @@
 //! Data quality on the prediction path: each served prediction's issues counted in
-//! `scorewatch_feature_issues_total`, and the prediction served all the same.
+//! `scorewatch_feature_issues_total`, and the prediction served all the same; the window
+//! summary of `GET /monitoring/data-quality`.
 
 use std::collections::BTreeMap;
 
@@ -147,6 +148,57 @@ async fn each_kind_of_issue_is_counted_per_feature_and_the_prediction_is_served(
         Some(6),
         "{logged}"
     );
+
+    // The window summary of the same six predictions has the same counts, as shares.
+    let summary = app.get_json("/monitoring/data-quality").await;
+    assert_eq!(summary["rows"], 6);
+    assert_eq!(
+        summary["model_version"],
+        answer["predictions"][0]["model_version"]
+    );
+    let feature = |summary: &Value, name: &str| {
+        summary["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {summary}"))
+            .clone()
+    };
+    assert_eq!(feature(&summary, "utilization")["missing"], 1);
+    assert_eq!(feature(&summary, "utilization")["missing_share"], 1.0 / 6.0);
+    assert_eq!(feature(&summary, "age")["out_of_range"], 1);
+    assert_eq!(feature(&summary, "age")["out_of_range_share"], 1.0 / 6.0);
+    assert_eq!(
+        feature(&summary, "loan_purpose")["unseen_category_share"],
+        0.5
+    );
+    assert_eq!(feature(&summary, "home_ownership")["unseen_category"], 0);
+    // The newest two are the batch: both unseen.
+    let newest = app.get_json("/monitoring/data-quality?rows=2").await;
+    assert_eq!(newest["rows"], 2);
+    assert_eq!(
+        feature(&newest, "loan_purpose")["unseen_category_share"],
+        1.0
+    );
+    let response = app
+        .get("/monitoring/data-quality?rows=0")
+        .send()
+        .await
+        .expect("request");
+    expect_error(response, 422, "invalid_fields").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_data_quality_window_needs_a_model() {
+    let app = spawn_app().await;
+    let response = app
+        .get("/monitoring/data-quality")
+        .send()
+        .await
+        .expect("request");
+    expect_error(response, 503, "not_ready").await;
     app.stop().await;
 }
 

@@ -22,6 +22,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/data-quality", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -38,6 +39,7 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "DataQualitySummary",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
@@ -121,7 +123,7 @@ async fn every_response_has_a_description() {
 /// the document as it was before the error responses were defined once.
 #[tokio::test]
 async fn every_operation_declares_its_status_codes_with_error_bodies() {
-    let expected: [(&str, &str, &[&str]); 12] = [
+    let expected: [(&str, &str, &[&str]); 13] = [
         ("/health", "get", &["200"]),
         ("/metrics", "get", &["200", "401", "403"]),
         (
@@ -173,6 +175,11 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             "/predict",
             "post",
             &["200", "400", "401", "403", "413", "415", "422", "503"],
+        ),
+        (
+            "/monitoring/data-quality",
+            "get",
+            &["200", "400", "401", "403", "422", "503"],
         ),
     ];
     let app = spawn_app().await;

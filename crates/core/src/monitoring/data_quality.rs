@@ -24,5 +24,7 @@ pub fn data_quality_of_newest(
         ..PredictionQuery::newest(window_rows)
     })?;
     let log_features = store.predictions().feature_names()?;
-    Ok(summarize_window(profile, &log_features, &records)?)
+    let mut summary = summarize_window(profile, &log_features, &records)?;
+    summary.model_version = Some(version.to_owned());
+    Ok(summary)
 }

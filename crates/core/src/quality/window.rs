@@ -75,6 +75,10 @@ impl FeatureQuality {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataQualitySummary {
+    /// The model version whose predictions these are, when the window is one version's
+    /// (monitoring's `data_quality_of_newest` sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
     /// Rows (predictions) in the window.
     pub rows: u64,
     /// Timestamp of the oldest row, when the window has one.
@@ -211,6 +215,7 @@ pub fn summarize_window(
         })
         .collect();
     Ok(DataQualitySummary {
+        model_version: None,
         rows,
         from: records.iter().map(|r| r.timestamp).min(),
         to: records.iter().map(|r| r.timestamp).max(),

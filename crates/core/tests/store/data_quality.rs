@@ -44,6 +44,7 @@ fn the_summary_covers_the_newest_rows_of_the_version_only() {
     let summary = data_quality_of_newest(&store, "v1", &profile, 3).unwrap();
 
     assert_eq!(summary.rows, 3);
+    assert_eq!(summary.model_version.as_deref(), Some("v1"));
     assert_eq!(summary.from, Some(T0 + time::Duration::seconds(1)));
     assert_eq!(summary.to, Some(T0 + time::Duration::seconds(4)));
     let age = &summary.features[0];
