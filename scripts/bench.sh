@@ -6,7 +6,10 @@
 # Environment: BENCH_DIR (default /tmp/scorewatch-bench; everything generated goes
 # there), BENCH_PORT (18731), BENCH_SECONDS (wrk duration, 30), BENCH_CONNECTIONS (64),
 # BENCH_DRIFT_RUNS (3), BENCH_LOG_ROWS (1000000), BENCH_CURL_RUNS (200), BENCH_WRK_RUNS
-# (wrk runs on the 1M-row log, 3; each is a row, then the median p99 of them).
+# (wrk runs on the 1M-row log, 3; each is a row, then the median p99 of them),
+# BENCH_BIN (a `scorewatch` release binary to measure instead of building this checkout's,
+# for before/after comparisons of the API; the build is skipped, and `fill_log` must have
+# been built once: `cargo build --release -p scorewatch-api --example fill_log`).
 #
 # Loopback only; every server it starts is stopped on exit. Not part of CI: run it on a
 # quiet machine for the figures in docs/performance.md (it prints the load average
@@ -27,7 +30,7 @@ KEY=bench-key
 TARGET=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps --locked \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])') \
     || { echo "bench.sh: cargo metadata failed; cannot find the target directory" >&2; exit 2; }
-BIN="$TARGET/release/scorewatch"
+BIN="${BENCH_BIN:-$TARGET/release/scorewatch}"
 SUMMARY="$DIR/summary.tsv"
 SERVER_PID=
 STARTUP_MS=
@@ -56,8 +59,15 @@ mkdir -p "$DIR"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GB", $2/1048576}' /proc/meminfo)"
 echo "load average at start: $(load)"
 
-echo "== building (release)"
-(cd "$ROOT" && cargo build --release -p scorewatch-api --bin scorewatch --example fill_log)
+if [ -n "${BENCH_BIN:-}" ]; then
+    [ -x "$BIN" ] || { echo "bench.sh: BENCH_BIN=$BIN is not an executable" >&2; exit 2; }
+    [ -x "$TARGET/release/examples/fill_log" ] \
+        || { echo "bench.sh: build fill_log once: cargo build --release -p scorewatch-api --example fill_log" >&2; exit 2; }
+    echo "== measuring $BIN (not built here)"
+else
+    echo "== building (release)"
+    (cd "$ROOT" && cargo build --release -p scorewatch-api --bin scorewatch --example fill_log)
+fi
 
 # median and p99 (nearest rank) and min/max of numbers on stdin.
 stats() {
@@ -102,7 +112,8 @@ if want criterion; then
         --warm-up-time 1 --measurement-time 3) | grep -E '^[a-z_/0-9 ]+$|time:' || true
     # Criterion keeps a group's benchmark in criterion/<group>/<name>, but a plain
     # bench_function id "model/x" in criterion/model_x (it replaces the slash).
-    for bench in model/train_100k_rows model_score_one_application model_validate_and_score_json; do
+    for bench in model/train_100k_rows model_score_one_application model_validate_and_score_json \
+        quality_check_one_application; do
         est="$TARGET/criterion/$bench/new/estimates.json"
         if [ -f "$est" ]; then
             row "$bench ms" "$(python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['median']; print(f\"median {e['point_estimate']/1e6:.6f} (95% CI {e['confidence_interval']['lower_bound']/1e6:.6f}-{e['confidence_interval']['upper_bound']/1e6:.6f})\")" "$est")" "load $(load)"
