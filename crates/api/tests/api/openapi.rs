@@ -22,6 +22,8 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/training-data", "get"),
+        ("/monitoring/training-data/{name}", "put"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -38,6 +40,8 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "TrainingSetList",
+        "TrainingSetSummary",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
