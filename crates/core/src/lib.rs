@@ -111,7 +111,8 @@ pub use pipeline::{
 #[cfg(feature = "testing")]
 pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
 pub use records::{
-    DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
+    DataSource, FeatureKind, MetricBounds, MetricName, MetricSource, MetricsEntry, OutcomeRecord,
+    PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
 };
 pub use sample::{

@@ -441,6 +441,7 @@ impl PipelineRunner {
                     rows: Some(rows),
                     posted_by: None,
                     rejected_candidate,
+                    bands: std::collections::BTreeMap::new(),
                 })
                 .map_err(PipelineError::Store)?;
         }
