@@ -2,6 +2,7 @@
 //! the promotion rule. Storing model versions is the store's job (`store::model_registry`).
 
 mod artifact;
+mod calibration;
 mod dataset;
 mod logistic;
 mod preprocess;
@@ -16,6 +17,7 @@ pub use artifact::{
     Coefficients, FitSummary, InvalidModelVersion, MODEL_FORMAT_VERSION, ModelArtifact,
     ModelVersion, Promotion,
 };
+pub use calibration::ValidationScores;
 pub use dataset::{
     DataError, Dataset, DatasetColumn, LoadedFile, NUMERIC_INFERENCE_SHARE, load_csv, parse_csv,
     sha256_hex,
@@ -34,6 +36,6 @@ pub use train::{
 pub use validate::InvalidModel;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod validate_tests;
