@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource, registered through [`configure`].
 
 mod drift;
+mod estimate;
 mod health;
 mod metrics;
 mod outcomes;
@@ -29,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(predictions::get_predictions)
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
-        .service(pipeline::pipeline_status);
+        .service(pipeline::pipeline_status)
+        .service(estimate::get_performance_estimate);
 }
 
 /// The id of the key that authenticated the request, if one did.

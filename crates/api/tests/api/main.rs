@@ -5,6 +5,7 @@ mod auth;
 mod disk_faults;
 mod drift;
 mod errors;
+mod estimate;
 mod health;
 mod helpers;
 mod hostile;

@@ -22,6 +22,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/performance-estimate", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -38,10 +39,21 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "ServedEstimate",
+        "EstimateReport",
+        "ChunkEstimate",
+        "PerMetric_MetricBand",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
-            "{schema}"
+            "{schema}: {}",
+            doc["components"]["schemas"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
         );
     }
     let storage = &doc["components"]["schemas"]["StorageProblem"]["properties"];

@@ -12,6 +12,7 @@ use super::{EstimateError, PerMetric, check_scores};
 
 /// One metric of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricBand {
     /// The CBPE estimate.
     pub estimated: Option<f64>,
@@ -35,6 +36,7 @@ pub struct MetricBand {
 
 /// The estimates of one chunk: consecutive current rows, or the rows of one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChunkEstimate {
     /// Zero-based index of the chunk's first row in the current data.
     pub start: usize,
@@ -61,6 +63,7 @@ pub struct ChunkEstimate {
 
 /// What [`CbpeEstimator::estimate`] finds for a current data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EstimateReport {
     /// Rows in the reference.
     pub reference_rows: usize,
@@ -72,6 +75,7 @@ pub struct EstimateReport {
     pub chunk_size: Option<usize>,
     /// Chunk period (`1d`, ...), when chunked by period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1d"))]
     pub chunk_period: Option<ChunkPeriod>,
     /// Estimates over all current rows.
     pub estimated: MetricValues,

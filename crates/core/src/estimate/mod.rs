@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 /// One value per estimated metric, in the order they are reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerMetric<T> {
     /// ROC AUC.
     pub roc_auc: T,
