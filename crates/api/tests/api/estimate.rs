@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 use scorewatch_core::{
-    CbpeEstimator, Chunking, ModelArtifact, Reference, ServedEstimate,
+    CbpeEstimator, Chunking, MetricSource, MetricsEntry, ModelArtifact, Reference, ServedEstimate,
 };
 use serde_json::{Value, json};
 
@@ -240,5 +240,41 @@ async fn protect_reads_guards_the_estimate() {
         .unwrap();
     // Past auth: no model yet.
     expect_error(with_key, 503, "not_ready").await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_background_drift_job_records_an_estimated_entry_with_bands() {
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| c.drift_every = 20).await;
+    app.train().await;
+    predict(&app, 30).await;
+    let mut estimated = None;
+    for _ in 0..200 {
+        let view = app.get_json("/monitoring/metrics").await;
+        if !view["estimated"].is_null() {
+            estimated = Some(view["estimated"].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let entry: MetricsEntry =
+        serde_json::from_value(estimated.expect("an estimated entry")).unwrap();
+    assert_eq!(entry.source, MetricSource::Estimated);
+    assert!(matches!(entry.rows, Some(20..=30)), "{:?}", entry.rows);
+    for name in ["roc_auc", "accuracy", "precision", "recall", "f1"] {
+        let Some(value) = entry.metrics.get(name) else {
+            assert!(entry.undefined.contains_key(name), "{name}");
+            continue;
+        };
+        let band = entry.bands[name];
+        assert!(
+            band.lower <= *value && *value <= band.upper,
+            "{name}: {band:?}"
+        );
+    }
+    // Saved in the history file, with its bands.
+    let stored = std::fs::read_to_string(app.path().join("monitoring/model_metrics.json")).unwrap();
+    assert!(stored.contains(r#""source": "estimated""#), "{stored}");
+    assert!(stored.contains(r#""bands""#));
     app.stop().await;
 }

@@ -84,7 +84,6 @@ pub struct ServedEstimate {
     pub to: Option<OffsetDateTime>,
     /// The estimate, as `scorewatch estimate --format json` prints it; `null` when there
     /// is no unlabelled row (then `reason` says so).
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub estimate: Option<EstimateReport>,
     /// Why there is no estimate, when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
