@@ -272,9 +272,75 @@ async fn the_background_drift_job_records_an_estimated_entry_with_bands() {
             "{name}: {band:?}"
         );
     }
+    // Prometheus exports the newest estimate and its band.
+    let text = app
+        .get("/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let version = entry.model_version.as_deref().unwrap();
+    for (suffix, value) in [
+        ("", entry.metrics.get("accuracy").copied()),
+        ("_lower", entry.bands.get("accuracy").map(|b| b.lower)),
+        ("_upper", entry.bands.get("accuracy").map(|b| b.upper)),
+    ] {
+        let name = format!("scorewatch_estimated_metric{suffix}");
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "{name}{{model_version=\"{version}\",metric=\"accuracy\"}} "
+                ))
+            })
+            .unwrap_or_else(|| panic!("no {name} for accuracy in\n{text}"));
+        let exported: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((exported - value.unwrap()).abs() < 1e-12, "{line}");
+        assert!(text.contains(&format!("# TYPE {name} gauge\n")), "{name}");
+    }
+    promtool_check(&text);
+
     // Saved in the history file, with its bands.
     let stored = std::fs::read_to_string(app.path().join("monitoring/model_metrics.json")).unwrap();
     assert!(stored.contains(r#""source": "estimated""#), "{stored}");
     assert!(stored.contains(r#""bands""#));
     app.stop().await;
+}
+
+/// `promtool check metrics` on the exposition (promtool comes with the `prometheus`
+/// package); without it the test skips this check, or fails under
+/// `SCOREWATCH_TESTS_REQUIRE_ALL=1`.
+fn promtool_check(text: &str) {
+    use std::io::Write as _;
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        return crate::skip::skip_or_fail(
+            "promtool check metrics",
+            "promtool is not installed (apt-get install prometheus)",
+        );
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    // promtool's linter also flags the service's own names (counters without _total, ...);
+    // only problems with the estimate's gauges fail here.
+    let ours: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains("scorewatch_estimated_metric"))
+        .collect();
+    assert!(ours.is_empty(), "promtool: {report}");
+    assert!(!report.contains("parsing error"), "promtool: {report}");
 }
