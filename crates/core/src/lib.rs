@@ -100,8 +100,8 @@ pub use model::{
     NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows,
     ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, ValidationScores, assemble_artifact,
     decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
-    read_scored_csv, read_scores_csv, score_matrix, sha256_hex, sigmoid, split_indices,
-    train_model,
+    read_scored_csv, read_scores_csv, read_timed_scores_csv, score_matrix, sha256_hex, sigmoid,
+    split_indices, train_model,
 };
 pub use monitoring::{
     EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, drift_report_of_newest,

@@ -27,7 +27,9 @@ pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
 pub(crate) use promotion::replaces_broken;
 pub use promotion::{DEFAULT_AUC_TOLERANCE, PromotionPolicy, decide_promotion};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
-pub use scored::{ScoredRows, ScoresMaybeLabelled, read_scored_csv, read_scores_csv};
+pub use scored::{
+    ScoredRows, ScoresMaybeLabelled, read_scored_csv, read_scores_csv, read_timed_scores_csv,
+};
 pub use scoring::{ApplicationError, FieldProblem, Model};
 pub use train::{
     FittedModel, TrainConfig, TrainError, assemble_artifact, evaluate_model, fit_model,
