@@ -19,10 +19,10 @@ async fn predict(app: &TestApp, n: usize) -> Vec<(String, f64)> {
             .post_json("/predict", &json!({ "features": instance }))
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
+        let body: Value = response.json().await.expect("json");
         out.push((
-            body["prediction_id"].as_str().unwrap().to_owned(),
-            body["score"].as_f64().unwrap(),
+            body["prediction_id"].as_str().expect("id").to_owned(),
+            body["score"].as_f64().expect("score"),
         ));
     }
     out
@@ -43,9 +43,9 @@ async fn label(app: &TestApp, ids: &[(String, f64)]) {
 /// The served model's artifact as written by training.
 fn served_artifact(app: &TestApp) -> ModelArtifact {
     let models = app.path().join("models");
-    let version = std::fs::read_to_string(models.join("current")).unwrap();
-    let bytes = std::fs::read(models.join(version.trim()).join("model.json")).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
+    let version = std::fs::read_to_string(models.join("current")).expect("current");
+    let bytes = std::fs::read(models.join(version.trim()).join("model.json")).expect("model.json");
+    serde_json::from_slice(&bytes).expect("an artifact")
 }
 
 #[tokio::test]
@@ -329,10 +329,10 @@ fn promtool_check(text: &str) {
     child
         .stdin
         .take()
-        .unwrap()
+        .expect("stdin")
         .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .expect("write to promtool");
+    let output = child.wait_with_output().expect("promtool runs");
     let report = String::from_utf8_lossy(&output.stdout).into_owned()
         + &String::from_utf8_lossy(&output.stderr);
     // promtool's linter also flags the service's own names (counters without _total, ...);

@@ -483,8 +483,8 @@ fn check_chunk_values(
 }
 
 /// `ts` values: row `i` at `start + i * minutes` minutes, as `timed()` in the script.
-fn timed(rows: usize, start: time::OffsetDateTime, minutes: i64) -> Vec<time::OffsetDateTime> {
-    (0..rows as i64)
+fn timed(rows: i64, start: time::OffsetDateTime, minutes: i64) -> Vec<time::OffsetDateTime> {
+    (0..rows)
         .map(|i| start + time::Duration::minutes(i * minutes))
         .collect()
 }

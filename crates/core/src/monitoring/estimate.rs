@@ -266,7 +266,7 @@ mod tests {
             .enumerate()
             .map(|(i, &score)| PredictionRecord {
                 prediction_id: format!("p{i}"),
-                timestamp: start + time::Duration::minutes(i as i64),
+                timestamp: start + time::Duration::minutes(i64::try_from(i).unwrap()),
                 model_version: artifact.version.to_string(),
                 score,
                 decision: u8::from(score >= artifact.threshold),

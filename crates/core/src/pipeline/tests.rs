@@ -56,7 +56,10 @@ fn successful_run_publishes_records_and_adds_metrics() {
     // The calibration for estimates without outcomes, fitted on the validation split.
     let validation = model.validation_scores.as_ref().expect("validation scores");
     assert_eq!(validation.scores.len() as u64, model.validation_rows);
-    assert_eq!(model.calibrator.as_ref().map(|c| c.check()), Some(Ok(())));
+    assert_eq!(
+        model.calibrator.as_ref().expect("a calibrator").check(),
+        Ok(())
+    );
     assert_eq!(
         registry(&env).current_version().unwrap(),
         Some(model.version.clone())
