@@ -49,14 +49,24 @@ def sample(rows, seed, power):
     return df
 
 
-def run(reference, analysis, chunk_size):
+def timed(df, start, minutes):
+    """Adds `ts`: row i at `start` + i * `minutes` minutes (UTC)."""
+    df = df.copy()
+    df["ts"] = pd.Timestamp(start) + pd.to_timedelta(np.arange(len(df)) * minutes, unit="min")
+    return df
+
+
+def run(reference, analysis, chunk_size=None, chunk_period=None):
+    chunking = {"chunk_size": chunk_size}
+    if chunk_period is not None:
+        chunking = {"chunk_period": chunk_period, "timestamp_column_name": "ts"}
     cbpe = nml.CBPE(
         problem_type="classification_binary",
         y_pred_proba="score",
         y_pred="y_pred",
         y_true="label",
         metrics=METRICS,
-        chunk_size=chunk_size,
+        **chunking,
     )
     cbpe.fit(reference)
     assert cbpe.needs_calibration, "the data must make NannyML calibrate"
@@ -77,6 +87,17 @@ def main():
     print_chunks(chunks)
     print("# shifted to high scores: run(reference, sample(1000, 3, 0.2), 500)")
     print_chunks(run(reference, sample(1000, 3, 0.2), 500))
+    print("# chunk_period='D': reference rows 30 min apart from 2026-01-01T00:00Z, analysis")
+    print("# rows 20 min apart from 2026-03-01T07:00Z; first 2 and last chunk")
+    by_day = run(
+        timed(reference, "2026-01-01T00:00Z", 30),
+        timed(analysis, "2026-03-01T07:00Z", 20),
+        chunk_period="D",
+    )
+    print(f"{len(by_day)} chunks; rows of the first 2 and last:",
+          [int(by_day[("chunk", "end_index")].iloc[i] - by_day[("chunk", "start_index")].iloc[i] + 1)
+           for i in (0, 1, len(by_day) - 1)])
+    print_chunks(by_day.iloc[[0, 1, len(by_day) - 1]])
 
 
 def print_chunks(chunks):

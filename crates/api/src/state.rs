@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use scorewatch_core::{
-    DriftReport, IntervalSchedule, MetricsEntry, PipelineRunner, Store, drift_report_of_newest,
-    production_metrics,
+    DriftReport, IntervalSchedule, MetricsEntry, MonitorError, PipelineRunner, Store,
+    drift_report_of_newest, estimated_metrics_entry, production_metrics,
 };
 
 use crate::config::Config;
@@ -147,9 +147,13 @@ impl AppState {
         let since = self.since_drift.fetch_add(n, Ordering::Relaxed) + n;
         if since >= every && self.drift_schedule.take_if_due() {
             self.since_drift.store(0, Ordering::Relaxed);
-            // No deadline watches a background report: its gate is never abandoned.
+            // No deadline watches a background report: its gate is never abandoned. The
+            // performance estimate rides on the same trigger, so it too is computed at
+            // most once per `drift_min_interval`; one failing does not stop the other.
             self.spawn_background(&self.drift_busy, "drift", |state| {
-                state.run_drift(&WriteGate::new()).map(|_| ())
+                let drift = state.run_drift(&WriteGate::new()).map(|_| ());
+                let estimate = state.record_estimate().map(|_| ());
+                drift.and(estimate)
             });
         }
     }
@@ -263,6 +267,38 @@ impl AppState {
             );
         }
         Ok(report)
+    }
+
+    /// Estimates the current model's performance on its newest unlabelled predictions
+    /// (among the newest `drift_window`) and records it in the metrics history with
+    /// source `estimated`. `Ok(None)` without a model, an unlabelled prediction or a
+    /// calibration (a model trained before calibration was stored: logged at debug, since
+    /// it would repeat every interval).
+    ///
+    /// # Errors
+    /// When a log cannot be read, the estimate fails or the entry cannot be stored.
+    pub fn record_estimate(&self) -> anyhow::Result<Option<MetricsEntry>> {
+        let Some(served) = self.served() else {
+            return Ok(None);
+        };
+        let entry = match estimated_metrics_entry(
+            &self.store,
+            served.model.artifact(),
+            &served.features,
+            self.config.drift_window,
+        ) {
+            Ok(entry) => entry,
+            Err(MonitorError::Unavailable(reason)) => {
+                tracing::debug!(%reason, "no performance estimate");
+                return Ok(None);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if let Some(entry) = &entry {
+            self.store.metrics().record(entry.clone())?;
+            tracing::info!(rows = entry.rows, "performance estimate recorded");
+        }
+        Ok(entry)
     }
 
     /// Computes and stores production metrics of the current model: its newest

@@ -213,3 +213,103 @@ fn a_zero_chunk_size_is_refused() {
         "{message}"
     );
 }
+
+/// `csv(rows, true)` with a `ts` column: row `i` at 2026-03-01T06:00Z + `i` hours.
+fn timed_csv(rows: usize) -> String {
+    let mut lines = csv(rows, true)
+        .lines()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    lines[0].push_str(",ts");
+    for (i, line) in lines.iter_mut().skip(1).enumerate() {
+        let day = 1 + (6 + i) / 24;
+        let hour = (6 + i) % 24;
+        write!(line, ",2026-03-{day:02}T{hour:02}:00:00Z").expect("writing to a String");
+    }
+    lines.join("\n") + "\n"
+}
+
+#[test]
+fn chunks_by_day_follow_the_timestamp_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(dir.path(), "ref.csv", &timed_csv(240));
+    let current = write(dir.path(), "cur.csv", &timed_csv(60));
+    let output = estimate(
+        &reference,
+        &current,
+        &[
+            "--chunk-period",
+            "1d",
+            "--timestamp-column",
+            "ts",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr_of_any(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["chunk_period"], "1d");
+    let chunks = json["chunks"].as_array().unwrap();
+    // 06:00 on 03-01 to 17:00 on 03-03: 18 + 24 + 18 rows.
+    let rows: Vec<u64> = chunks.iter().map(|c| c["rows"].as_u64().unwrap()).collect();
+    assert_eq!(rows, [18, 24, 18]);
+    assert_eq!(chunks[1]["period_start"], "2026-03-02T00:00:00Z");
+    assert_eq!(chunks[1]["period_end"], "2026-03-03T00:00:00Z");
+    // The reference's 10 day chunks give alert thresholds.
+    assert!(chunks[0]["accuracy"]["lower_threshold"].is_number());
+
+    let table = estimate(
+        &reference,
+        &current,
+        &["--chunk-period", "1d", "--timestamp-column", "ts"],
+    );
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("2026-03-02 00:00"), "{text}");
+}
+
+#[test]
+fn a_bad_timestamp_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(dir.path(), "ref.csv", &timed_csv(100));
+    let bad = timed_csv(10).replace("2026-03-01T09:00:00Z", "yesterday");
+    let current = write(dir.path(), "cur.csv", &bad);
+    let output = estimate(
+        &reference,
+        &current,
+        &["--chunk-period", "1d", "--timestamp-column", "ts"],
+    );
+    let err = stderr_of(&output);
+    assert!(
+        err.contains(&format!(
+            "{current}: line 5, column 'ts': 'yesterday' is not an RFC 3339 timestamp"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_chunk_period_needs_a_timestamp_column_and_a_valid_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(dir.path(), "ref.csv", &timed_csv(100));
+    let err = stderr_of(&estimate(&reference, &reference, &["--chunk-period", "1d"]));
+    assert!(err.contains("--timestamp-column"), "{err}");
+    let err = stderr_of(&estimate(
+        &reference,
+        &reference,
+        &["--chunk-period", "2m", "--timestamp-column", "ts"],
+    ));
+    assert!(err.contains("invalid chunk period '2m'"), "{err}");
+    let err = stderr_of(&estimate(
+        &reference,
+        &reference,
+        &[
+            "--chunk-period",
+            "1d",
+            "--timestamp-column",
+            "ts",
+            "--chunk-size",
+            "5",
+        ],
+    ));
+    assert!(err.contains("cannot be used with"), "{err}");
+}

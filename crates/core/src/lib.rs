@@ -28,6 +28,7 @@
 //!   records [`PipelineStatus`].
 //! - monitoring: what the service computes between requests
 //!   ([`drift_report_of_newest`], [`data_quality_of_newest`], [`production_metrics`],
+//!   [`estimate_of_newest_unlabelled`],
 //!   [`IntervalSchedule`]).
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
@@ -93,8 +94,9 @@ pub use drift::{
 };
 pub use error_chain::error_chain;
 pub use estimate::{
-    CbpeEstimator, ChunkEstimate, EstimateError, EstimateReport, IsotonicCalibrator, MetricBand,
-    MetricValues, PerMetric, SAMPLING_ERROR_RANGE, expected_metrics, realized_metrics,
+    CalibratorProblem, CbpeEstimator, ChunkEstimate, ChunkPeriod, Chunking, EstimateError,
+    EstimateReport, InvalidChunkPeriod, IsotonicCalibrator, MetricBand, MetricValues, PerMetric,
+    Reference, SAMPLING_ERROR_RANGE, expected_metrics, realized_metrics,
 };
 pub use model::{
     ApplicationError, Coefficients, DEFAULT_AUC_TOLERANCE, DataError, Dataset, DatasetColumn,
@@ -102,13 +104,15 @@ pub use model::{
     FitSummary, FittedModel, InvalidModel, InvalidModelVersion, LoadedFile, LogisticConfig,
     LogisticError, LogisticFit, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelVersion,
     NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows,
-    ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, assemble_artifact, decide_promotion,
-    evaluate_model, fit_logistic, fit_model, load_csv, parse_csv, read_scored_csv, read_scores_csv,
-    score_matrix, sha256_hex, sigmoid, split_indices, train_model,
+    ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, ValidationScores, assemble_artifact,
+    decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
+    read_scored_csv, read_scores_csv, read_timed_scores_csv, score_matrix, sha256_hex, sigmoid,
+    split_indices, train_model,
 };
 pub use monitoring::{
-    IntervalSchedule, MonitorError, data_quality_of_newest, drift_report_of_newest,
-    production_metrics, window_of_records,
+    EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, data_quality_of_newest,
+    drift_report_of_newest, estimate_of_newest_unlabelled, estimated_metrics_entry,
+    production_metrics, served_estimator, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -121,8 +125,8 @@ pub use quality::{
     DataQualitySummary, FeatureQuality, IssueKind, QualityChecker, QualityError, summarize_window,
 };
 pub use records::{
-    DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
-    PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
+    DataSource, FeatureKind, MetricBounds, MetricName, MetricSource, MetricsEntry, OutcomeRecord,
+    PipelineState, PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,

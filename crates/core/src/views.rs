@@ -74,6 +74,10 @@ pub struct MetricsView {
     pub validation: Option<MetricsEntry>,
     /// Latest `production` entry of the current model.
     pub production: Option<MetricsEntry>,
+    /// Latest `estimated` entry of the current model (performance estimated without
+    /// outcomes, with bands); absent in responses of servers before it existed.
+    #[serde(default)]
+    pub estimated: Option<MetricsEntry>,
     /// History entries, newest first, after `offset` and up to `limit`.
     pub history: Vec<MetricsEntry>,
     /// Entries in the whole history.

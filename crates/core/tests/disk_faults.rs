@@ -134,6 +134,7 @@ fn metrics_entry(accuracy: f64) -> MetricsEntry {
         rows: None,
         posted_by: None,
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     }
 }
 

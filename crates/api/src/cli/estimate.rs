@@ -8,9 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use scorewatch_core::{
-    CbpeEstimator, EstimateReport, MetricValues, ScoresMaybeLabelled, read_scored_csv,
-    read_scores_csv,
+    CbpeEstimator, ChunkPeriod, Chunking, EstimateReport, MetricValues, Reference,
+    ScoresMaybeLabelled, read_scored_csv, read_scores_csv, read_timed_scores_csv,
 };
+use time::OffsetDateTime;
 
 /// How the estimate is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,30 +44,51 @@ pub struct EstimateArgs {
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
     /// Rows per chunk of the current file (the last chunk may be shorter); without it
-    /// only the whole-file estimate is printed.
-    #[arg(long)]
+    /// (or --chunk-period) only the whole-file estimate is printed.
+    #[arg(long, conflicts_with = "chunk_period")]
     pub chunk_size: Option<usize>,
+    /// Chunks by the period of each row's --timestamp-column: 1h, 6h, 1d, 7d, 1w (days
+    /// from midnight UTC, weeks from Monday); both files need the column.
+    #[arg(long, requires = "timestamp_column")]
+    pub chunk_period: Option<ChunkPeriod>,
+    /// Column with each row's time (RFC 3339, like 2026-03-01T12:00:00Z), for
+    /// --chunk-period.
+    #[arg(long, requires = "chunk_period")]
+    pub timestamp_column: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 /// Reads `args`' score column and, where the file has it, label column (core's reader,
-/// shared with `scorewatch evaluate`); a missing label column is an error only when
-/// `labels_required`. Scores must be probabilities: CBPE calibrates them.
+/// shared with `scorewatch evaluate`), and with --timestamp-column each row's time; a
+/// missing label column is an error only when `labels_required`. Scores must be
+/// probabilities: CBPE calibrates them.
 fn read_csv(
     path: &Path,
     args: &EstimateArgs,
     labels_required: bool,
-) -> anyhow::Result<ScoresMaybeLabelled> {
-    let rows = if labels_required {
+) -> anyhow::Result<(ScoresMaybeLabelled, Option<Vec<OffsetDateTime>>)> {
+    let (rows, timestamps) = if let Some(column) = &args.timestamp_column {
+        let (rows, timestamps) = read_timed_scores_csv(
+            path,
+            &args.score_column,
+            &args.label_column,
+            &args.positive,
+            labels_required,
+            column,
+        )?;
+        (rows, Some(timestamps))
+    } else if labels_required {
         let rows = read_scored_csv(path, &args.score_column, &args.label_column, &args.positive)?;
-        ScoresMaybeLabelled {
+        let rows = ScoresMaybeLabelled {
             scores: rows.scores,
             labels: Some(rows.labels),
-        }
+        };
+        (rows, None)
     } else {
-        read_scores_csv(path, &args.score_column, &args.label_column, &args.positive)?
+        let rows = read_scores_csv(path, &args.score_column, &args.label_column, &args.positive)?;
+        (rows, None)
     };
     if let Some((row, score)) = rows
         .scores
@@ -82,7 +104,7 @@ fn read_csv(
             args.score_column
         );
     }
-    Ok(rows)
+    Ok((rows, timestamps))
 }
 
 /// Fits CBPE on the reference and estimates the current file, as the command prints it.
@@ -91,7 +113,7 @@ fn read_csv(
 /// Unreadable or invalid input, named by file, line and column; a reference without
 /// positive or without negative labels.
 pub fn build_report(args: &EstimateArgs) -> anyhow::Result<EstimateReport> {
-    let reference = read_csv(&args.reference, args, true)?;
+    let (reference, reference_times) = read_csv(&args.reference, args, true)?;
     let labels = reference.labels.unwrap_or_default();
     for (class, missing) in [(true, "positive"), (false, "negative")] {
         if !labels.contains(&class) {
@@ -104,11 +126,28 @@ pub fn build_report(args: &EstimateArgs) -> anyhow::Result<EstimateReport> {
             );
         }
     }
-    let estimator = CbpeEstimator::fit(&reference.scores, &labels, args.threshold, args.chunk_size)
-        .context("cannot fit the estimate on the reference")?;
-    let current = read_csv(&args.current, args, false)?;
+    let chunking = match (args.chunk_size, args.chunk_period) {
+        (_, Some(period)) => Some(Chunking::Period(period)),
+        (size, None) => size.map(Chunking::Size),
+    };
+    let estimator = CbpeEstimator::fit_chunked(
+        &Reference {
+            scores: &reference.scores,
+            labels: &labels,
+            timestamps: reference_times.as_deref(),
+        },
+        args.threshold,
+        chunking,
+        None,
+    )
+    .context("cannot fit the estimate on the reference")?;
+    let (current, current_times) = read_csv(&args.current, args, false)?;
     estimator
-        .estimate(&current.scores, current.labels.as_deref())
+        .estimate_at(
+            &current.scores,
+            current.labels.as_deref(),
+            current_times.as_deref(),
+        )
         .with_context(|| format!("cannot estimate {}", args.current.display()))
 }
 
@@ -185,15 +224,19 @@ pub fn write_table(
     if !report.chunks.is_empty() {
         writeln!(
             out,
-            "\n{:<14} {:<10} {:>9} {:<18} {:<18} {:>9}  alert",
-            "rows", "metric", "estimated", "band (±3 se)", "reference range", realized_header
+            "\n{:<16} {:<10} {:>9} {:<18} {:<18} {:>9}  alert",
+            "chunk", "metric", "estimated", "band (±3 se)", "reference range", realized_header
         )?;
         for chunk in &report.chunks {
-            let rows = format!("{}..{}", chunk.start, chunk.start + chunk.rows);
+            // A period chunk is named by its start (its rows need not be consecutive).
+            let rows = match chunk.period_start {
+                Some(start) => format!("{} {:02}:00", start.date(), start.hour()),
+                None => format!("{}..{}", chunk.start, chunk.start + chunk.rows),
+            };
             for (name, band) in chunk.metrics.named() {
                 writeln!(
                     out,
-                    "{rows:<14} {name:<10} {:>9} {:<18} {:<18} {:>9}  {}",
+                    "{rows:<16} {name:<10} {:>9} {:<18} {:<18} {:>9}  {}",
                     cell(band.estimated),
                     range_cell(band.lower, band.upper),
                     range_cell(band.lower_threshold, band.upper_threshold),

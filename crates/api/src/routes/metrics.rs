@@ -82,6 +82,7 @@ pub async fn get_metrics(
             training: latest(MetricSource::Training),
             validation: latest(MetricSource::Validation),
             production: latest(MetricSource::Production),
+            estimated: latest(MetricSource::Estimated),
             history_total: history.len() as u64,
             history: history
                 .iter()
@@ -181,6 +182,7 @@ pub async fn post_metrics(
         rows: None,
         posted_by: super::key_id(&req),
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     };
     let stored = entry.clone();
     let state = state.into_inner();

@@ -2,6 +2,7 @@
 
 mod data_quality;
 mod drift;
+mod estimate;
 mod health;
 mod metrics;
 mod outcomes;
@@ -35,7 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(training_data::list_training_data)
         .service(training_data::put_training_data)
         // Data quality on the prediction path (issue 16).
-        .service(data_quality::get_data_quality);
+        .service(data_quality::get_data_quality)
+        .service(estimate::get_performance_estimate);
 }
 
 /// The id of the key that authenticated the request, if one did.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, get, web};
-use scorewatch_core::{MetricName, MetricSource, PipelineState};
+use scorewatch_core::{MetricName, MetricSource, MetricsEntry, PipelineState};
 
 use super::responses::{MissingKey, WrongKey};
 use crate::error::ApiError;
@@ -34,6 +34,48 @@ pub async fn metrics(
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body))
+}
+
+/// The newest estimated entry of model `version`: each metric as
+/// `scorewatch_estimated_metric`, and its band as `..._lower` and `..._upper`.
+fn render_estimate(out: &mut String, history: &[MetricsEntry], version: &str) {
+    let Some(entry) = history.iter().rev().find(|e| {
+        e.source == MetricSource::Estimated && e.model_version.as_deref() == Some(version)
+    }) else {
+        return;
+    };
+    let version = escape(version);
+    for (suffix, help) in [
+        (
+            "",
+            "Newest performance estimate without outcomes (CBPE) of the current model.",
+        ),
+        (
+            "_lower",
+            "Lower end of the estimate's band (estimate - 3 sampling errors).",
+        ),
+        (
+            "_upper",
+            "Upper end of the estimate's band (estimate + 3 sampling errors).",
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP scorewatch_estimated_metric{suffix} {help}");
+        let _ = writeln!(out, "# TYPE scorewatch_estimated_metric{suffix} gauge");
+        for (metric, value) in &entry.metrics {
+            let value = match suffix {
+                "_lower" => entry.bands.get(metric).map(|b| b.lower),
+                "_upper" => entry.bands.get(metric).map(|b| b.upper),
+                _ => Some(*value),
+            };
+            if let Some(value) = value {
+                let _ = writeln!(
+                    out,
+                    "scorewatch_estimated_metric{suffix}{{model_version=\"{version}\",metric=\"{}\"}} {value}",
+                    escape(metric)
+                );
+            }
+        }
+    }
 }
 
 fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
@@ -94,6 +136,7 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
                 );
             }
         }
+        render_estimate(&mut out, &history, &served.version);
     }
     if let Some(report) = state.store.drift_reports().latest()? {
         out.push_str("# HELP scorewatch_feature_psi PSI per feature in the latest drift report.\n");

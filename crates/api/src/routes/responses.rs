@@ -61,7 +61,7 @@ pub struct NotFound(ErrorBody);
     status = 409,
     description = "The request conflicts with the current state; `error.code` says how \
                    (`pipeline_running`, `pipeline_not_running`, `duplicate_outcome`, \
-                   `no_predictions`)"
+                   `no_predictions`, `estimate_unavailable`)"
 )]
 pub struct Conflict(ErrorBody);
 

@@ -81,6 +81,7 @@ fn manual_entry() -> MetricsEntry {
         rows: None,
         posted_by: None,
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     }
 }
 

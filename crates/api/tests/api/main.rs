@@ -6,6 +6,7 @@ mod data_quality;
 mod disk_faults;
 mod drift;
 mod errors;
+mod estimate;
 mod health;
 mod helpers;
 mod hostile;

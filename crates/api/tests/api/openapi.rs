@@ -25,6 +25,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/training-data", "get"),
         ("/monitoring/training-data/{name}", "put"),
         ("/monitoring/data-quality", "get"),
+        ("/monitoring/performance-estimate", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -44,10 +45,21 @@ async fn openapi_lists_every_route() {
         "TrainingSetList",
         "TrainingSetSummary",
         "DataQualitySummary",
+        "ServedEstimate",
+        "EstimateReport",
+        "ChunkEstimate",
+        "PerMetric_MetricBand",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
-            "{schema}"
+            "{schema}: {}",
+            doc["components"]["schemas"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(",")
         );
     }
     let storage = &doc["components"]["schemas"]["StorageProblem"]["properties"];

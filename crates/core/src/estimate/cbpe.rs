@@ -2,7 +2,9 @@
 //! sampling errors, confidence bands and alerts (NannyML 0.13.1's `CBPE`).
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
+use super::chunking::{ChunkPeriod, ChunkRows, Chunking, period_chunks, size_chunks};
 use super::expected::{MetricValues, expected_metrics, realized_metrics};
 use super::isotonic::IsotonicCalibrator;
 use super::sampling_error::{Components, SAMPLING_ERROR_RANGE, components};
@@ -10,6 +12,7 @@ use super::{EstimateError, PerMetric, check_scores};
 
 /// One metric of one chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricBand {
     /// The CBPE estimate.
     pub estimated: Option<f64>,
@@ -31,13 +34,28 @@ pub struct MetricBand {
     pub realized: Option<Option<f64>>,
 }
 
-/// The estimates of one chunk of consecutive current rows.
+/// The estimates of one chunk: consecutive current rows, or the rows of one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChunkEstimate {
     /// Zero-based index of the chunk's first row in the current data.
     pub start: usize,
-    /// Rows in the chunk (the last chunk may be shorter).
+    /// Rows in the chunk (the last chunk by size may be shorter).
     pub rows: usize,
+    /// Start of the chunk's period (inclusive), for chunks by period.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub period_start: Option<OffsetDateTime>,
+    /// End of the chunk's period (exclusive), for chunks by period.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub period_end: Option<OffsetDateTime>,
     /// Each metric's estimate, band and alert.
     #[serde(flatten)]
     pub metrics: PerMetric<MetricBand>,
@@ -45,6 +63,7 @@ pub struct ChunkEstimate {
 
 /// What [`CbpeEstimator::estimate`] finds for a current data set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EstimateReport {
     /// Rows in the reference.
     pub reference_rows: usize,
@@ -52,14 +71,18 @@ pub struct EstimateReport {
     pub current_rows: usize,
     /// Decision threshold: a score `>= threshold` is a positive decision.
     pub threshold: f64,
-    /// Chunk size, when chunked.
+    /// Chunk size, when chunked by size.
     pub chunk_size: Option<usize>,
+    /// Chunk period (`1d`, ...), when chunked by period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1d"))]
+    pub chunk_period: Option<ChunkPeriod>,
     /// Estimates over all current rows.
     pub estimated: MetricValues,
     /// Realized metrics over all current rows, when labelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub realized: Option<MetricValues>,
-    /// One entry per chunk, in row order; empty without a chunk size.
+    /// One entry per chunk, in row (or period) order; empty without chunking.
     pub chunks: Vec<ChunkEstimate>,
 }
 
@@ -80,19 +103,63 @@ pub struct EstimateReport {
 pub struct CbpeEstimator {
     calibrator: IsotonicCalibrator,
     threshold: f64,
-    chunk_size: Option<usize>,
+    chunking: Option<Chunking>,
     reference_rows: usize,
     components: PerMetric<Components>,
     /// `(lower, upper)` alert thresholds; `None` bounds never alert.
     alert_thresholds: PerMetric<(Option<f64>, Option<f64>)>,
 }
 
-/// Row ranges of consecutive chunks; a shorter last chunk is kept (NannyML's
-/// `SizeBasedChunker(incomplete='keep')`).
-fn chunk_ranges(rows: usize, size: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..rows)
-        .step_by(size)
-        .map(move |start| start..(start + size).min(rows))
+/// The labelled rows CBPE is fitted on.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference<'a> {
+    /// Scores, probabilities in `[0, 1]`.
+    pub scores: &'a [f64],
+    /// Observed outcomes, one per score.
+    pub labels: &'a [bool],
+    /// Each row's time, needed for alert thresholds when chunking by period (without
+    /// them, chunks by period get no alert thresholds and never alert).
+    pub timestamps: Option<&'a [OffsetDateTime]>,
+}
+
+/// Chunks of `rows` rows for `chunking`; `None` when chunking by period without
+/// timestamps.
+fn chunks_of(
+    rows: usize,
+    chunking: Chunking,
+    timestamps: Option<&[OffsetDateTime]>,
+) -> Option<Vec<ChunkRows>> {
+    match chunking {
+        Chunking::Size(size) => Some(size_chunks(rows, size)),
+        Chunking::Period(period) => timestamps.map(|t| period_chunks(t, period)),
+    }
+}
+
+/// Labels and timestamps, when given, must have one value per score.
+fn check_lengths(
+    scores: usize,
+    labels: Option<usize>,
+    timestamps: Option<&[OffsetDateTime]>,
+) -> Result<(), EstimateError> {
+    if let Some(labels) = labels
+        && labels != scores
+    {
+        return Err(EstimateError::LengthMismatch { scores, labels });
+    }
+    if let Some(timestamps) = timestamps
+        && timestamps.len() != scores
+    {
+        return Err(EstimateError::TimestampMismatch {
+            scores,
+            timestamps: timestamps.len(),
+        });
+    }
+    Ok(())
+}
+
+/// The values at `rows`.
+fn pick<T: Copy>(values: &[T], rows: &[usize]) -> Vec<T> {
+    rows.iter().map(|&i| values[i]).collect()
 }
 
 /// NannyML's `StandardDeviationThreshold` (mean -/+ 3 population std, NaN ignored),
@@ -122,19 +189,38 @@ impl CbpeEstimator {
         threshold: f64,
         chunk_size: Option<usize>,
     ) -> Result<Self, EstimateError> {
+        let reference = Reference {
+            scores,
+            labels,
+            timestamps: None,
+        };
+        Self::fit_chunked(&reference, threshold, chunk_size.map(Chunking::Size), None)
+    }
+
+    /// As [`CbpeEstimator::fit`], for any [`Chunking`]; with `calibrator` (a model's
+    /// stored one) the reference only gives the sampling errors and alert thresholds.
+    ///
+    /// # Errors
+    /// As [`CbpeEstimator::fit`], and timestamps whose count differs from the scores'.
+    pub fn fit_chunked(
+        reference: &Reference<'_>,
+        threshold: f64,
+        chunking: Option<Chunking>,
+        calibrator: Option<IsotonicCalibrator>,
+    ) -> Result<Self, EstimateError> {
+        let Reference {
+            scores,
+            labels,
+            timestamps,
+        } = *reference;
         if !(0.0..=1.0).contains(&threshold) {
             return Err(EstimateError::InvalidThreshold(threshold));
         }
-        if chunk_size == Some(0) {
+        if chunking == Some(Chunking::Size(0)) {
             return Err(EstimateError::ZeroChunkSize);
         }
         check_scores(scores)?;
-        if scores.len() != labels.len() {
-            return Err(EstimateError::LengthMismatch {
-                scores: scores.len(),
-                labels: labels.len(),
-            });
-        }
+        check_lengths(scores.len(), Some(labels.len()), timestamps)?;
         if !labels.contains(&true) {
             return Err(EstimateError::OneClass {
                 missing: "positive",
@@ -145,21 +231,30 @@ impl CbpeEstimator {
                 missing: "negative",
             });
         }
-        let realized_chunks: Vec<MetricValues> = chunk_size
-            .map(|size| {
-                chunk_ranges(scores.len(), size)
-                    .map(|r| realized_metrics(&scores[r.clone()], &labels[r], threshold))
-                    .collect()
+        let realized_chunks: Vec<MetricValues> = chunking
+            .and_then(|c| chunks_of(scores.len(), c, timestamps))
+            .unwrap_or_default()
+            .iter()
+            .map(|chunk| {
+                realized_metrics(
+                    &pick(scores, &chunk.rows),
+                    &pick(labels, &chunk.rows),
+                    threshold,
+                )
             })
-            .unwrap_or_default();
+            .collect();
         let per_metric = |pick: fn(&MetricValues) -> Option<f64>| {
             let values: Vec<f64> = realized_chunks.iter().filter_map(pick).collect();
             alert_thresholds(&values)
         };
+        let calibrator = match calibrator {
+            Some(calibrator) => calibrator,
+            None => IsotonicCalibrator::fit(scores, labels)?,
+        };
         Ok(Self {
-            calibrator: IsotonicCalibrator::fit(scores, labels)?,
+            calibrator,
             threshold,
-            chunk_size,
+            chunking,
             reference_rows: scores.len(),
             components: components(scores, labels, threshold),
             alert_thresholds: PerMetric {
@@ -182,57 +277,73 @@ impl CbpeEstimator {
     /// add the realized metrics beside the estimates.
     ///
     /// # Errors
-    /// [`EstimateError`]: no rows, a score that is not a probability, lengths that differ.
+    /// [`EstimateError`]: no rows, a score that is not a probability, lengths that differ,
+    /// chunking by period (use [`CbpeEstimator::estimate_at`]).
     pub fn estimate(
         &self,
         scores: &[f64],
         labels: Option<&[bool]>,
     ) -> Result<EstimateReport, EstimateError> {
+        self.estimate_at(scores, labels, None)
+    }
+
+    /// As [`CbpeEstimator::estimate`], with each row's time for chunking by period.
+    ///
+    /// # Errors
+    /// As [`CbpeEstimator::estimate`]; [`EstimateError::TimestampsRequired`] when chunking
+    /// by period without `timestamps`.
+    pub fn estimate_at(
+        &self,
+        scores: &[f64],
+        labels: Option<&[bool]>,
+        timestamps: Option<&[OffsetDateTime]>,
+    ) -> Result<EstimateReport, EstimateError> {
         check_scores(scores)?;
-        if let Some(labels) = labels
-            && labels.len() != scores.len()
-        {
-            return Err(EstimateError::LengthMismatch {
-                scores: scores.len(),
-                labels: labels.len(),
-            });
-        }
-        let calibrated = self.calibrator.predict_all(scores);
-        let realized = |r: std::ops::Range<usize>| {
-            labels.map(|l| realized_metrics(&scores[r.clone()], &l[r], self.threshold))
+        check_lengths(scores.len(), labels.map(<[bool]>::len), timestamps)?;
+        let chunks = match self.chunking {
+            None => Vec::new(),
+            Some(chunking) => chunks_of(scores.len(), chunking, timestamps)
+                .ok_or(EstimateError::TimestampsRequired)?,
         };
-        let chunks = self
-            .chunk_size
-            .map(|size| {
-                chunk_ranges(scores.len(), size)
-                    .map(|r| self.chunk(r.clone(), scores, &calibrated, realized(r)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let calibrated = self.calibrator.predict_all(scores);
+        let chunks = chunks
+            .iter()
+            .map(|chunk| self.chunk(chunk, scores, &calibrated, labels))
+            .collect();
         Ok(EstimateReport {
             reference_rows: self.reference_rows,
             current_rows: scores.len(),
             threshold: self.threshold,
-            chunk_size: self.chunk_size,
+            chunk_size: match self.chunking {
+                Some(Chunking::Size(size)) => Some(size),
+                _ => None,
+            },
+            chunk_period: match self.chunking {
+                Some(Chunking::Period(period)) => Some(period),
+                _ => None,
+            },
             estimated: expected_metrics(scores, &calibrated, self.threshold),
-            realized: realized(0..scores.len()),
+            realized: labels.map(|l| realized_metrics(scores, l, self.threshold)),
             chunks,
         })
     }
 
     fn chunk(
         &self,
-        range: std::ops::Range<usize>,
+        chunk: &ChunkRows,
         scores: &[f64],
         calibrated: &[f64],
-        realized: Option<MetricValues>,
+        labels: Option<&[bool]>,
     ) -> ChunkEstimate {
-        let rows = range.len();
+        let rows = chunk.rows.len();
+        let chunk_scores = pick(scores, &chunk.rows);
         let estimated = expected_metrics(
-            &scores[range.clone()],
-            &calibrated[range.clone()],
+            &chunk_scores,
+            &pick(calibrated, &chunk.rows),
             self.threshold,
         );
+        let realized =
+            labels.map(|l| realized_metrics(&chunk_scores, &pick(l, &chunk.rows), self.threshold));
         let realized = realized.map_or_else(PerMetric::default, |r| r.map(Some));
         let metrics = estimated
             .zip(self.components)
@@ -257,8 +368,10 @@ impl CbpeEstimator {
                 },
             );
         ChunkEstimate {
-            start: range.start,
+            start: chunk.rows.iter().copied().min().unwrap_or(0),
             rows,
+            period_start: chunk.period.map(|p| p.0),
+            period_end: chunk.period.map(|p| p.1),
             metrics,
         }
     }

@@ -1,6 +1,60 @@
 //! Isotonic calibration by pool-adjacent-violators, as NannyML's `IsotonicCalibrator`.
 
+use serde::{Deserialize, Serialize};
+
 use super::EstimateError;
+
+/// What is wrong with a stored calibrator; each message names the field and index.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CalibratorProblem {
+    /// No points.
+    #[error("scores is empty; a calibrator needs at least one point")]
+    Empty,
+    /// `scores` and `probabilities` differ in length.
+    #[error("scores has {scores} values but probabilities has {probabilities}")]
+    Lengths {
+        /// Values in `scores`.
+        scores: usize,
+        /// Values in `probabilities`.
+        probabilities: usize,
+    },
+    /// A value is not a finite probability.
+    #[error("{field}[{index}] is {value}, not a probability in [0, 1]")]
+    NotProbability {
+        /// `scores` or `probabilities`.
+        field: &'static str,
+        /// Position.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Scores must be in ascending order. (Equal neighbours are accepted: `serde_json`
+    /// may read two distinct scores back as one value, and prediction never divides by
+    /// their difference.)
+    #[error("scores[{index}] is {value}, below scores[{}] = {previous}: scores must ascend", index - 1)]
+    ScoresNotAscending {
+        /// Position.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The value before it.
+        previous: f64,
+    },
+    /// Probabilities must not decrease: a higher score never means a lower chance.
+    #[error(
+        "probabilities[{index}] is {value}, below probabilities[{}] = {previous}: the \
+         calibration must not decrease",
+        index - 1
+    )]
+    NotMonotone {
+        /// Position.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The value before it.
+        previous: f64,
+    },
+}
 
 /// A non-decreasing map from scores to probabilities, fitted on labelled scores.
 ///
@@ -9,11 +63,16 @@ use super::EstimateError;
 /// reproduces it: tied scores are pooled first (mean label, weighted by count), PAV makes
 /// the means non-decreasing, and prediction interpolates linearly between the distinct
 /// fitted scores and clips outside them.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Stored in a model artifact as `{"scores": [...], "probabilities": [...]}`; a stored
+/// one is checked with [`IsotonicCalibrator::check`] before use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IsotonicCalibrator {
     /// Distinct reference scores, ascending.
+    #[serde(rename = "scores")]
     xs: Vec<f64>,
     /// Fitted probability at each of `xs`, non-decreasing.
+    #[serde(rename = "probabilities")]
     ys: Vec<f64>,
 }
 
@@ -111,6 +170,52 @@ impl IsotonicCalibrator {
         slope * (score - x0) + y0
     }
 
+    /// Checks a calibrator read from a file: at least one point, as many probabilities as
+    /// scores, all finite and in `[0, 1]`, scores ascending and probabilities
+    /// non-decreasing (what [`IsotonicCalibrator::fit`] always makes).
+    ///
+    /// # Errors
+    /// The first [`CalibratorProblem`] found.
+    pub fn check(&self) -> Result<(), CalibratorProblem> {
+        if self.xs.is_empty() {
+            return Err(CalibratorProblem::Empty);
+        }
+        if self.xs.len() != self.ys.len() {
+            return Err(CalibratorProblem::Lengths {
+                scores: self.xs.len(),
+                probabilities: self.ys.len(),
+            });
+        }
+        for (field, values) in [("scores", &self.xs), ("probabilities", &self.ys)] {
+            if let Some(index) = values.iter().position(|v| !(0.0..=1.0).contains(v)) {
+                return Err(CalibratorProblem::NotProbability {
+                    field,
+                    index,
+                    value: values[index],
+                });
+            }
+        }
+        for index in 1..self.xs.len() {
+            let (previous, value) = (self.xs[index - 1], self.xs[index]);
+            if value < previous {
+                return Err(CalibratorProblem::ScoresNotAscending {
+                    index,
+                    value,
+                    previous,
+                });
+            }
+            let (previous, value) = (self.ys[index - 1], self.ys[index]);
+            if value < previous {
+                return Err(CalibratorProblem::NotMonotone {
+                    index,
+                    value,
+                    previous,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Calibrated probabilities of many scores.
     #[must_use]
     pub fn predict_all(&self, scores: &[f64]) -> Vec<f64> {
@@ -146,6 +251,51 @@ mod tests {
                 index: 1,
                 value: 1.5
             }
+        );
+    }
+
+    #[test]
+    fn a_fitted_calibrator_round_trips_through_json_and_checks() {
+        let c =
+            IsotonicCalibrator::fit(&[0.1, 0.2, 0.3, 0.9], &[false, true, false, true]).unwrap();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            json,
+            r#"{"scores":[0.1,0.2,0.3,0.9],"probabilities":[0.0,0.5,0.5,1.0]}"#
+        );
+        let back: IsotonicCalibrator = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.check(), Ok(()));
+    }
+
+    #[test]
+    fn check_names_the_bad_value() {
+        let bad = |json: &str| {
+            serde_json::from_str::<IsotonicCalibrator>(json)
+                .unwrap()
+                .check()
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            bad(r#"{"scores":[0.1,0.2],"probabilities":[0.6,0.4]}"#),
+            "probabilities[1] is 0.4, below probabilities[0] = 0.6: the calibration must not decrease"
+        );
+        assert_eq!(
+            bad(r#"{"scores":[0.1,0.2],"probabilities":[0.2,1.5]}"#),
+            "probabilities[1] is 1.5, not a probability in [0, 1]"
+        );
+        assert_eq!(
+            bad(r#"{"scores":[0.3,0.2],"probabilities":[0.2,0.4]}"#),
+            "scores[1] is 0.2, below scores[0] = 0.3: scores must ascend"
+        );
+        assert_eq!(
+            bad(r#"{"scores":[0.1],"probabilities":[0.2,0.4]}"#),
+            "scores has 1 values but probabilities has 2"
+        );
+        assert_eq!(
+            bad(r#"{"scores":[],"probabilities":[]}"#),
+            "scores is empty; a calibrator needs at least one point"
         );
     }
 

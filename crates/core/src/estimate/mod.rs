@@ -11,19 +11,22 @@
 //! (no concept drift): CBPE sees covariate shift, never a changed relationship.
 
 mod cbpe;
+mod chunking;
 mod expected;
 mod isotonic;
 mod sampling_error;
 
-pub use cbpe::{CbpeEstimator, ChunkEstimate, EstimateReport, MetricBand};
+pub use cbpe::{CbpeEstimator, ChunkEstimate, EstimateReport, MetricBand, Reference};
+pub use chunking::{ChunkPeriod, Chunking, InvalidChunkPeriod};
 pub use expected::{MetricValues, expected_metrics, realized_metrics};
-pub use isotonic::IsotonicCalibrator;
+pub use isotonic::{CalibratorProblem, IsotonicCalibrator};
 pub use sampling_error::SAMPLING_ERROR_RANGE;
 
 use serde::{Deserialize, Serialize};
 
 /// One value per estimated metric, in the order they are reported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PerMetric<T> {
     /// ROC AUC.
     pub roc_auc: T,
@@ -109,6 +112,17 @@ pub enum EstimateError {
     /// A chunk size of zero.
     #[error("chunk size must be at least 1")]
     ZeroChunkSize,
+    /// Scores and timestamps differ in length.
+    #[error("{scores} scores but {timestamps} timestamps")]
+    TimestampMismatch {
+        /// Number of scores.
+        scores: usize,
+        /// Number of timestamps.
+        timestamps: usize,
+    },
+    /// Chunking by period without a timestamp per row.
+    #[error("chunking by period needs a timestamp for every row")]
+    TimestampsRequired,
 }
 
 /// Checks that there are rows and each is a finite probability.

@@ -443,6 +443,13 @@ fn check_chunks(current: &(Vec<f64>, Vec<bool>), expected: &[(usize, &str, [f64;
     let estimator = CbpeEstimator::fit(&scores, &labels, 0.5, Some(500)).unwrap();
     let report = estimator.estimate(&current.0, Some(&current.1)).unwrap();
     assert_eq!(report.chunks.len() * 5, expected.len());
+    check_chunk_values(&report, expected);
+}
+
+fn check_chunk_values(
+    report: &super::EstimateReport,
+    expected: &[(usize, &str, [f64; 6], bool, f64)],
+) {
     for &(chunk, name, numbers, alert, realized) in expected {
         let got = band(&report.chunks[chunk].metrics, name);
         let fields = [
@@ -473,6 +480,266 @@ fn check_chunks(current: &(Vec<f64>, Vec<bool>), expected: &[(usize, &str, [f64;
             &format!("chunk {chunk} {name} realized"),
         );
     }
+}
+
+/// `ts` values: row `i` at `start + i * minutes` minutes, as `timed()` in the script.
+fn timed(rows: i64, start: time::OffsetDateTime, minutes: i64) -> Vec<time::OffsetDateTime> {
+    (0..rows)
+        .map(|i| start + time::Duration::minutes(i * minutes))
+        .collect()
+}
+
+/// NannyML with `chunk_period="D", timestamp_column_name="ts"` (the script's
+/// `run(timed(reference, "2026-01-01T00:00Z", 30), timed(analysis, "2026-03-01T07:00Z",
+/// 20), chunk_period="D")`): 22 day chunks of 51, 72, ..., 9 rows; the first two and the
+/// last are checked.
+const BY_DAY: &[(usize, &str, [f64; 6], bool, f64)] = &[
+    (
+        0,
+        "roc_auc",
+        [
+            0.8284413237360961,
+            0.03988311592230547,
+            0.7087919759691798,
+            0.9480906715030125,
+            0.6956927033456639,
+            1.0,
+        ],
+        false,
+        0.81055900621118,
+    ),
+    (
+        0,
+        "accuracy",
+        [
+            0.69320960421404,
+            0.0601826875633927,
+            0.5126615415238619,
+            0.8737576669042181,
+            0.5614952830485758,
+            0.9504094788561861,
+        ],
+        false,
+        0.6666666666666666,
+    ),
+    (
+        0,
+        "precision",
+        [
+            0.6164838496054812,
+            0.09887735334542325,
+            0.31985178956921145,
+            0.9131159096417509,
+            0.2725531360157274,
+            0.9313297697838891,
+        ],
+        false,
+        0.5882352941176471,
+    ),
+    (
+        0,
+        "recall",
+        [
+            0.8893903497669756,
+            0.08642858901456218,
+            0.6301045827232891,
+            1.0,
+            0.5832853580865422,
+            1.0,
+        ],
+        false,
+        0.8695652173913043,
+    ),
+    (
+        0,
+        "f1",
+        [
+            0.7282079563549219,
+            0.12391678643244085,
+            0.35645759705759933,
+            1.0,
+            0.4411680323086282,
+            0.9545258813519404,
+        ],
+        false,
+        0.7017543859649122,
+    ),
+    (
+        1,
+        "roc_auc",
+        [
+            0.8343866659397146,
+            0.03356664385121594,
+            0.7336867343860667,
+            0.9350865974933624,
+            0.6956927033456639,
+            1.0,
+        ],
+        false,
+        0.8756884343036979,
+    ),
+    (
+        1,
+        "accuracy",
+        [
+            0.7030473003228561,
+            0.05065127918753222,
+            0.5510934627602595,
+            0.8550011378854527,
+            0.5614952830485758,
+            0.9504094788561861,
+        ],
+        false,
+        0.7083333333333334,
+    ),
+    (
+        1,
+        "precision",
+        [
+            0.6091483472210472,
+            0.0832176932003562,
+            0.3594952676199786,
+            0.8588014268221158,
+            0.2725531360157274,
+            0.9313297697838891,
+        ],
+        false,
+        0.6086956521739131,
+    ),
+    (
+        1,
+        "recall",
+        [
+            0.8917512533267083,
+            0.0727404967973531,
+            0.6735297629346491,
+            1.0,
+            0.5832853580865422,
+            1.0,
+        ],
+        false,
+        0.9032258064516129,
+    ),
+    (
+        1,
+        "f1",
+        [
+            0.7238442889824436,
+            0.10429151637669959,
+            0.4109697398523448,
+            1.0,
+            0.4411680323086282,
+            0.9545258813519404,
+        ],
+        false,
+        0.7272727272727273,
+    ),
+    (
+        21,
+        "roc_auc",
+        [
+            0.8032013124945996,
+            0.09494080595547409,
+            0.5183788946281773,
+            1.0,
+            0.6956927033456639,
+            1.0,
+        ],
+        false,
+        0.7,
+    ),
+    (
+        21,
+        "accuracy",
+        [
+            0.6163068283120126,
+            0.1432634519571083,
+            0.1865164724406877,
+            1.0,
+            0.5614952830485758,
+            0.9504094788561861,
+        ],
+        false,
+        0.5555555555555556,
+    ),
+    (
+        21,
+        "precision",
+        [
+            0.5423914308319233,
+            0.23537518070669405,
+            0.0,
+            1.0,
+            0.2725531360157274,
+            0.9313297697838891,
+        ],
+        false,
+        0.5714285714285714,
+    ),
+    (
+        21,
+        "recall",
+        [
+            0.938226848181119,
+            0.20574119420914688,
+            0.3210032655536784,
+            1.0,
+            0.5832853580865422,
+            1.0,
+        ],
+        false,
+        0.8,
+    ),
+    (
+        21,
+        "f1",
+        [
+            0.6873968933695708,
+            0.2949809538007686,
+            0.0,
+            1.0,
+            0.4411680323086282,
+            0.9545258813519404,
+        ],
+        false,
+        0.6666666666666666,
+    ),
+];
+
+#[test]
+fn chunks_by_day_match_nannyml_chunk_period_d() {
+    use time::macros::datetime;
+    let (scores, labels) = sample(2000, 1, 1.0);
+    let reference_times = timed(2000, datetime!(2026-01-01 00:00 UTC), 30);
+    let estimator = CbpeEstimator::fit_chunked(
+        &super::Reference {
+            scores: &scores,
+            labels: &labels,
+            timestamps: Some(&reference_times),
+        },
+        0.5,
+        Some(super::Chunking::Period("1d".parse().unwrap())),
+        None,
+    )
+    .unwrap();
+    let (current, current_labels) = sample(1500, 2, 0.7);
+    let times = timed(1500, datetime!(2026-03-01 07:00 UTC), 20);
+    let report = estimator
+        .estimate_at(&current, Some(&current_labels), Some(&times))
+        .unwrap();
+    assert_eq!(report.chunks.len(), 22);
+    let rows: Vec<usize> = report.chunks.iter().map(|c| c.rows).collect();
+    assert_eq!((rows[0], rows[1], rows[21]), (51, 72, 9));
+    assert_eq!(
+        report.chunks[1].period_start,
+        Some(datetime!(2026-03-02 00:00 UTC))
+    );
+    check_chunk_values(&report, BY_DAY);
+    // Without timestamps, chunks by period cannot be cut.
+    assert_eq!(
+        estimator.estimate(&current, None),
+        Err(super::EstimateError::TimestampsRequired)
+    );
 }
 
 #[test]

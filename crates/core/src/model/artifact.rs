@@ -6,9 +6,11 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::calibration::ValidationScores;
 use super::preprocess::Preprocessor;
 use super::schema::FeatureSchema;
 use crate::classification::ClassificationMetrics;
+use crate::estimate::IsotonicCalibrator;
 use crate::records::DataSource;
 
 /// Version of the `model.json` format.
@@ -156,6 +158,15 @@ pub struct ModelArtifact {
     /// The promotion decision, set when published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion: Option<Promotion>,
+    /// Isotonic calibration of the scores, fitted on the validation split, for estimating
+    /// performance without outcomes. Absent in models trained before it was stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrator: Option<IsotonicCalibrator>,
+    /// The validation split's scores and labels: the reference of performance estimates
+    /// (and the calibration of a model that has these but no calibrator). Absent in
+    /// models trained before they were stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_scores: Option<ValidationScores>,
 }
 
 #[cfg(test)]

@@ -121,6 +121,21 @@ pub enum DataError {
         /// The cell.
         value: String,
     },
+    /// A timestamp cell is not an RFC 3339 date and time.
+    #[error(
+        "{path}: line {line}, column '{column}': '{value}' is not an RFC 3339 timestamp \
+         (like 2026-03-01T12:00:00Z)"
+    )]
+    NotTimestamp {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// The cell.
+        value: String,
+    },
     /// A feature column has no value at all.
     #[error("{path}: column '{column}' is empty in every row")]
     EmptyColumn {

@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
 use super::dataset::DataError;
 use super::schema::parse_number;
 
@@ -37,7 +40,7 @@ pub fn read_scored_csv(
     label_column: &str,
     positive: &str,
 ) -> Result<ScoredRows, DataError> {
-    let rows = read_scores(path, score_column, label_column, positive, true)?;
+    let (rows, _) = read_scores(path, score_column, label_column, positive, true, None)?;
     Ok(ScoredRows {
         scores: rows.scores,
         // `read_scores` refused a file without the label column.
@@ -56,18 +59,44 @@ pub fn read_scores_csv(
     label_column: &str,
     positive: &str,
 ) -> Result<ScoresMaybeLabelled, DataError> {
-    read_scores(path, score_column, label_column, positive, false)
+    read_scores(path, score_column, label_column, positive, false, None).map(|(rows, _)| rows)
 }
 
-/// The reader of both: a missing label column is [`DataError::MissingTarget`] when
-/// `labels_required`, found at the header like every missing column.
+/// As [`read_scores_csv`] (labels required when `labels_required`), with each row's time
+/// from `timestamp_column` (RFC 3339, for chunks by period).
+///
+/// # Errors
+/// As [`read_scores_csv`]; a missing timestamp column, and a cell that is not an RFC 3339
+/// timestamp, named by file, line and column.
+pub fn read_timed_scores_csv(
+    path: &Path,
+    score_column: &str,
+    label_column: &str,
+    positive: &str,
+    labels_required: bool,
+    timestamp_column: &str,
+) -> Result<(ScoresMaybeLabelled, Vec<OffsetDateTime>), DataError> {
+    read_scores(
+        path,
+        score_column,
+        label_column,
+        positive,
+        labels_required,
+        Some(timestamp_column),
+    )
+}
+
+/// The reader of all three: a missing label column is [`DataError::MissingTarget`] when
+/// `labels_required`, found at the header like every missing column; timestamps are read
+/// when `timestamp_column` is given.
 fn read_scores(
     path: &Path,
     score_column: &str,
     label_column: &str,
     positive: &str,
     labels_required: bool,
-) -> Result<ScoresMaybeLabelled, DataError> {
+    timestamp_column: Option<&str>,
+) -> Result<(ScoresMaybeLabelled, Vec<OffsetDateTime>), DataError> {
     let bytes = std::fs::read(path).map_err(|source| DataError::Io {
         path: path.to_owned(),
         source,
@@ -97,6 +126,8 @@ fn read_scores(
     };
     let score_index = find(score_column)?;
     let label_index = find(label_column).ok();
+    let time_index = timestamp_column.map(find).transpose()?;
+    let mut timestamps = Vec::new();
     if labels_required && label_index.is_none() {
         return Err(DataError::MissingTarget {
             path: path.to_owned(),
@@ -135,6 +166,17 @@ fn read_scores(
             }
             labels.push(label == positive);
         }
+        if let (Some(index), Some(column)) = (time_index, timestamp_column) {
+            let cell = record.get(index).unwrap_or("").trim();
+            let time =
+                OffsetDateTime::parse(cell, &Rfc3339).map_err(|_| DataError::NotTimestamp {
+                    path: path.to_owned(),
+                    line,
+                    column: column.to_owned(),
+                    value: cell.to_owned(),
+                })?;
+            timestamps.push(time);
+        }
         rows.scores.push(score);
     }
     if rows.scores.is_empty() {
@@ -142,7 +184,7 @@ fn read_scores(
             path: path.to_owned(),
         });
     }
-    Ok(rows)
+    Ok((rows, timestamps))
 }
 
 #[cfg(test)]
@@ -183,5 +225,41 @@ mod tests {
             read_scored_csv(&path, "p", "y", "1"),
             Err(DataError::Empty { .. })
         ));
+    }
+
+    #[test]
+    fn reads_timestamps_and_names_a_bad_one_by_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(
+            &path,
+            "p,ts\n0.2,2026-03-01T12:00:00Z\n0.9,2026-03-02T00:30:00+02:00\n",
+        )
+        .unwrap();
+        let (rows, times) = read_timed_scores_csv(&path, "p", "y", "1", false, "ts").unwrap();
+        assert_eq!(rows.scores, vec![0.2, 0.9]);
+        assert_eq!(
+            times,
+            [
+                time::macros::datetime!(2026-03-01 12:00 UTC),
+                time::macros::datetime!(2026-03-01 22:30 UTC)
+            ]
+        );
+        std::fs::write(&path, "p,ts\n0.2,2026-03-01T12:00:00Z\n0.9,2026-03-02\n").unwrap();
+        let err = read_timed_scores_csv(&path, "p", "y", "1", false, "ts")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}: line 3, column 'ts': '2026-03-02' is not an RFC 3339 timestamp (like \
+                 2026-03-01T12:00:00Z)",
+                path.display()
+            )
+        );
+        let err = read_timed_scores_csv(&path, "p", "y", "1", false, "time")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'time'"), "{err}");
     }
 }

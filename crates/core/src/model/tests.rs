@@ -26,7 +26,7 @@ fn sample(rows: usize, seed: u64) -> Dataset {
     .unwrap()
 }
 
-pub(super) fn trained(rows: usize) -> (ModelArtifact, Dataset) {
+pub(crate) fn trained(rows: usize) -> (ModelArtifact, Dataset) {
     let data = sample(rows, 42);
     let (train_idx, valid_idx) = split_indices(data.len(), 0.3, 7);
     let train = data.select(&train_idx);

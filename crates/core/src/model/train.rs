@@ -146,6 +146,8 @@ pub fn assemble_artifact(
         validation_rows: validation_rows as u64,
         data,
         promotion: None,
+        calibrator: None,
+        validation_scores: None,
     }
 }
 
@@ -164,6 +166,7 @@ pub fn train_model(
     let fitted = fit_model(train, config, cancelled)?;
     let training = evaluate_model(&fitted, train, config.threshold, "training")?;
     let validation_metrics = evaluate_model(&fitted, validation, config.threshold, "validation")?;
+    let validation_scores = fitted.scores(validation);
     Ok(assemble_artifact(
         fitted,
         train.schema.clone(),
@@ -171,7 +174,8 @@ pub fn train_model(
         (training, validation_metrics),
         (train.len(), validation.len()),
         data,
-    ))
+    )
+    .with_calibration(validation_scores, validation.labels.clone()))
 }
 
 /// Splits row indices into (training, validation) with a seeded shuffle; the validation

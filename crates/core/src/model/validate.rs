@@ -7,6 +7,7 @@
 
 use super::artifact::{MODEL_FORMAT_VERSION, ModelArtifact};
 use super::preprocess::FeatureTransform;
+use crate::estimate::CalibratorProblem;
 use crate::records::FeatureKind;
 
 /// Why a parsed model artifact cannot be used. Each message names the field at fault by
@@ -157,6 +158,12 @@ pub enum InvalidModel {
         /// Position of the transform.
         transform: usize,
     },
+    /// The stored calibrator cannot be a fitted isotonic calibration.
+    #[error("calibrator.{0}")]
+    Calibrator(CalibratorProblem),
+    /// The stored validation scores do not fit together.
+    #[error("validation_scores.{0}")]
+    ValidationScores(String),
 }
 
 fn kind_name(kind: FeatureKind) -> &'static str {
@@ -189,7 +196,9 @@ impl ModelArtifact {
     /// the format version is known, the threshold is in (0, 1), every schema feature has
     /// a transform of its name and kind in the same order, standardisation parameters are
     /// finite with a positive scale, categories are sorted and unique, and there is one
-    /// finite weight and one matching column name per design-matrix column.
+    /// finite weight and one matching column name per design-matrix column; a stored
+    /// calibrator is monotone with values in [0, 1], and stored validation scores are
+    /// probabilities with one label each.
     ///
     /// # Errors
     /// The first [`InvalidModel`] found, in that order.
@@ -204,7 +213,8 @@ impl ModelArtifact {
         }
         self.check_schema()?;
         self.check_transforms()?;
-        self.check_coefficients()
+        self.check_coefficients()?;
+        self.check_calibration()
     }
 
     fn check_schema(&self) -> Result<(), InvalidModel> {

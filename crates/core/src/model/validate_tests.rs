@@ -618,3 +618,75 @@ fn publish_replaces_a_current_model_that_does_not_validate() {
         "second"
     );
 }
+
+#[test]
+fn a_trained_model_carries_a_checked_calibrator_fitted_on_its_validation_split() {
+    let model = artifact();
+    let validation = model.validation_scores.as_ref().expect("validation scores");
+    assert_eq!(validation.scores.len() as u64, model.validation_rows);
+    assert_eq!(validation.labels.len(), validation.scores.len());
+    let calibrator = model.calibrator.as_ref().expect("a calibrator");
+    assert_eq!(calibrator.check(), Ok(()));
+    assert_eq!(
+        *calibrator,
+        crate::estimate::IsotonicCalibrator::fit(&validation.scores, &validation.labels).unwrap()
+    );
+    // The stored calibrator survives the registry's load (serde_json may read a float
+    // back one unit in the last place off, as for the weights).
+    let (_dir, _path, loaded) = load(trained_json());
+    let loaded = loaded.unwrap();
+    let loaded = loaded.artifact().calibrator.as_ref().unwrap();
+    for score in [0.0, 0.05, 0.3, 0.6, 1.0] {
+        assert!((loaded.predict(score) - calibrator.predict(score)).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn a_model_file_from_before_calibration_still_loads() {
+    let mut json = trained_json().clone();
+    let object = json.as_object_mut().unwrap();
+    object.remove("calibrator");
+    object.remove("validation_scores");
+    let (_dir, _path, loaded) = load(&json);
+    let model = loaded.expect("an old model loads");
+    assert!(model.artifact().calibrator.is_none());
+    assert!(model.artifact().validation_scores.is_none());
+}
+
+#[test]
+fn a_decreasing_calibrator_is_a_load_error_naming_the_field() {
+    let err = invalid_after(|json| {
+        let probabilities = json["calibrator"]["probabilities"].as_array_mut().unwrap();
+        let last = probabilities.len() - 1;
+        probabilities[last] = json!(-0.0);
+        probabilities[0] = json!(0.9);
+    });
+    let text = err.to_string();
+    assert!(
+        text.starts_with("calibrator.probabilities[") && text.contains("must not decrease"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_calibrator_value_outside_the_unit_interval_is_a_load_error() {
+    let err = invalid_after(|json| json["calibrator"]["probabilities"][0] = json!(1.5));
+    assert_eq!(
+        err.to_string(),
+        "calibrator.probabilities[0] is 1.5, not a probability in [0, 1]"
+    );
+}
+
+#[test]
+fn validation_scores_need_one_label_per_score() {
+    let err = invalid_after(|json| {
+        json["validation_scores"]["labels"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    assert!(
+        err.to_string().starts_with("validation_scores.scores has "),
+        "{err}"
+    );
+}

@@ -1,6 +1,7 @@
 //! What the running service computes from its store between requests: the drift report
-//! of the newest predictions against the model's reference profile, and production
-//! metrics of the predictions that have an outcome, each on a schedule.
+//! of the newest predictions against the model's reference profile, production metrics
+//! of the predictions that have an outcome, and the performance estimated (CBPE) for
+//! those that have none yet, each on a schedule.
 //!
 //! The top of the core's one-way stack: it uses the records, the statistics, the model
 //! and the store, and nothing below imports it. The API decides when to call it (after so
@@ -8,17 +9,23 @@
 
 mod data_quality;
 mod drift_window;
+mod estimate;
 mod production;
 mod schedule;
 
 pub use data_quality::data_quality_of_newest;
 pub use drift_window::{drift_report_of_newest, window_of_records};
+pub use estimate::{
+    EstimateUnavailable, ServedEstimate, estimate_of_newest_unlabelled, estimated_metrics_entry,
+    served_estimator,
+};
 pub use production::production_metrics;
 pub use schedule::IntervalSchedule;
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
 use crate::quality::QualityError;
+use crate::estimate::EstimateError;
 use crate::store::StoreError;
 
 /// Why a background computation failed.
@@ -36,4 +43,10 @@ pub enum MonitorError {
     /// The data-quality summary could not be computed.
     #[error("computing the data-quality summary failed")]
     Quality(#[from] QualityError),
+    /// The served model's performance cannot be estimated (the reason says why).
+    #[error(transparent)]
+    Unavailable(#[from] EstimateUnavailable),
+    /// The performance estimate could not be computed.
+    #[error("estimating performance failed")]
+    Estimate(#[from] EstimateError),
 }

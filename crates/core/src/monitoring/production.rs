@@ -58,6 +58,7 @@ pub fn production_metrics(
         rows: Some(scores.len() as u64),
         posted_by: None,
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     };
     store.metrics().record(entry.clone())?;
     Ok(Some(entry))

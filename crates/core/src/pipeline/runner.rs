@@ -394,6 +394,7 @@ impl PipelineRunner {
         self.enter(Stage::Profiling, progress, work, &mut clock)?;
         let train_scores = fitted.scores(&train);
         let profile = train.reference_profile(&train_scores);
+        let validation_scores = fitted.scores(&validation);
 
         self.enter(Stage::Publishing, progress, work, &mut clock)?;
         let artifact = assemble_artifact(
@@ -403,7 +404,8 @@ impl PipelineRunner {
             (training_metrics, validation_metrics),
             (train.len(), validation.len()),
             work.data.clone(),
-        );
+        )
+        .with_calibration(validation_scores, validation.labels);
         let artifact = self
             .store
             .models()
@@ -441,6 +443,7 @@ impl PipelineRunner {
                     rows: Some(rows),
                     posted_by: None,
                     rejected_candidate,
+                    bands: std::collections::BTreeMap::new(),
                 })
                 .map_err(PipelineError::Store)?;
         }

@@ -53,6 +53,13 @@ fn successful_run_publishes_records_and_adds_metrics() {
         .unwrap();
     assert_eq!(report.record.outcome, RunOutcome::Promoted);
     let model = report.model.unwrap();
+    // The calibration for estimates without outcomes, fitted on the validation split.
+    let validation = model.validation_scores.as_ref().expect("validation scores");
+    assert_eq!(validation.scores.len() as u64, model.validation_rows);
+    assert_eq!(
+        model.calibrator.as_ref().expect("a calibrator").check(),
+        Ok(())
+    );
     assert_eq!(
         registry(&env).current_version().unwrap(),
         Some(model.version.clone())

@@ -18,6 +18,9 @@ pub enum MetricSource {
     Manual,
     /// Computed from production predictions joined with their outcomes.
     Production,
+    /// Estimated without outcomes (CBPE) from the scores of unlabelled production
+    /// predictions; each metric's confidence band is in [`MetricsEntry::bands`].
+    Estimated,
 }
 
 /// A metric scorewatch knows: its name in JSON, its label for people and its valid range.
@@ -159,6 +162,22 @@ pub struct MetricsEntry {
     /// written before this field existed read as false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rejected_candidate: bool,
+    /// Metric name to its confidence band, for estimated metrics (source `estimated`).
+    /// Written only when not empty; entries written before this field existed read as
+    /// empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bands: BTreeMap<String, MetricBounds>,
+}
+
+/// The confidence band of an estimated metric: the estimate -/+ 3 sampling errors,
+/// clipped to the metric's range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MetricBounds {
+    /// Lower end of the band.
+    pub lower: f64,
+    /// Upper end of the band.
+    pub upper: f64,
 }
 
 #[cfg(test)]
@@ -196,6 +215,31 @@ mod tests {
         entry.rejected_candidate = true;
         let text = serde_json::to_string(&entry).unwrap();
         assert!(text.contains(r#""rejected_candidate":true"#), "{text}");
+        assert_eq!(serde_json::from_str::<MetricsEntry>(&text).unwrap(), entry);
+    }
+
+    #[test]
+    fn estimated_entries_carry_bands_and_old_entries_read_without_them() {
+        let old = r#"{"timestamp":"2026-03-01T12:00:00Z","source":"production",
+            "model_version":"v1","metrics":{"roc_auc":0.8},"rows":400}"#;
+        let entry: MetricsEntry = serde_json::from_str(old).unwrap();
+        assert!(entry.bands.is_empty());
+        assert!(!serde_json::to_string(&entry).unwrap().contains("bands"));
+
+        let estimated = r#"{"timestamp":"2026-03-02T12:00:00Z","source":"estimated",
+            "model_version":"v1","metrics":{"roc_auc":0.78},
+            "bands":{"roc_auc":{"lower":0.74,"upper":0.82}},"rows":250}"#;
+        let entry: MetricsEntry = serde_json::from_str(estimated).unwrap();
+        assert_eq!(entry.source, MetricSource::Estimated);
+        assert_eq!(
+            entry.bands["roc_auc"],
+            MetricBounds {
+                lower: 0.74,
+                upper: 0.82
+            }
+        );
+        let text = serde_json::to_string(&entry).unwrap();
+        assert!(text.contains(r#""source":"estimated""#), "{text}");
         assert_eq!(serde_json::from_str::<MetricsEntry>(&text).unwrap(), entry);
     }
 }

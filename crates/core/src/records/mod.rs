@@ -11,6 +11,6 @@ mod pipeline;
 mod predictions;
 
 pub use features::FeatureKind;
-pub use metrics::{MetricName, MetricSource, MetricsEntry};
+pub use metrics::{MetricBounds, MetricName, MetricSource, MetricsEntry};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
 pub use predictions::{OutcomeRecord, PredictionRecord, prediction_key};

@@ -89,5 +89,6 @@ pub fn metrics_entry(accuracy: f64) -> scorewatch_core::MetricsEntry {
         rows: None,
         posted_by: None,
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     }
 }

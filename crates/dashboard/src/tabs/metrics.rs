@@ -80,6 +80,7 @@ fn source_name(source: MetricSource) -> &'static str {
         MetricSource::Validation => "validation",
         MetricSource::Manual => "manual",
         MetricSource::Production => "production",
+        MetricSource::Estimated => "estimated",
     }
 }
 
@@ -131,8 +132,8 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
         }
     });
     ui.label(format!(
-        "{} of {} entries; lines are training / validation / production, diamonds are manual \
-         entries, dashed verticals mark a new model version. Times in UTC.{}",
+        "{} of {} entries; lines are training / validation / production / estimated (dashed, \
+         without outcomes), diamonds are manual entries, dashed verticals mark a new model version. Times in UTC.{}",
         metrics.history.len(),
         metrics.history_total,
         rejected_note(series.rejected_candidates)
@@ -174,12 +175,18 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
                     MetricSource::Training,
                     MetricSource::Validation,
                     MetricSource::Production,
+                    MetricSource::Estimated,
                 ] {
                     if let Some(points) = series.lines.get(&((*name).clone(), source)) {
                         let label = format!("{name} ({})", source_name(source));
                         let line = Line::new(label.clone(), points.clone()).color(color);
                         let line = match source {
                             MetricSource::Production => line.width(2.0),
+                            // Estimated without outcomes: dashed, so it never reads as
+                            // the realized production line.
+                            MetricSource::Estimated => {
+                                line.width(2.0).style(egui_plot::LineStyle::dashed_dense())
+                            }
                             _ => line.style(egui_plot::LineStyle::dotted_dense()),
                         };
                         plot.line(line);

@@ -49,3 +49,23 @@ fn history_series_leaves_out_rejected_candidates() {
     assert_eq!(series.lines, plain.lines);
     assert_eq!(series.versions, plain.versions);
 }
+
+#[test]
+fn estimated_entries_form_their_own_line_beside_production() {
+    let mut history = fixtures::metrics().history;
+    let mut estimated = history
+        .iter()
+        .find(|e| e.source == MetricSource::Validation)
+        .unwrap()
+        .clone();
+    estimated.source = MetricSource::Estimated;
+    estimated.timestamp += time::Duration::days(1);
+    estimated.metrics.insert("roc_auc".into(), 0.77);
+    history.push(estimated);
+
+    let series = history_series(&history);
+    let line = &series.lines[&("roc_auc".to_owned(), MetricSource::Estimated)];
+    assert_eq!(line.len(), 1);
+    assert!((line[0][1] - 0.77).abs() < f64::EPSILON);
+    assert_eq!(super::source_name(MetricSource::Estimated), "estimated");
+}

@@ -63,6 +63,7 @@ fn entry(
         rows: Some(1000),
         posted_by: None,
         rejected_candidate: false,
+        bands: std::collections::BTreeMap::new(),
     }
 }
 
@@ -134,6 +135,7 @@ pub fn metrics() -> MetricsView {
         training: Some(training),
         validation: Some(validation),
         production: Some(production),
+        estimated: None,
         history_total: history.len() as u64,
         history,
         predictions_total: 12_345,
@@ -147,6 +149,7 @@ pub fn metrics_without_model() -> MetricsView {
         training: None,
         validation: None,
         production: None,
+        estimated: None,
         history: Vec::new(),
         history_total: 0,
         predictions_total: 0,
