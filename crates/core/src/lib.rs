@@ -67,6 +67,7 @@ mod monitoring;
 mod pipeline;
 mod records;
 mod sample;
+mod segment;
 mod store;
 pub mod views;
 
@@ -101,7 +102,9 @@ pub use model::{
     score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
-    IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,
+    IntervalSchedule, MonitorError, TrainingReference, drift_report_of_newest,
+    drift_segments_of_newest, metrics_segments_of_newest, production_metrics, segment_columns,
+    window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -116,6 +119,11 @@ pub use records::{
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
+};
+pub use segment::{
+    DEFAULT_MIN_SEGMENT_ROWS, DriftSegments, LabelledSegments, MAX_SEGMENTS, MISSING_SEGMENT,
+    MetricsSegments, SegmentColumns, SegmentDrift, SegmentError, SegmentMetrics, SegmentOptions,
+    SegmentStatus, drift_segments, metrics_segments,
 };
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
