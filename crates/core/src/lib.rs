@@ -122,8 +122,9 @@ pub use sample::{
 };
 pub use segment::{
     DEFAULT_MIN_SEGMENT_ROWS, DriftSegments, LabelledSegments, MAX_SEGMENTS, MISSING_SEGMENT,
-    MetricsSegments, SegmentColumns, SegmentDrift, SegmentError, SegmentMetrics, SegmentOptions,
-    SegmentStatus, drift_segments, metrics_segments,
+    MetricsSegments, SegmentColumns, SegmentCsv, SegmentDrift, SegmentError, SegmentMetrics,
+    SegmentOptions, SegmentStatus, csv_segment_columns, drift_segments, metrics_segments,
+    segment_columns_from_csv,
 };
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.

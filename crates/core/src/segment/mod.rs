@@ -18,12 +18,16 @@
 //! prediction log or a training set), [`drift_segments`] and [`metrics_segments`] compute.
 
 mod columns;
+mod csv_input;
 mod drift;
 mod metrics;
 
 pub use columns::{MISSING_SEGMENT, SegmentColumns};
+pub use csv_input::{SegmentCsv, csv_segment_columns, segment_columns_from_csv};
 pub use drift::{DriftSegments, SegmentDrift, SegmentStatus, drift_segments};
 pub use metrics::{LabelledSegments, MetricsSegments, SegmentMetrics, metrics_segments};
+
+use std::path::PathBuf;
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
@@ -94,6 +98,29 @@ pub enum SegmentError {
         column: String,
         /// The cell (cut to 40 characters).
         value: String,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Malformed CSV.
+    #[error("malformed csv")]
+    Csv(#[source] csv::Error),
+    /// A problem at a line of a file.
+    #[error("{path}: line {line}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line (the header is line 1).
+        line: u64,
+        /// What is wrong there.
+        #[source]
+        source: Box<SegmentError>,
     },
     /// A segment's drift report could not be computed.
     #[error("segment '{segment}': computing its drift report failed")]
