@@ -1,8 +1,10 @@
 //! The model requests are scored with: swapped as a whole when a run promotes a new one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use scorewatch_core::{FeatureKind, Model, ModelStore, ReferenceProfile};
+use scorewatch_core::{
+    FeatureKind, Model, ModelStore, MonitorError, ReferenceProfile, Store, TrainingReference,
+};
 
 /// The model requests are scored with, with what is derived from it once.
 #[derive(Debug)]
@@ -15,6 +17,10 @@ pub struct Served {
     pub features: Vec<String>,
     /// Its drift reference profile, when the version has one.
     pub profile: Option<Arc<ReferenceProfile>>,
+    /// The training set scored by the model, the reference of per-segment drift: loaded
+    /// on the first segmented request and kept, since it costs a parse and a score per
+    /// row. A failed load is not kept, so a restored training set is picked up.
+    training: Mutex<Option<Arc<TrainingReference>>>,
 }
 
 impl Served {
@@ -42,7 +48,26 @@ impl Served {
             model,
             features,
             profile,
+            training: Mutex::new(None),
         }
+    }
+
+    /// The per-segment reference of this model (see the field), loaded once.
+    ///
+    /// # Errors
+    /// As [`TrainingReference::load`].
+    pub fn training_reference(
+        &self,
+        store: &Store,
+    ) -> Result<Arc<TrainingReference>, MonitorError> {
+        // Held while loading: concurrent first requests wait for one load, not run many.
+        let mut slot = self.training.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(training) = slot.as_ref() {
+            return Ok(Arc::clone(training));
+        }
+        let training = Arc::new(TrainingReference::load(store, &self.model)?);
+        *slot = Some(Arc::clone(&training));
+        Ok(training)
     }
 
     /// The kind of a feature by name.

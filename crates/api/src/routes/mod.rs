@@ -9,6 +9,7 @@ mod predict;
 mod predictions;
 mod prometheus;
 mod responses;
+mod segments;
 
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
@@ -29,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(predictions::get_predictions)
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
-        .service(pipeline::pipeline_status);
+        .service(pipeline::pipeline_status)
+        .service(segments::metrics_segments);
 }
 
 /// The id of the key that authenticated the request, if one did.

@@ -16,6 +16,7 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod restart;
+mod segments;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
 #[path = "../../../core/tests/support/skip.rs"]
 mod skip;

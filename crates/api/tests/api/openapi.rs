@@ -22,6 +22,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/metrics/segments", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -38,6 +39,8 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "MetricsSegments",
+        "DriftSegments",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
@@ -121,13 +124,13 @@ async fn every_response_has_a_description() {
 /// the document as it was before the error responses were defined once.
 #[tokio::test]
 async fn every_operation_declares_its_status_codes_with_error_bodies() {
-    let expected: [(&str, &str, &[&str]); 12] = [
+    let expected: [(&str, &str, &[&str]); 13] = [
         ("/health", "get", &["200"]),
         ("/metrics", "get", &["200", "401", "403"]),
         (
             "/monitoring/drift",
             "get",
-            &["200", "400", "401", "403", "404", "422"],
+            &["200", "400", "401", "403", "404", "409", "422", "503"],
         ),
         (
             "/monitoring/drift/run",
@@ -152,6 +155,11 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             ],
         ),
         ("/monitoring/pipeline-status", "get", &["200", "401", "403"]),
+        (
+            "/monitoring/metrics/segments",
+            "get",
+            &["200", "400", "401", "403", "409", "422", "503"],
+        ),
         (
             "/monitoring/pipeline/cancel",
             "post",
