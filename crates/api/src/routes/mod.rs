@@ -10,6 +10,7 @@ mod predictions;
 mod prometheus;
 mod responses;
 mod segments;
+mod training_data;
 
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
@@ -31,7 +32,9 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
         .service(pipeline::pipeline_status)
-        .service(segments::metrics_segments);
+        .service(segments::metrics_segments)
+        .service(training_data::list_training_data)
+        .service(training_data::put_training_data);
 }
 
 /// The id of the key that authenticated the request, if one did.

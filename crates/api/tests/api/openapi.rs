@@ -23,6 +23,8 @@ async fn openapi_lists_every_route() {
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
         ("/monitoring/metrics/segments", "get"),
+        ("/monitoring/training-data", "get"),
+        ("/monitoring/training-data/{name}", "put"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -41,6 +43,8 @@ async fn openapi_lists_every_route() {
         "PipelineStatus",
         "MetricsSegments",
         "DriftSegments",
+        "TrainingSetList",
+        "TrainingSetSummary",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
