@@ -1,9 +1,10 @@
 //! The model requests are scored with: swapped as a whole when a run promotes a new one.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use scorewatch_core::{
-    FeatureKind, IssueKind, Model, ModelStore, QualityChecker, ReferenceProfile,
+    FeatureKind, IssueKind, Model, ModelStore, MonitorError, QualityChecker, ReferenceProfile,
+    Store, TrainingReference,
 };
 
 use crate::feature_issues::{FeatureIssues, IssueCounts};
@@ -25,6 +26,10 @@ pub struct Served {
     /// The issue counters of `features`, in schema order: the server's, once
     /// [`Served::count_issues_in`] attached them; until then issues are not counted.
     issue_counts: Vec<Arc<IssueCounts>>,
+    /// The training set scored by the model, the reference of per-segment drift: loaded
+    /// on the first segmented request and kept, since it costs a parse and a score per
+    /// row. A failed load is not kept, so a restored training set is picked up.
+    training: Mutex<Option<Arc<TrainingReference>>>,
 }
 
 impl Served {
@@ -63,6 +68,7 @@ impl Served {
             profile,
             quality,
             issue_counts: Vec::new(),
+            training: Mutex::new(None),
         }
     }
 
@@ -82,6 +88,24 @@ impl Served {
                 counts.add(kind);
             }
         }
+    }
+
+    /// The per-segment reference of this model (see the field), loaded once.
+    ///
+    /// # Errors
+    /// As [`TrainingReference::load`].
+    pub fn training_reference(
+        &self,
+        store: &Store,
+    ) -> Result<Arc<TrainingReference>, MonitorError> {
+        // Held while loading: concurrent first requests wait for one load, not run many.
+        let mut slot = self.training.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(training) = slot.as_ref() {
+            return Ok(Arc::clone(training));
+        }
+        let training = Arc::new(TrainingReference::load(store, &self.model)?);
+        *slot = Some(Arc::clone(&training));
+        Ok(training)
     }
 
     /// The kind of a feature by name.

@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::Parser;
-use scorewatch_api::cli::{Cli, Command, drift::build_report, run};
-use scorewatch_core::FeatureKind;
+use scorewatch_api::cli::drift::{build_report, build_segments, write_segments};
+use scorewatch_api::cli::{Cli, Command, run};
+use scorewatch_core::{FeatureKind, SegmentStatus};
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);
@@ -126,4 +127,166 @@ fn an_unknown_excluded_column_is_an_error() {
         message.contains("--exclude") && message.contains("nope"),
         "{message}"
     );
+}
+
+/// A reference and a current file with a `region` column: in the current file only
+/// region `south` moved (income + 60, scores higher); `east` is thin in the current file.
+fn regional(shift_south: bool) -> String {
+    let mut text = String::from("age,income,region,score\n");
+    let rows = |text: &mut String, region: &str, n: usize, shift: f64, score_shift: usize| {
+        for i in 0..n {
+            writeln!(
+                text,
+                "{},{},{region},0.{}",
+                20 + i % 40,
+                shift + (i % 97) as f64,
+                (i % 5 + score_shift).min(9)
+            )
+            .expect("writing to a String cannot fail");
+        }
+    };
+    rows(&mut text, "north", 300, 0.0, 0);
+    if shift_south {
+        rows(&mut text, "south", 300, 60.0, 4);
+        rows(&mut text, "east", 12, 0.0, 0);
+    } else {
+        rows(&mut text, "south", 300, 0.0, 0);
+        rows(&mut text, "east", 200, 0.0, 0);
+    }
+    text
+}
+
+fn segment_args(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let reference = write(dir, "ref.csv", &regional(false));
+    let current = write(dir, "cur.csv", &regional(true));
+    let mut args: Vec<String> = [
+        "scorewatch",
+        "drift",
+        "--reference",
+        &reference,
+        "--current",
+        &current,
+        "--score-column",
+        "score",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
+    args
+}
+
+#[test]
+fn segment_by_lists_each_segment_worst_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::try_parse_from(segment_args(dir.path(), &["--segment-by", "region"])).unwrap();
+    #[allow(irrefutable_let_patterns)]
+    let Command::Drift(args) = cli.command else {
+        unreachable!("parsed a drift command line")
+    };
+    let report = build_report(&args).unwrap();
+    let segments = build_segments(&args, "region", &report).unwrap();
+    let order: Vec<(&str, SegmentStatus, u64, u64)> = segments
+        .segments
+        .iter()
+        .map(|s| {
+            (
+                s.segment.as_str(),
+                s.status,
+                s.reference_rows,
+                s.current_rows,
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("south", SegmentStatus::Drifted, 300, 300),
+            ("north", SegmentStatus::Stable, 300, 300),
+            ("east", SegmentStatus::Insufficient, 200, 12),
+        ]
+    );
+    assert_eq!(segments.segments[0].drifted_features, ["income"]);
+    assert_eq!(segments.min_rows, 100);
+
+    let mut table = Vec::new();
+    write_segments(&mut table, &segments, false).unwrap();
+    let table = String::from_utf8(table).unwrap();
+    assert!(
+        table.starts_with(
+            "segments by region (judged with at least 100 rows on each side; worst first)\n"
+        ),
+        "{table}"
+    );
+    let south = table.lines().nth(2).unwrap();
+    assert!(
+        south.starts_with("south") && south.contains("income") && south.ends_with("DRIFTED"),
+        "{table}"
+    );
+    assert!(
+        table.contains("too few rows to judge: 200 reference and 12 current"),
+        "{table}"
+    );
+}
+
+#[test]
+fn segment_json_has_the_report_and_a_segments_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::try_parse_from(segment_args(
+        dir.path(),
+        &["--segment-by", "region", "--min-segment-rows", "10"],
+    ))
+    .unwrap();
+    #[allow(irrefutable_let_patterns)]
+    let Command::Drift(args) = cli.command else {
+        unreachable!("parsed a drift command line")
+    };
+    let report = build_report(&args).unwrap();
+    let segments = build_segments(&args, "region", &report).unwrap();
+    // With 10 rows enough, east (12 current rows) is judged.
+    let east = segments
+        .segments
+        .iter()
+        .find(|s| s.segment == "east")
+        .unwrap();
+    assert_ne!(east.status, SegmentStatus::Insufficient);
+    let json = serde_json::to_value(&segments).unwrap();
+    assert_eq!(json["column"], "region");
+    assert_eq!(json["min_rows"], 10);
+    assert_eq!(json["segments"].as_array().unwrap().len(), 3);
+    for field in [
+        "segment",
+        "reference_rows",
+        "current_rows",
+        "score_psi",
+        "score_ks",
+        "drifted_features",
+        "verdict",
+        "status",
+    ] {
+        assert!(json["segments"][0].get(field).is_some(), "{field}");
+    }
+}
+
+#[test]
+fn an_unknown_segment_column_lists_the_valid_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::try_parse_from(segment_args(dir.path(), &["--segment-by", "country"])).unwrap();
+    let message = format!("{:#}", run(cli).unwrap_err());
+    assert!(
+        message.contains("--segment-by: unknown column 'country'")
+            && message.ends_with("valid columns: age, income, region"),
+        "{message}"
+    );
+}
+
+#[test]
+fn min_segment_rows_zero_is_refused_by_the_parser() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Cli::try_parse_from(segment_args(
+        dir.path(),
+        &["--segment-by", "region", "--min-segment-rows", "0"],
+    ))
+    .unwrap_err();
+    assert!(err.to_string().contains("--min-segment-rows"), "{err}");
 }

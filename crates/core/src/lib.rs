@@ -74,6 +74,7 @@ mod pipeline;
 mod quality;
 mod records;
 mod sample;
+mod segment;
 mod store;
 pub mod views;
 
@@ -110,9 +111,10 @@ pub use model::{
     split_indices, train_model,
 };
 pub use monitoring::{
-    EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, data_quality_of_newest,
-    drift_report_of_newest, estimate_of_newest_unlabelled, estimated_metrics_entry,
-    production_metrics, served_estimator, window_of_records,
+    EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, TrainingReference,
+    data_quality_of_newest, drift_report_of_newest, drift_segments_of_newest,
+    estimate_of_newest_unlabelled, estimated_metrics_entry, metrics_segments_of_newest,
+    production_metrics, segment_columns, served_estimator, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -130,6 +132,12 @@ pub use records::{
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
+};
+pub use segment::{
+    DEFAULT_MIN_SEGMENT_ROWS, DriftSegments, LabelledSegments, MAX_SEGMENTS, MISSING_SEGMENT,
+    MetricsSegments, SegmentColumns, SegmentCsv, SegmentDrift, SegmentError, SegmentMetrics,
+    SegmentOptions, SegmentStatus, csv_segment_columns, drift_segments, metrics_segments,
+    segment_columns_from_csv,
 };
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::drift::DriftReport;
 use crate::records::MetricsEntry;
+use crate::segment::DriftSegments;
 use crate::store::TrainingSetSummary;
 
 /// A feature value as it travels in JSON: a number, a string or null (missing).
@@ -128,6 +129,10 @@ pub struct DriftView {
     pub report: Option<DriftReport>,
     /// Summaries of the newest reports, newest first (`?history=N`).
     pub history: Vec<DriftSummary>,
+    /// Drift per segment of the newest predictions (`?segment_by=COL`), computed for this
+    /// request; absent when not asked for or before the model's first prediction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_segment: Option<DriftSegments>,
 }
 
 /// One logged prediction as the API returns it.

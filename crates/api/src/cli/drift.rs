@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use scorewatch_core::{
-    CsvColumnOptions, DriftOptions, DriftReport, DriftVerdict, FeatureDrift, PsiBand,
-    VerdictReason, VerdictStatus, WindowSpec, compute_report, profile_and_window_from_csv,
+    CsvColumnOptions, DEFAULT_MIN_SEGMENT_ROWS, DriftOptions, DriftReport, DriftSegments,
+    DriftVerdict, FeatureDrift, FeatureKind, PsiBand, SegmentCsv, SegmentOptions, SegmentStatus,
+    VerdictReason, VerdictStatus, WindowSpec, compute_report, csv_segment_columns, drift_segments,
+    profile_and_window_from_csv, segment_columns_from_csv,
 };
+use serde::Serialize;
 
 /// How the report is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +44,16 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Also compare each value of this column on its own: the current rows of a segment
+    /// against the reference rows of the same segment (any column of the reference but
+    /// the score). Adds a `segments` list, worst first.
+    #[arg(long, value_name = "COL")]
+    pub segment_by: Option<String>,
+    /// Fewest rows a segment needs in each file to be judged; thinner segments are
+    /// listed with their row counts and the reason, never marked drifted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_SEGMENT_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_segment_rows: u64,
 }
 
 /// Builds the drift report that `scorewatch drift` prints.
@@ -71,21 +84,153 @@ pub fn build_report(args: &DriftArgs) -> anyhow::Result<DriftReport> {
     Ok(compute_report(&profile, &window, &drift_options)?)
 }
 
+/// Builds the per-segment reports of `--segment-by`, given the whole `report` (whose
+/// features and kinds the segments use).
+///
+/// # Errors
+/// A segment column that is not in the reference (the message lists the valid columns)
+/// or not in the current file; unreadable or malformed files, naming the file and line.
+pub fn build_segments(
+    args: &DriftArgs,
+    column: &str,
+    report: &DriftReport,
+) -> anyhow::Result<DriftSegments> {
+    let score_column = args.score_column.as_deref();
+    let valid = csv_segment_columns(&args.reference, score_column)?;
+    if !valid.iter().any(|c| c == column) {
+        anyhow::bail!(
+            "--segment-by: unknown column '{column}' in {}; valid columns: {}",
+            args.reference.display(),
+            valid.join(", ")
+        );
+    }
+    let kind = report
+        .features
+        .iter()
+        .find(|f| f.name == column)
+        .map_or(FeatureKind::Categorical, |f| f.kind);
+    let features: Vec<(String, FeatureKind)> = report
+        .features
+        .iter()
+        .map(|f| (f.name.clone(), f.kind))
+        .collect();
+    let spec = SegmentCsv {
+        column: (column, kind),
+        features: &features,
+        score_column,
+    };
+    let reference = segment_columns_from_csv(&args.reference, spec)?;
+    let current = segment_columns_from_csv(&args.current, spec)
+        .with_context(|| format!("--segment-by {column}: reading {}", args.current.display()))?;
+    let options = SegmentOptions {
+        min_rows: args.min_segment_rows,
+    };
+    let drift = DriftOptions {
+        reference: report.reference.clone(),
+        current: report.current.clone(),
+        ..DriftOptions::default()
+    };
+    Ok(drift_segments(reference, current, &options, &drift)?)
+}
+
+/// The JSON of `--segment-by`: the whole report, and the segments beside it.
+#[derive(Serialize)]
+struct SegmentedJson<'a> {
+    report: &'a DriftReport,
+    #[serde(flatten)]
+    segments: &'a DriftSegments,
+}
+
 /// Runs `scorewatch drift`.
 ///
 /// # Errors
-/// As [`build_report`], or when stdout cannot be written.
+/// As [`build_report`] and [`build_segments`], or when stdout cannot be written.
 pub fn run(args: &DriftArgs) -> anyhow::Result<ExitCode> {
     let report = build_report(args)?;
+    let segments = args
+        .segment_by
+        .as_deref()
+        .map(|column| build_segments(args, column, &report))
+        .transpose()?;
     let mut out = std::io::stdout().lock();
-    match args.format {
-        Format::Json => {
+    match (args.format, &segments) {
+        (Format::Json, None) => {
             serde_json::to_writer_pretty(&mut out, &report).context("writing the report")?;
             writeln!(out)?;
         }
-        Format::Table => write_table(&mut out, &report, colour_wanted())?,
+        (Format::Json, Some(segments)) => {
+            let json = SegmentedJson {
+                report: &report,
+                segments,
+            };
+            serde_json::to_writer_pretty(&mut out, &json).context("writing the report")?;
+            writeln!(out)?;
+        }
+        (Format::Table, _) => {
+            let colour = colour_wanted();
+            write_table(&mut out, &report, colour)?;
+            if let Some(segments) = &segments {
+                writeln!(out)?;
+                write_segments(&mut out, segments, colour)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the segments as a table, worst first, one line per segment; a segment that is
+/// not judged says why on the line below.
+///
+/// # Errors
+/// When the output cannot be written.
+pub fn write_segments(
+    out: &mut impl Write,
+    segments: &DriftSegments,
+    colour: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "segments by {} (judged with at least {} rows on each side; worst first)",
+        segments.column, segments.min_rows
+    )?;
+    writeln!(
+        out,
+        "{:<20} {:>8} {:>8} {:>9} {:<11} {:>8}  {:<30} verdict",
+        "segment", "ref rows", "cur rows", "score psi", "band", "score ks", "drifted features"
+    )?;
+    for s in &segments.segments {
+        let psi = s
+            .score_psi
+            .map_or_else(|| "-".to_owned(), |p| format!("{p:.4}"));
+        let ks = s
+            .score_ks
+            .map_or_else(|| "-".to_owned(), |k| format!("{:.4}", k.statistic));
+        let drifted = if s.drifted_features.is_empty() {
+            "-".to_owned()
+        } else {
+            s.drifted_features.join(", ")
+        };
+        let verdict = match s.status {
+            SegmentStatus::Drifted => "DRIFTED",
+            SegmentStatus::Stable => "stable",
+            SegmentStatus::Insufficient => "insufficient",
+        };
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>8} {:>9} {} {:>8}  {:<30} {verdict}",
+            s.segment,
+            s.reference_rows,
+            s.current_rows,
+            psi,
+            band_cell(s.score_psi_band, colour),
+            ks,
+            drifted,
+        )?;
+        if s.status != SegmentStatus::Stable {
+            writeln!(out, "{:<20} {}", "", s.reason)?;
+        }
+    }
+    Ok(())
 }
 
 fn colour_wanted() -> bool {

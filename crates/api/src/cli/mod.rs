@@ -46,7 +46,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Create the data directory's structure; never overwrites existing files.
     Init(init::InitArgs),
-    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column.
+    /// Compare a current CSV with a reference CSV: PSI, KS and chi-square per column, and
+    /// per segment of one column with `--segment-by`.
     Drift(drift::DriftArgs),
     /// Estimate ROC AUC, accuracy, precision, recall and F1 of unlabelled scores (CBPE),
     /// calibrated on a labelled reference CSV.

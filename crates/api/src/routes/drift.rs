@@ -1,14 +1,15 @@
 //! `GET /monitoring/drift` and `POST /monitoring/drift/run`.
 
 use actix_web::{HttpResponse, get, post, web};
-use scorewatch_core::DriftReport;
 use scorewatch_core::views::{DriftSummary, DriftView};
+use scorewatch_core::{DriftReport, drift_segments_of_newest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::responses::{
     BadRequest, Conflict, Invalid, MissingKey, NotFound, Unavailable, WrongKey,
 };
+use super::segments::{segment_error, segment_options, served_model};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::write_gate::WriteGate;
@@ -24,16 +25,28 @@ pub struct DriftQuery {
     pub history: Option<usize>,
     /// Return this report instead of the latest.
     pub id: Option<String>,
+    /// Also compute drift per segment of this column (one of the model's features): the
+    /// newest `--drift-window` predictions of each segment against the same segment of
+    /// the model's training set, worst first, in `by_segment`.
+    pub segment_by: Option<String>,
+    /// With `segment_by`: fewest rows a segment needs on each side to be judged
+    /// (default 100, at least 1); thinner segments are listed, never judged.
+    pub min_rows: Option<u64>,
 }
 
 /// The latest drift report (or the one with `id`), and optionally the history. An `id`
 /// with no report is 404; `history` over 1000 is 422.
+///
+/// With `segment_by`, `by_segment` holds drift per segment, computed for this request and
+/// not stored. An unknown column is 422 listing the valid columns; 409 `no_reference`
+/// when the model's training set is gone or changed since it was trained; 503
+/// `not_ready` before the first model.
 #[utoipa::path(
     tag = "monitoring",
     params(DriftQuery),
     responses(
         (status = 200, description = "The latest report (or the one with `id`; `null` before the first) and the summaries of the newest `history` reports", body = DriftView),
-        BadRequest, MissingKey, WrongKey, NotFound, Invalid,
+        BadRequest, MissingKey, WrongKey, NotFound, Conflict, Invalid, Unavailable,
     )
 )]
 #[get("/monitoring/drift")]
@@ -41,7 +54,12 @@ pub async fn get_drift(
     state: web::Data<AppState>,
     query: web::Query<DriftQuery>,
 ) -> Result<web::Json<DriftView>, ApiError> {
-    let DriftQuery { history, id } = query.into_inner();
+    let DriftQuery {
+        history,
+        id,
+        segment_by,
+        min_rows,
+    } = query.into_inner();
     let history = history.unwrap_or(0);
     if history > MAX_HISTORY {
         return Err(ApiError::invalid(
@@ -49,6 +67,28 @@ pub async fn get_drift(
             format!("must be at most {MAX_HISTORY}"),
         ));
     }
+    let by_segment = match segment_by {
+        None => None,
+        Some(column) => {
+            let served = served_model(&state)?;
+            let options = segment_options(&served, "segment_by", &column, min_rows)?;
+            let state = state.clone().into_inner();
+            web::block(move || {
+                let training = served.training_reference(&state.store)?;
+                drift_segments_of_newest(
+                    &state.store,
+                    &served.model,
+                    &training,
+                    &column,
+                    state.config.drift_window,
+                    &options,
+                )
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|err| segment_error("segment_by", err))?
+        }
+    };
     let state = state.into_inner();
     let (report, summaries, id) = web::block(move || -> anyhow::Result<_> {
         let reports = state.store.drift_reports();
@@ -77,6 +117,7 @@ pub async fn get_drift(
     Ok(web::Json(DriftView {
         report,
         history: summaries,
+        by_segment,
     }))
 }
 

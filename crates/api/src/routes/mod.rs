@@ -11,6 +11,7 @@ mod predict;
 mod predictions;
 mod prometheus;
 mod responses;
+mod segments;
 mod training_data;
 
 use actix_web::HttpMessage as _;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
         .service(pipeline::pipeline_status)
+        .service(segments::metrics_segments)
         .service(training_data::list_training_data)
         .service(training_data::put_training_data)
         // Data quality on the prediction path (issue 16).

@@ -23,6 +23,7 @@ async fn drift_runs_on_demand_and_in_the_background() {
     let mut view = DriftView {
         report: None,
         history: Vec::new(),
+        by_segment: None,
     };
     for _ in 0..200 {
         view = serde_json::from_value(app.get_json("/monitoring/drift?history=5").await).unwrap();

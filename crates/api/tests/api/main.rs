@@ -18,6 +18,7 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod restart;
+mod segments;
 mod training_data;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
 #[path = "../../../core/tests/support/skip.rs"]

@@ -22,6 +22,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/metrics/segments", "get"),
         ("/monitoring/training-data", "get"),
         ("/monitoring/training-data/{name}", "put"),
         ("/monitoring/data-quality", "get"),
@@ -42,6 +43,8 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "MetricsSegments",
+        "DriftSegments",
         "TrainingSetList",
         "TrainingSetSummary",
         "DataQualitySummary",
@@ -145,7 +148,7 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
         (
             "/monitoring/drift",
             "get",
-            &["200", "400", "401", "403", "404", "422"],
+            &["200", "400", "401", "403", "404", "409", "422", "503"],
         ),
         (
             "/monitoring/drift/run",
@@ -170,6 +173,11 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             ],
         ),
         ("/monitoring/pipeline-status", "get", &["200", "401", "403"]),
+        (
+            "/monitoring/metrics/segments",
+            "get",
+            &["200", "400", "401", "403", "409", "422", "503"],
+        ),
         (
             "/monitoring/pipeline/cancel",
             "post",

@@ -12,6 +12,7 @@ mod drift_window;
 mod estimate;
 mod production;
 mod schedule;
+mod segments;
 
 pub use data_quality::data_quality_of_newest;
 pub use drift_window::{drift_report_of_newest, window_of_records};
@@ -21,11 +22,16 @@ pub use estimate::{
 };
 pub use production::production_metrics;
 pub use schedule::IntervalSchedule;
+pub use segments::{
+    TrainingReference, drift_segments_of_newest, metrics_segments_of_newest, segment_columns,
+};
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
 use crate::quality::QualityError;
 use crate::estimate::EstimateError;
+use crate::model::DataError;
+use crate::segment::SegmentError;
 use crate::store::StoreError;
 
 /// Why a background computation failed.
@@ -49,4 +55,18 @@ pub enum MonitorError {
     /// The performance estimate could not be computed.
     #[error("estimating performance failed")]
     Estimate(#[from] EstimateError),
+    /// Segments could not be computed (an unknown column, too many segments, ...).
+    #[error(transparent)]
+    Segment(#[from] SegmentError),
+    /// The training rows a per-segment reference is built from cannot be had.
+    #[error("model {version} has no per-segment reference: {reason}")]
+    ReferenceUnavailable {
+        /// The model version.
+        version: String,
+        /// Why (the training set is gone, changed, or not named).
+        reason: String,
+    },
+    /// The model's training set no longer parses with the model's schema.
+    #[error("the model's training set cannot be read as its reference")]
+    Data(#[from] DataError),
 }

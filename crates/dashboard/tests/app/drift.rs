@@ -81,6 +81,7 @@ fn issue_16_significant_score_psi_is_drift_whatever_the_feature_share() {
         drift: DriftView {
             history: vec![DriftSummary::from(&report)],
             report: Some(report),
+            by_segment: None,
         },
         ..Answers::full()
     };

@@ -311,6 +311,7 @@ pub fn drift_view() -> DriftView {
     DriftView {
         history: vec![DriftSummary::from(&latest), DriftSummary::from(&older)],
         report: Some(latest),
+        by_segment: None,
     }
 }
 
@@ -318,6 +319,7 @@ pub fn empty_drift_view() -> DriftView {
     DriftView {
         report: None,
         history: Vec::new(),
+        by_segment: None,
     }
 }
 

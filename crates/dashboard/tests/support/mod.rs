@@ -95,6 +95,7 @@ impl Answers {
                     fixtures::drift_view().history[1].computed_at,
                 )),
                 history: self.drift.history.clone(),
+                by_segment: None,
             }),
             Request::Predictions(query) if !(1..=1000).contains(&query.limit) => {
                 return Err(ApiError::Status {

@@ -40,6 +40,7 @@ fn pinned_drift_report_keeps_the_history_when_the_answer_has_none() {
         DriftView {
             report: Some(older),
             history: Vec::new(),
+            by_segment: None,
         },
     );
     assert_eq!(drift.report.as_ref().unwrap().id, "drift-1");
