@@ -24,6 +24,10 @@
 //!   records [`PipelineStatus`].
 //! - monitoring: what the service computes between requests
 //!   ([`drift_report_of_newest`], [`production_metrics`], [`IntervalSchedule`]).
+//! - alerts: [`evaluate_rules`] judges the [`AlertRules`] (defaults, or a TOML file)
+//!   on what the service knows; [`apply_evaluation`] moves each [`Alert`] through its
+//!   lifecycle and queues webhook [`Notification`]s, which the store keeps in its
+//!   [`AlertStore`] with the alerts, so a restart loses neither.
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -58,6 +62,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod alerts;
 mod classification;
 mod drift;
 mod error_chain;
@@ -70,6 +75,16 @@ mod sample;
 mod store;
 pub mod views;
 
+// Alerts: rules, lifecycle and the webhook outbox.
+pub use alerts::{
+    AckError, AlertChange, AlertEvent, AlertInputs, AlertRules, AlertRulesError,
+    AlertTransitionError, ChangeKind, DEFAULT_MAX_AUC_DROP, DEFAULT_MIN_LABELLED_ROWS,
+    DEFAULT_NO_TRAFFIC_MINUTES, DEFAULT_RENOTIFY_MINUTES, Evaluation, FeatureDriftRule, Finding,
+    NoTrafficRule, NotifyPolicy, PerformanceDropRule, PipelineFailedRule, RetryPolicy,
+    ScoreDriftRule, Share, StorageCondition, StorageDegradedRule, Traffic, WebhookBody,
+    acknowledge, apply_evaluation, drop_unknown_targets, due_notifications, evaluate_rules,
+    next_due_at, record_delivered, record_failed, transition as alert_transition, webhook_id,
+};
 pub use classification::{
     CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,
     LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
@@ -111,12 +126,16 @@ pub use pipeline::{
 #[cfg(feature = "testing")]
 pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
 pub use records::{
+    Alert, AlertBook, AlertRule, AlertState, DeliveryStatus, Notification, Severity,
+}; // alerts
+pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
 };
+pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION}; // alerts
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
 #[cfg(feature = "testing")]
