@@ -13,6 +13,7 @@ use scorewatch_core::{
     production_metrics,
 };
 
+use crate::alerts::{self, Alerting};
 use crate::config::Config;
 use crate::run_control::PipelineControl;
 use crate::served::Served;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub storage: StorageHealth,
     /// The training pipeline's run control.
     pub pipeline: PipelineControl,
+    /// Alert rules, webhooks and the delivery worker's wake-up.
+    pub alerting: Alerting,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -88,6 +91,7 @@ impl AppState {
             "state loaded"
         );
         let drift_schedule = IntervalSchedule::new(config.drift_min_interval);
+        let alerting = Alerting::new(&config);
         Ok(Self {
             config,
             started: Instant::now(),
@@ -103,6 +107,7 @@ impl AppState {
             metrics_busy: AtomicBool::new(false),
             storage: StorageHealth::default(),
             pipeline: PipelineControl::new(runner),
+            alerting,
             background: Mutex::new(Vec::new()),
         })
     }
@@ -254,6 +259,7 @@ impl AppState {
                 drifted = report.verdict.is_drifted(),
                 "drift report computed"
             );
+            alerts::evaluate(self, "drift report");
         }
         Ok(report)
     }
@@ -276,6 +282,7 @@ impl AppState {
         )?;
         if let Some(rows) = entry.as_ref().and_then(|e| e.rows) {
             tracing::info!(rows, "production metrics computed");
+            alerts::evaluate(self, "production metrics");
         }
         Ok(entry)
     }

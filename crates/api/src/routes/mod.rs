@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource, registered through [`configure`].
 
+mod alerts;
 mod drift;
 mod health;
 mod metrics;
@@ -29,7 +30,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(predictions::get_predictions)
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
-        .service(pipeline::pipeline_status);
+        .service(pipeline::pipeline_status)
+        // Alerts (issue 16).
+        .service(alerts::get_alerts)
+        .service(alerts::ack_alert);
 }
 
 /// The id of the key that authenticated the request, if one did.

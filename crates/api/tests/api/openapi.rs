@@ -22,6 +22,9 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        // Alerts (issue 16).
+        ("/monitoring/alerts", "get"),
+        ("/monitoring/alerts/{id}/ack", "post"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -38,6 +41,8 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "AlertsView",
+        "Alert",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),
@@ -121,7 +126,14 @@ async fn every_response_has_a_description() {
 /// the document as it was before the error responses were defined once.
 #[tokio::test]
 async fn every_operation_declares_its_status_codes_with_error_bodies() {
-    let expected: [(&str, &str, &[&str]); 12] = [
+    let expected: [(&str, &str, &[&str]); 14] = [
+        // Alerts (issue 16).
+        ("/monitoring/alerts", "get", &["200", "400", "401", "403"]),
+        (
+            "/monitoring/alerts/{id}/ack",
+            "post",
+            &["200", "401", "403", "404", "409", "503"],
+        ),
         ("/health", "get", &["200"]),
         ("/metrics", "get", &["200", "401", "403"]),
         (

@@ -98,6 +98,12 @@ fn the_documented_example_file_is_exactly_the_defaults() {
     for rule in AlertRule::ALL {
         assert!(text.contains(&format!("[{rule}]")), "[{rule}] missing");
     }
+    let operations =
+        std::fs::read_to_string(path.with_file_name("operations.md")).expect("operations.md");
+    assert!(
+        operations.contains(&format!("```toml\n{text}```")),
+        "docs/operations.md must show docs/alert-rules.toml as it is"
+    );
 }
 
 #[test]
