@@ -387,7 +387,7 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "alert rules file {}:3:1: key `performance_drop.min_row`: unknown field `min_row`, expected `enabled`, `severity`, `max_drop` or `min_rows`",
+                "alert rules file {}:3:1: key `performance_drop.min_row`: unknown field `min_row`, expected one of `enabled`, `severity`, `max_drop`, `min_rows`",
                 path.display()
             )
         );

@@ -175,7 +175,7 @@ async fn deliver_due(state: &Arc<AppState>, client: &reqwest::Client) -> bool {
         any = true;
         let record = Arc::clone(state);
         let _ = tokio::task::spawn_blocking(move || {
-            record_outcome(&record, &notification, &webhook, result)
+            record_outcome(&record, &notification, &webhook, result);
         })
         .await;
     }

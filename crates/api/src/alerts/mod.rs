@@ -212,7 +212,7 @@ fn try_evaluate(state: &AppState, trigger: &'static str) -> anyhow::Result<()> {
 
 /// How often the worker re-evaluates for the clock-driven rules (no traffic,
 /// re-notification) when nothing else triggers an evaluation.
-pub const PERIODIC_EVALUATION: Duration = Duration::from_secs(60);
+pub const PERIODIC_EVALUATION: Duration = Duration::from_mins(1);
 
 /// Logs a store error of the delivery path with its chain.
 fn log_store_error(what: &'static str, err: &scorewatch_core::StoreError) {

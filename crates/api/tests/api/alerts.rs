@@ -2,6 +2,9 @@
 //! receiver (a plain TCP server in the test) gets it signed, after refusing the first
 //! tries or across a restart, and the resolved notification follows the firing one.
 
+// Helpers of these tests panic on failure like the tests themselves.
+#![allow(clippy::unwrap_used, clippy::format_collect)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
