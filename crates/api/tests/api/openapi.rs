@@ -25,6 +25,8 @@ async fn openapi_lists_every_route() {
         // Alerts (issue 16).
         ("/monitoring/alerts", "get"),
         ("/monitoring/alerts/{id}/ack", "post"),
+        ("/monitoring/training-data", "get"),
+        ("/monitoring/training-data/{name}", "put"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -43,6 +45,8 @@ async fn openapi_lists_every_route() {
         "PipelineStatus",
         "AlertsView",
         "Alert",
+        "TrainingSetList",
+        "TrainingSetSummary",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),

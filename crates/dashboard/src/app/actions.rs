@@ -3,6 +3,7 @@
 use crate::action::Action;
 use crate::app::DashboardApp;
 use crate::client::{PredictionsQuery, Request, RequestKind};
+use crate::settings::Tab;
 use crate::state::{self, ViewState};
 
 impl DashboardApp {
@@ -38,7 +39,13 @@ impl DashboardApp {
                 );
             }
             Action::ReloadPredictions => self.reload_predictions(ctx),
-            Action::SelectTab(tab) => self.settings.tab = tab,
+            Action::SelectTab(tab) => {
+                self.settings.tab = tab;
+                // The sets are listed only while the Pipeline tab is open (see `refresh`).
+                if tab == Tab::Pipeline {
+                    self.send_read(ctx, Request::TrainingSets);
+                }
+            }
             Action::LoadManyPredictions => {
                 self.state.predictions.load_until = state::MAX_LOADED_PREDICTIONS;
                 self.handle(ctx, Action::LoadMorePredictions);

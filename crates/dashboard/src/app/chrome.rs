@@ -15,7 +15,10 @@ impl DashboardApp {
             ui.heading("scorewatch");
             ui.separator();
             for tab in Tab::ALL {
-                ui.selectable_value(&mut self.settings.tab, tab, tab.title());
+                let open = self.settings.tab == tab;
+                if ui.selectable_label(open, tab.title()).clicked() && !open {
+                    actions.push(Action::SelectTab(tab));
+                }
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 if ui.button("Settings").clicked() {

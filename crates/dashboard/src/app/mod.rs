@@ -167,6 +167,7 @@ impl DashboardApp {
                     Tab::Pipeline => tabs::pipeline::show(
                         ui,
                         self.state.pipeline.as_ref(),
+                        self.state.training_sets.as_deref(),
                         self.state.errors.get(&RequestKind::PipelineStatus),
                         &mut self.run_options,
                         self.key.is_some(),

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::action::Action;
 use crate::app::DashboardApp;
 use crate::client::{ApiError, Request, RequestKind};
+use crate::settings::Tab;
 use crate::state::{self, FollowUp};
 
 impl DashboardApp {
@@ -40,6 +41,10 @@ impl DashboardApp {
             },
         );
         self.send_read(ctx, Request::PipelineStatus);
+        // Listing reads every training set on the server: only while someone may pick one.
+        if self.settings.tab == Tab::Pipeline {
+            self.send_read(ctx, Request::TrainingSets);
+        }
         // Re-reading many loaded pages on every tick would be wasteful; once the user has
         // paged further than the first page, predictions refresh on request only.
         if self.state.predictions.rows.len() <= self.settings.page_size {

@@ -151,6 +151,7 @@ pub fn execute(
             check_status(response, path).map(|_| Payload::CancelAccepted)
         }
         Request::PipelineStatus => call(builder, &url, path).map(Payload::PipelineStatus),
+        Request::TrainingSets => call(builder, &url, path).map(Payload::TrainingSets),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use scorewatch_core::views::{
     DriftView, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
+    TrainingSetList,
 };
 use scorewatch_core::{DriftReport, PipelineStatus};
 use serde::Serialize;
@@ -72,6 +73,8 @@ pub enum Request {
     CancelPipeline,
     /// `GET /monitoring/pipeline-status`.
     PipelineStatus,
+    /// `GET /monitoring/training-data`.
+    TrainingSets,
 }
 
 /// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
@@ -93,6 +96,8 @@ pub enum RequestKind {
     CancelPipeline,
     /// `GET /monitoring/pipeline-status`.
     PipelineStatus,
+    /// `GET /monitoring/training-data`.
+    TrainingSets,
 }
 
 impl RequestKind {
@@ -120,6 +125,7 @@ impl Request {
             Self::RunPipeline(_) => RequestKind::RunPipeline,
             Self::CancelPipeline => RequestKind::CancelPipeline,
             Self::PipelineStatus => RequestKind::PipelineStatus,
+            Self::TrainingSets => RequestKind::TrainingSets,
         }
     }
 
@@ -135,6 +141,7 @@ impl Request {
             RequestKind::RunPipeline => "/monitoring/run-pipeline",
             RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
             RequestKind::PipelineStatus => "/monitoring/pipeline-status",
+            RequestKind::TrainingSets => "/monitoring/training-data",
         }
     }
 }
@@ -158,4 +165,6 @@ pub enum Payload {
     CancelAccepted,
     /// Of `GET /monitoring/pipeline-status`.
     PipelineStatus(PipelineStatus),
+    /// Of `GET /monitoring/training-data`.
+    TrainingSets(TrainingSetList),
 }

@@ -69,6 +69,7 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
             });
             return FollowUp::PipelineStatus;
         }
+        Payload::TrainingSets(list) => state.training_sets = Some(list.training_sets),
         Payload::PipelineStatus(status) => {
             let finished_now = state
                 .pipeline

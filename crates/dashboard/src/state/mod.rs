@@ -13,7 +13,7 @@ mod predictions;
 use std::collections::BTreeMap;
 
 use scorewatch_core::views::{Health, MetricsView};
-use scorewatch_core::{MetricName, PipelineStatus};
+use scorewatch_core::{MetricName, PipelineStatus, TrainingSetSummary};
 use time::OffsetDateTime;
 
 use crate::client::RequestKind;
@@ -94,6 +94,8 @@ pub struct ViewState {
     pub predictions: PredictionsState,
     /// `GET /monitoring/pipeline-status`.
     pub pipeline: Option<PipelineStatus>,
+    /// `GET /monitoring/training-data`: the sets a run can train on.
+    pub training_sets: Option<Vec<TrainingSetSummary>>,
     /// Per-endpoint errors other than unreachability, shown in the tab concerned.
     pub errors: BTreeMap<RequestKind, String>,
     /// Requests the API refused for want of a valid key (401 or 403), with the error as

@@ -3,7 +3,9 @@
 use egui::RichText;
 use egui_extras::{Column, TableBuilder};
 use scorewatch_core::views::RunPipelineRequest;
-use scorewatch_core::{PipelineState, PipelineStatus, RunOutcome, Stage};
+use scorewatch_core::{
+    DEFAULT_TRAINING_FILE, PipelineState, PipelineStatus, RunOutcome, Stage, TrainingSetSummary,
+};
 
 use crate::action::Action;
 use crate::format;
@@ -13,6 +15,7 @@ use crate::tabs::{BAD, GOOD, NEUTRAL, WARN, badge, pipeline_state_text};
 pub fn show(
     ui: &mut egui::Ui,
     status: Option<&PipelineStatus>,
+    training_sets: Option<&[TrainingSetSummary]>,
     error: Option<&String>,
     options: &mut RunPipelineRequest,
     has_key: bool,
@@ -22,7 +25,7 @@ pub fn show(
         ui.colored_label(BAD, format!("Pipeline status: {error}"));
     }
     let running = status.is_some_and(|s| matches!(s.state, PipelineState::Running { .. }));
-    controls(ui, options, has_key, running, actions);
+    controls(ui, options, training_sets, has_key, running, actions);
     ui.add_space(8.0);
     let Some(status) = status else {
         ui.label("Loading the pipeline status...");
@@ -41,24 +44,16 @@ pub fn show(
 fn controls(
     ui: &mut egui::Ui,
     options: &mut RunPipelineRequest,
+    training_sets: Option<&[TrainingSetSummary]>,
     has_key: bool,
     running: bool,
     actions: &mut Vec<Action>,
 ) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Training file");
-        let mut file = options.training_file.clone().unwrap_or_default();
-        if ui
-            .add(
-                egui::TextEdit::singleline(&mut file)
-                    .hint_text("applications.csv")
-                    .desired_width(160.0),
-            )
-            .labelled_by(label.id)
-            .changed()
-        {
-            let file = file.trim();
-            options.training_file = (!file.is_empty()).then(|| file.to_owned());
+        match training_sets {
+            Some(sets) if !sets.is_empty() => training_set_choice(ui, label.id, options, sets),
+            _ => training_file_entry(ui, label.id, options),
         }
         let mut include = options.include_production.unwrap_or(true);
         if ui
@@ -85,6 +80,61 @@ fn controls(
             );
         }
     });
+}
+
+/// A choice among the server's training sets (`GET /monitoring/training-data`).
+fn training_set_choice(
+    ui: &mut egui::Ui,
+    label: egui::Id,
+    options: &mut RunPipelineRequest,
+    sets: &[TrainingSetSummary],
+) {
+    let chosen = options
+        .training_file
+        .clone()
+        .unwrap_or_else(|| DEFAULT_TRAINING_FILE.to_owned());
+    egui::ComboBox::from_id_salt("training_set")
+        .selected_text(chosen.as_str())
+        .show_ui(ui, |ui| {
+            for set in sets {
+                let text = match set.rows {
+                    Some(rows) => format!("{} ({rows} rows)", set.name),
+                    None => format!("{} (not readable CSV)", set.name),
+                };
+                if ui.selectable_label(set.name == chosen, text).clicked() {
+                    options.training_file = Some(set.name.clone());
+                }
+            }
+        })
+        .response
+        .labelled_by(label);
+    if let Some(set) = sets.iter().find(|s| s.name == chosen) {
+        if let Some(problem) = &set.problem {
+            ui.colored_label(BAD, problem);
+        }
+    } else {
+        ui.colored_label(
+            WARN,
+            format!("The server has no training set named {chosen}."),
+        );
+    }
+}
+
+/// A typed name, when the server's sets are not known (yet, or the listing failed).
+fn training_file_entry(ui: &mut egui::Ui, label: egui::Id, options: &mut RunPipelineRequest) {
+    let mut file = options.training_file.clone().unwrap_or_default();
+    if ui
+        .add(
+            egui::TextEdit::singleline(&mut file)
+                .hint_text(DEFAULT_TRAINING_FILE)
+                .desired_width(160.0),
+        )
+        .labelled_by(label)
+        .changed()
+    {
+        let file = file.trim();
+        options.training_file = (!file.is_empty()).then(|| file.to_owned());
+    }
 }
 
 fn current(ui: &mut egui::Ui, state: &PipelineState) {

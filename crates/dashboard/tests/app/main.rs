@@ -32,6 +32,10 @@ fn harness(answers: Answers, key: Option<&str>) -> (Harness<'static, DashboardAp
     };
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
+        // A click may send a request whose answer sends another (opening the Pipeline tab
+        // lists the training sets while a running pipeline's status is polled): each
+        // round trip through the fake takes a frame or two.
+        .with_max_steps(8)
         .build_eframe(move |_cc| {
             DashboardApp::with_settings(Settings::default(), options, Box::new(client))
         });

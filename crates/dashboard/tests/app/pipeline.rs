@@ -74,3 +74,50 @@ fn without_a_key_mutating_buttons_are_disabled_and_explained() {
     );
     harness.get_by_label_contains("Running and cancelling need the API key");
 }
+
+#[test]
+fn the_training_set_is_chosen_among_the_servers_sets() {
+    let (mut harness, fake) = harness(Answers::full(), Some(VALID_KEY));
+    open_tab(&mut harness, Tab::Pipeline);
+    // Opening the tab lists the sets; the default set is shown chosen.
+    assert!(
+        fake.sent()
+            .iter()
+            .any(|r| matches!(r, Request::TrainingSets))
+    );
+    let choice = harness.get_by_role_and_label(Role::ComboBox, "Training file");
+    assert_eq!(choice.value().as_deref(), Some("applications.csv"));
+    choice.click();
+    harness.run();
+    harness.get_by_label("broken.csv (not readable CSV)");
+    harness.get_by_label("q3.csv (1200 rows)").click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::Button, "Run pipeline")
+        .click();
+    harness.run();
+    let body = fake
+        .sent()
+        .into_iter()
+        .find_map(|r| match r {
+            Request::RunPipeline(body) => Some(body),
+            _ => None,
+        })
+        .expect("run-pipeline request sent");
+    assert_eq!(body.training_file.as_deref(), Some("q3.csv"));
+}
+
+#[test]
+fn a_chosen_set_that_is_not_csv_says_why() {
+    let (mut harness, _fake) = harness(Answers::full(), Some(VALID_KEY));
+    open_tab(&mut harness, Tab::Pipeline);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Training file")
+        .click();
+    harness.run();
+    harness
+        .get_by_label("broken.csv (not readable CSV)")
+        .click();
+    harness.run();
+    harness.get_by_label("line 3: malformed csv");
+}

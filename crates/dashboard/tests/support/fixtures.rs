@@ -14,7 +14,7 @@ use scorewatch_core::views::{
 use scorewatch_core::{
     BinShare, Chi2Result, DataSource, DriftReport, DriftRule, DriftVerdict, FeatureDrift,
     FeatureKind, KsMethod, KsResult, MetricSource, MetricsEntry, PipelineState, PipelineStatus,
-    PsiBand, RunOutcome, RunRecord, Stage, WindowSpec,
+    PsiBand, RunOutcome, RunRecord, Stage, TrainingSetSummary, WindowSpec,
 };
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -402,4 +402,20 @@ pub fn pipeline_running() -> PipelineStatus {
         },
         ..pipeline_idle()
     }
+}
+
+pub fn training_sets() -> Vec<TrainingSetSummary> {
+    let set = |name: &str, rows: Option<u64>, problem: Option<&str>| TrainingSetSummary {
+        name: name.to_owned(),
+        rows,
+        bytes: 1000,
+        sha256: "ab".repeat(32),
+        modified: datetime!(2026-11-30 10:00 UTC),
+        problem: problem.map(str::to_owned),
+    };
+    vec![
+        set("applications.csv", Some(5000), None),
+        set("broken.csv", None, Some("line 3: malformed csv")),
+        set("q3.csv", Some(1200), None),
+    ]
 }

@@ -9,8 +9,10 @@ pub mod fixtures;
 
 use std::sync::{Arc, Mutex};
 
-use scorewatch_core::PipelineStatus;
-use scorewatch_core::views::{DriftView, Health, MetricsView, PredictionView, RunAccepted};
+use scorewatch_core::views::{
+    DriftView, Health, MetricsView, PredictionView, RunAccepted, TrainingSetList,
+};
+use scorewatch_core::{PipelineStatus, TrainingSetSummary};
 use scorewatch_dashboard::{ApiClient, ApiError, ApiKey, Payload, Request, RequestKind, Response};
 
 /// The key the fake API accepts unless a test says otherwise.
@@ -30,6 +32,7 @@ pub struct Answers {
     pub drift: DriftView,
     pub predictions: Vec<PredictionView>,
     pub pipeline: PipelineStatus,
+    pub training_sets: Vec<TrainingSetSummary>,
 }
 
 impl Answers {
@@ -43,6 +46,7 @@ impl Answers {
             drift: fixtures::drift_view(),
             predictions: fixtures::predictions(2_000),
             pipeline: fixtures::pipeline_idle(),
+            training_sets: fixtures::training_sets(),
         }
     }
 
@@ -124,6 +128,9 @@ impl Answers {
                 status_url: "/monitoring/pipeline-status".into(),
             }),
             Request::CancelPipeline => Payload::CancelAccepted,
+            Request::TrainingSets => Payload::TrainingSets(TrainingSetList {
+                training_sets: self.training_sets.clone(),
+            }),
         })
     }
 }
