@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use scorewatch_core::DEFAULT_MIN_PRODUCTION_ROWS;
+use scorewatch_core::{AlertRules, DEFAULT_MIN_PRODUCTION_ROWS, RetryPolicy};
 
 /// Default port, as gunicorn's `--bind 0.0.0.0:8000` in the old service.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -103,6 +103,69 @@ pub struct ServeArgs {
     /// Require `X-API-Key` on reads too (`/health` and the API docs stay public).
     #[arg(long, env = "SCOREWATCH_PROTECT_READS")]
     pub protect_reads: bool,
+    // Alerts (issue 16).
+    /// Alert rules file (TOML); keys it leaves out keep their defaults. A bad file
+    /// refuses the start, naming the line and key.
+    #[arg(long, env = "SCOREWATCH_ALERT_RULES")]
+    pub alert_rules: Option<PathBuf>,
+    /// Webhook URL that receives alert notifications (repeatable; the environment
+    /// variable takes a comma-separated list).
+    #[arg(long = "alert-webhook", env = "SCOREWATCH_ALERT_WEBHOOKS", value_delimiter = ',',
+        value_parser = parse_webhook_url, hide_env_values = true)]
+    pub alert_webhooks: Vec<WebhookUrl>,
+    /// Key of the HMAC-SHA256 signature sent with every notification
+    /// (`X-Scorewatch-Signature: sha256=<hex>`); never logged.
+    #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK_SECRET", value_parser = parse_secret,
+        hide_env_values = true)]
+    pub alert_webhook_secret: Option<Secret>,
+}
+
+/// A webhook URL. Its `Debug` shows only the scheme and host: a Slack webhook's path
+/// is its token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// The full URL; call only where it is sent to.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `scheme://host[:port]`, for logs.
+    #[must_use]
+    pub fn origin(&self) -> String {
+        reqwest::Url::parse(&self.0).map_or_else(
+            |_| "invalid URL".to_owned(),
+            |url| url.origin().ascii_serialization(),
+        )
+    }
+}
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({}/[redacted])", self.origin())
+    }
+}
+
+/// Checks an `--alert-webhook`: an absolute `http` or `https` URL.
+///
+/// # Errors
+/// A message naming what is wrong (never the URL, which may hold a token).
+pub fn parse_webhook_url(raw: &str) -> Result<WebhookUrl, String> {
+    let raw = raw.trim();
+    let url = reqwest::Url::parse(raw).map_err(|err| format!("not a URL: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("must be an http:// or https:// URL with a host".to_owned());
+    }
+    Ok(WebhookUrl(raw.to_owned()))
+}
+
+fn parse_secret(raw: &str) -> Result<Secret, String> {
+    if raw.is_empty() {
+        return Err("must not be empty".to_owned());
+    }
+    Ok(Secret::new(raw))
 }
 
 /// A secret string whose `Debug` and `Display` never show the value.
@@ -169,6 +232,17 @@ pub struct Config {
     pub protect_reads: bool,
     /// Keys from `SCOREWATCH_API_KEYS`; empty means use (or generate) `data/secrets/api_key`.
     pub api_keys: Vec<Secret>,
+    // Alerts (issue 16).
+    /// Where `alert_rules` came from, when a file.
+    pub alert_rules_file: Option<PathBuf>,
+    /// The alert rules: the defaults, or the file's (see [`Config::load_alert_rules`]).
+    pub alert_rules: AlertRules,
+    /// Webhooks that receive alert notifications.
+    pub alert_webhooks: Vec<WebhookUrl>,
+    /// Key of the notifications' HMAC-SHA256 signature.
+    pub alert_webhook_secret: Option<Secret>,
+    /// When failed notifications are tried again (not a flag: tests shorten it).
+    pub alert_retry: RetryPolicy,
 }
 
 impl Config {
@@ -194,7 +268,24 @@ impl Config {
             log_format: LogFormat::Text,
             protect_reads: false,
             api_keys: Vec::new(),
+            alert_rules_file: None,
+            alert_rules: AlertRules::default(),
+            alert_webhooks: Vec::new(),
+            alert_webhook_secret: None,
+            alert_retry: RetryPolicy::default(),
         }
+    }
+
+    /// Reads `alert_rules_file`, if set, into `alert_rules`; called before anything
+    /// else at start, so a bad file changes nothing on disk.
+    ///
+    /// # Errors
+    /// The file cannot be read, or names an unknown key or a bad value (with its line).
+    pub fn load_alert_rules(&mut self) -> Result<(), scorewatch_core::AlertRulesError> {
+        if let Some(path) = &self.alert_rules_file {
+            self.alert_rules = AlertRules::load(path)?;
+        }
+        Ok(())
     }
 
     /// Settings from parsed flags, the data directory and the raw value of
@@ -220,6 +311,11 @@ impl Config {
             log_format: args.log_format,
             protect_reads: args.protect_reads,
             api_keys: parse_keys(api_keys_env.unwrap_or_default()),
+            alert_rules_file: args.alert_rules,
+            alert_rules: AlertRules::default(),
+            alert_webhooks: args.alert_webhooks,
+            alert_webhook_secret: args.alert_webhook_secret,
+            alert_retry: RetryPolicy::default(),
         }
     }
 }
@@ -253,6 +349,61 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert_eq!(config.api_keys.len(), 2);
+    }
+
+    #[test]
+    fn webhooks_repeat_and_split_and_neither_they_nor_the_secret_are_printed() {
+        let args = Wrapper::try_parse_from([
+            "x",
+            "--alert-webhook",
+            "https://hooks.example.com/T000/B000/tok3n",
+            "--alert-webhook=http://127.0.0.1:9/a,http://127.0.0.1:9/b",
+            "--alert-webhook-secret",
+            "hm4c-secret",
+        ])
+        .expect("flags parse")
+        .serve;
+        let config = Config::from_args(args, PathBuf::from("d"), None);
+        let urls: Vec<_> = config
+            .alert_webhooks
+            .iter()
+            .map(WebhookUrl::expose)
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://hooks.example.com/T000/B000/tok3n",
+                "http://127.0.0.1:9/a",
+                "http://127.0.0.1:9/b"
+            ]
+        );
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("tok3n"), "{printed}");
+        assert!(!printed.contains("hm4c"), "{printed}");
+        assert!(printed.contains("https://hooks.example.com"), "{printed}");
+        let err = Wrapper::try_parse_from(["x", "--alert-webhook", "ftp://x/secret-path"])
+            .expect_err("only http(s)");
+        assert!(err.to_string().contains("http://"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_rules_file_is_refused_naming_line_and_key() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, "[performance_drop]\nmax_drop = 0.1\nmin_row = 5\n").expect("write");
+        let mut config = Config::new(PathBuf::from("d"));
+        config.alert_rules_file = Some(path.clone());
+        let err = config.load_alert_rules().expect_err("refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "alert rules file {}:3:1: key `performance_drop.min_row`: unknown field `min_row`, expected one of `enabled`, `severity`, `max_drop`, `min_rows`",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "[performance_drop]\nmax_drop = 0.1\n").expect("write");
+        config.load_alert_rules().expect("a good file loads");
+        assert!((config.alert_rules.performance_drop.max_drop.get() - 0.1).abs() < 1e-12);
     }
 
     #[test]

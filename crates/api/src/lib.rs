@@ -15,8 +15,11 @@
 //!   `monitoring`.
 //! - [`training_runs`]: a run-pipeline request becomes a run on its own thread;
 //!   [`run_control`] cancels and joins it.
+//! - [`alerts`]: when alert rules are evaluated, and the worker that delivers their
+//!   notifications to webhooks.
 //! - [`traffic`]: generated demo traffic sent over HTTP (`scorewatch demo`).
 
+pub mod alerts;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -176,7 +176,15 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let Self { server, state, .. } = self;
+        let (stop_alerts, alerts_stopped) = tokio::sync::watch::channel(false);
+        let alert_worker = tokio::spawn(crate::alerts::run_worker(
+            Arc::clone(&state),
+            alerts_stopped,
+        ));
         let served = server.await;
+        // Undelivered notifications stay in the outbox for the next start.
+        let _ = stop_alerts.send(true);
+        let _ = alert_worker.await;
         tracing::info!("server stopped; closing the store");
         let closing = Arc::clone(&state);
         drop(state);

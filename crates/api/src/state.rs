@@ -13,6 +13,7 @@ use scorewatch_core::{
     drift_report_of_newest, estimated_metrics_entry, production_metrics,
 };
 
+use crate::alerts::{self, Alerting};
 use crate::config::Config;
 use crate::feature_issues::FeatureIssues;
 use crate::run_control::PipelineControl;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub pipeline: PipelineControl,
     /// Data-quality issues of served predictions per feature (`/metrics`).
     pub feature_issues: FeatureIssues,
+    /// Alert rules, webhooks and the delivery worker's wake-up.
+    pub alerting: Alerting,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -92,6 +95,7 @@ impl AppState {
             "state loaded"
         );
         let drift_schedule = IntervalSchedule::new(config.drift_min_interval);
+        let alerting = Alerting::new(&config);
         Ok(Self {
             config,
             started: Instant::now(),
@@ -108,6 +112,7 @@ impl AppState {
             storage: StorageHealth::default(),
             pipeline: PipelineControl::new(runner),
             feature_issues,
+            alerting,
             background: Mutex::new(Vec::new()),
         })
     }
@@ -265,6 +270,7 @@ impl AppState {
                 drifted = report.verdict.is_drifted(),
                 "drift report computed"
             );
+            alerts::evaluate(self, "drift report");
         }
         Ok(report)
     }
@@ -319,6 +325,7 @@ impl AppState {
         )?;
         if let Some(rows) = entry.as_ref().and_then(|e| e.rows) {
             tracing::info!(rows, "production metrics computed");
+            alerts::evaluate(self, "production metrics");
         }
         Ok(entry)
     }

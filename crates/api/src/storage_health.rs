@@ -36,6 +36,22 @@ impl StorageHealth {
             .clone()
     }
 
+    /// The refused write, if any; else whether the store's staging directory (where
+    /// every write starts) is writable. What `/health` and the storage alert report.
+    #[must_use]
+    pub fn current_problem(&self, store: &scorewatch_core::Store) -> Option<StorageProblem> {
+        if let Some(problem) = self.problem() {
+            return Some(problem);
+        }
+        store.unwritable_reason().map(|reason| StorageProblem {
+            message: format!(
+                "the data directory cannot be written: {reason}; free space or fix \
+             permissions, reads keep working"
+            ),
+            at: OffsetDateTime::now_utc(),
+        })
+    }
+
     /// Records how a write to the data directory ended, for `/health`: a success clears
     /// the failing state, a full or read-only disk sets it, other errors leave it.
     pub fn note<T, E: std::error::Error + 'static>(&self, result: &Result<T, E>) {

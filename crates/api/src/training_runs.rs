@@ -102,6 +102,8 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
             signal(Started::Refused(err));
         }
     }
+    // After the model swap, so that the rules judge the model now served.
+    crate::alerts::evaluate(state, "pipeline end");
 }
 
 enum Started {

@@ -30,6 +30,10 @@
 //!   ([`drift_report_of_newest`], [`data_quality_of_newest`], [`production_metrics`],
 //!   [`estimate_of_newest_unlabelled`],
 //!   [`IntervalSchedule`]).
+//! - alerts: [`evaluate_rules`] judges the [`AlertRules`] (defaults, or a TOML file)
+//!   on what the service knows; [`apply_evaluation`] moves each [`Alert`] through its
+//!   lifecycle and queues webhook [`Notification`]s, which the store keeps in its
+//!   [`AlertStore`] with the alerts, so a restart loses neither.
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -64,6 +68,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod alerts;
 mod classification;
 mod drift;
 mod error_chain;
@@ -78,6 +83,16 @@ mod segment;
 mod store;
 pub mod views;
 
+// Alerts: rules, lifecycle and the webhook outbox.
+pub use alerts::{
+    AckError, AlertChange, AlertEvent, AlertInputs, AlertRules, AlertRulesError,
+    AlertTransitionError, ChangeKind, DEFAULT_MAX_AUC_DROP, DEFAULT_MIN_LABELLED_ROWS,
+    DEFAULT_NO_TRAFFIC_MINUTES, DEFAULT_RENOTIFY_MINUTES, Evaluation, FeatureDriftRule, Finding,
+    NoTrafficRule, NotifyPolicy, PerformanceDropRule, PipelineFailedRule, RetryPolicy,
+    ScoreDriftRule, Share, StorageCondition, StorageDegradedRule, Traffic, WebhookBody,
+    acknowledge, apply_evaluation, drop_unknown_targets, due_notifications, evaluate_rules,
+    next_due_at, record_delivered, record_failed, transition as alert_transition, webhook_id,
+};
 pub use classification::{
     CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,
     LOG_LOSS_EPS, MetricsError, brier_score, calibration_table, classification_metrics,
@@ -127,8 +142,9 @@ pub use quality::{
     DataQualitySummary, FeatureQuality, IssueKind, QualityChecker, QualityError, summarize_window,
 };
 pub use records::{
-    DataSource, FeatureKind, MetricBounds, MetricName, MetricSource, MetricsEntry, OutcomeRecord,
-    PipelineState, PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
+    Alert, AlertBook, AlertRule, AlertState, DataSource, DeliveryStatus, FeatureKind, MetricBounds,
+    MetricName, MetricSource, MetricsEntry, Notification, OutcomeRecord, PipelineState,
+    PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Severity, Stage, prediction_key,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,
@@ -139,6 +155,7 @@ pub use segment::{
     SegmentOptions, SegmentStatus, csv_segment_columns, drift_segments, metrics_segments,
     segment_columns_from_csv,
 };
+pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
 #[cfg(feature = "testing")]

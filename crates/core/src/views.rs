@@ -334,6 +334,16 @@ pub struct FieldProblem {
     pub problem: String,
 }
 
+// Alerts (issue 16).
+/// `GET /monitoring/alerts`: alerts, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertsView {
+    /// The alerts asked for, newest first: state, severity, since, resolved at,
+    /// summary, details and delivery status.
+    pub alerts: Vec<crate::records::Alert>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

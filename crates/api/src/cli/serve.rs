@@ -15,7 +15,11 @@ use crate::telemetry;
 /// When logging, the data directory, the keys or the listener cannot be set up.
 pub fn run(args: ServeArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     let keys = std::env::var(API_KEYS_ENV).ok();
-    let config = Config::from_args(args, data_dir.to_path_buf(), keys.as_deref());
+    let mut config = Config::from_args(args, data_dir.to_path_buf(), keys.as_deref());
+    // Before logging starts (it creates data/logs/): a bad rules file changes nothing.
+    config
+        .load_alert_rules()
+        .context("refusing to start: bad --alert-rules file")?;
     let _log_guard = telemetry::init(&config.data_dir, config.log_format)?;
     tracing::info!(?config, "starting");
     actix_web::rt::System::new()

@@ -4,7 +4,6 @@ use std::path::Path;
 
 use actix_web::{get, web};
 use scorewatch_core::views::{Health, StorageProblem};
-use time::OffsetDateTime;
 
 use crate::prometheus::resident_memory_bytes;
 use crate::state::AppState;
@@ -43,17 +42,5 @@ fn within_data_dir(message: &str, data_dir: &Path) -> String {
 
 /// The refused write, if any; else whether `tmp/` (where every write starts) is writable.
 fn storage_problem(state: &AppState) -> Option<StorageProblem> {
-    if let Some(problem) = state.storage.problem() {
-        return Some(problem);
-    }
-    state
-        .store
-        .unwritable_reason()
-        .map(|reason| StorageProblem {
-            message: format!(
-                "the data directory cannot be written: {reason}; free space or fix \
-             permissions, reads keep working"
-            ),
-            at: OffsetDateTime::now_utc(),
-        })
+    state.storage.current_problem(&state.store)
 }

@@ -1,5 +1,6 @@
 //! The HTTP routes, one module per resource, registered through [`configure`].
 
+mod alerts;
 mod data_quality;
 mod drift;
 mod estimate;
@@ -39,7 +40,10 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(training_data::put_training_data)
         // Data quality on the prediction path (issue 16).
         .service(data_quality::get_data_quality)
-        .service(estimate::get_performance_estimate);
+        .service(estimate::get_performance_estimate)
+        // Alerts (issue 16).
+        .service(alerts::get_alerts)
+        .service(alerts::ack_alert);
 }
 
 /// The id of the key that authenticated the request, if one did.

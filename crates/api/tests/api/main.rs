@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a fresh data directory per test.
 
+mod alerts;
 mod archives;
 mod auth;
 mod data_quality;

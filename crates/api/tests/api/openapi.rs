@@ -23,6 +23,9 @@ async fn openapi_lists_every_route() {
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
         ("/monitoring/metrics/segments", "get"),
+        // Alerts (issue 16).
+        ("/monitoring/alerts", "get"),
+        ("/monitoring/alerts/{id}/ack", "post"),
         ("/monitoring/training-data", "get"),
         ("/monitoring/training-data/{name}", "put"),
         ("/monitoring/data-quality", "get"),
@@ -45,6 +48,8 @@ async fn openapi_lists_every_route() {
         "PipelineStatus",
         "MetricsSegments",
         "DriftSegments",
+        "AlertsView",
+        "Alert",
         "TrainingSetList",
         "TrainingSetSummary",
         "DataQualitySummary",
@@ -142,7 +147,14 @@ async fn every_response_has_a_description() {
 /// the document as it was before the error responses were defined once.
 #[tokio::test]
 async fn every_operation_declares_its_status_codes_with_error_bodies() {
-    let expected: [(&str, &str, &[&str]); 13] = [
+    let expected: &[(&str, &str, &[&str])] = &[
+        // Alerts (issue 16).
+        ("/monitoring/alerts", "get", &["200", "400", "401", "403"]),
+        (
+            "/monitoring/alerts/{id}/ack",
+            "post",
+            &["200", "401", "403", "404", "409", "503"],
+        ),
         ("/health", "get", &["200"]),
         ("/metrics", "get", &["200", "401", "403"]),
         (
@@ -216,7 +228,7 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             .unwrap_or_else(|| panic!("{method} {path}: no responses"));
         let mut declared: Vec<&str> = responses.keys().map(String::as_str).collect();
         declared.sort_unstable();
-        assert_eq!(declared, codes, "{method} {path}");
+        assert_eq!(declared, *codes, "{method} {path}");
         for (status, response) in responses {
             if status.starts_with(['4', '5']) {
                 assert_eq!(

@@ -28,9 +28,9 @@ pub use segments::{
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
-use crate::quality::QualityError;
 use crate::estimate::EstimateError;
 use crate::model::DataError;
+use crate::quality::QualityError;
 use crate::segment::SegmentError;
 use crate::store::StoreError;
 

@@ -5,11 +5,13 @@
 //! statistics (`drift`, `classification`), `model`, `store`, `pipeline` and `monitoring`
 //! modules above can all use them without importing one another's types.
 
+mod alerts;
 mod features;
 mod metrics;
 mod pipeline;
 mod predictions;
 
+pub use alerts::{Alert, AlertBook, AlertRule, AlertState, DeliveryStatus, Notification, Severity};
 pub use features::FeatureKind;
 pub use metrics::{MetricBounds, MetricName, MetricSource, MetricsEntry};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};

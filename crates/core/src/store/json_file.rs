@@ -95,6 +95,22 @@ impl<T: JsonDocument> JsonFile<T> {
         })
     }
 
+    /// Loads and checks the document at `path`, or starts from [`JsonDocument::empty`]
+    /// when there is no file yet (a document added after `init` first ran: the file
+    /// appears with the first write).
+    pub(crate) fn open_or_empty(path: &Path, tmp_dir: &Path) -> Result<Self, StoreError> {
+        let doc = match load(path) {
+            Ok(doc) => doc,
+            Err(StoreError::Missing { .. }) => T::empty(),
+            Err(err) => return Err(err),
+        };
+        Ok(Self {
+            doc: Mutex::new(doc),
+            path: path.to_owned(),
+            tmp_dir: tmp_dir.to_owned(),
+        })
+    }
+
     fn lock(&self) -> MutexGuard<'_, T> {
         self.doc.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -102,6 +118,23 @@ impl<T: JsonDocument> JsonFile<T> {
     /// Reads the document.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         f(&self.lock())
+    }
+
+    /// As [`JsonFile::update`], but writes nothing when `f` leaves the document as it
+    /// was, so that an evaluation that changes nothing never touches the disk.
+    pub(crate) fn update_if_changed(&self, f: impl FnOnce(&mut T)) -> Result<bool, StoreError>
+    where
+        T: PartialEq,
+    {
+        let mut doc = self.lock();
+        let mut next = doc.clone();
+        f(&mut next);
+        if next == *doc {
+            return Ok(false);
+        }
+        atomic::atomic_write_json(&self.tmp_dir, &self.path, T::KIND, &next)?;
+        *doc = next;
+        Ok(true)
     }
 
     /// Changes a copy of the document, writes it atomically, then keeps it. When the

@@ -21,6 +21,8 @@ pub const DRIFT_REPORTS_FILE: &str = "drift_reports.json";
 pub const OUTCOMES_LOG_FILE: &str = "outcomes_log.csv";
 /// File name of the pipeline status.
 pub const PIPELINE_STATUS_FILE: &str = "pipeline_status.json";
+/// File name of the alert book (alerts and their webhook outbox).
+pub const ALERTS_FILE: &str = "alerts.json";
 /// File name of the lock that makes one process the owner of a data directory.
 pub const LOCK_FILE: &str = "scorewatch.lock";
 
@@ -84,6 +86,12 @@ impl DataLayout {
     #[must_use]
     pub fn pipeline_status(&self) -> PathBuf {
         self.monitoring_dir().join(PIPELINE_STATUS_FILE)
+    }
+
+    /// `data/monitoring/alerts.json`.
+    #[must_use]
+    pub fn alerts(&self) -> PathBuf {
+        self.monitoring_dir().join(ALERTS_FILE)
     }
 
     /// `data/models/`: one sub-directory per model version.

@@ -2,6 +2,7 @@
 //! CSV logs, behind one small trait per kind of record so that another backend (a
 //! database) can replace the files without touching callers.
 
+mod alerts;
 mod atomic;
 mod csv_log;
 mod drift_reports;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 
+pub use alerts::{AlertStore, DEFAULT_ALERTS_RETENTION};
 pub use csv_log::FsyncPolicy;
 pub use drift_reports::{DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary};
 pub use error::StoreError;
@@ -48,6 +50,7 @@ pub use {
     predictions::list_prediction_archives,
 };
 
+use alerts::FileAlertStore;
 use atomic::clean_tmp;
 use drift_reports::FileDriftReports;
 use lock::DirLock;
@@ -67,6 +70,8 @@ pub struct StoreOptions {
     pub drift_retention: usize,
     /// Finished pipeline runs kept (default [`DEFAULT_PIPELINE_RUNS_RETENTION`]).
     pub pipeline_runs_retention: usize,
+    /// Resolved alerts kept (default [`DEFAULT_ALERTS_RETENTION`]).
+    pub alerts_retention: usize,
     /// Create missing directories and files as [`init`] does (default `true`); when
     /// `false` a missing file is an error.
     pub create_missing: bool,
@@ -79,6 +84,7 @@ impl Default for StoreOptions {
             metrics_retention: DEFAULT_METRICS_RETENTION,
             drift_retention: DEFAULT_DRIFT_RETENTION,
             pipeline_runs_retention: DEFAULT_PIPELINE_RUNS_RETENTION,
+            alerts_retention: DEFAULT_ALERTS_RETENTION,
             create_missing: true,
         }
     }
@@ -115,6 +121,8 @@ pub struct StoreBackends {
     pub models: Arc<dyn ModelStore>,
     /// Training data sets.
     pub training_sets: Arc<dyn TrainingSets>,
+    /// Alerts and their webhook outbox.
+    pub alerts: Arc<dyn AlertStore>,
 }
 
 /// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
@@ -182,6 +190,11 @@ impl Store {
             &tmp,
             options.pipeline_runs_retention,
         )?);
+        let alerts = Arc::new(FileAlertStore::open(
+            &layout.alerts(),
+            &tmp,
+            options.alerts_retention,
+        )?);
         let (predictions, predictions_open) =
             FilePredictionLog::open(&layout.predictions_log(), &tmp, options.fsync)?;
         let (outcomes, outcomes_open) =
@@ -210,6 +223,7 @@ impl Store {
                 pipeline_status: pipeline,
                 models,
                 training_sets,
+                alerts,
             },
             report,
             flusher,
@@ -293,6 +307,12 @@ impl Store {
     #[must_use]
     pub fn training_sets(&self) -> &dyn TrainingSets {
         &*self.backends.training_sets
+    }
+
+    /// The alerts and their webhook outbox.
+    #[must_use]
+    pub fn alerts(&self) -> &dyn AlertStore {
+        &*self.backends.alerts
     }
 }
 
