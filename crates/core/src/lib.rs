@@ -24,6 +24,8 @@
 //!   records [`PipelineStatus`].
 //! - monitoring: what the service computes between requests
 //!   ([`drift_report_of_newest`], [`production_metrics`], [`IntervalSchedule`]).
+//! - report: [`gather_report`] reads a data window's numbers through monitoring and the
+//!   store, and [`render_html`] turns them into one self-contained HTML page.
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -66,6 +68,7 @@ mod model;
 mod monitoring;
 mod pipeline;
 mod records;
+mod report;
 mod sample;
 mod store;
 pub mod views;
@@ -101,7 +104,8 @@ pub use model::{
     score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
-    IntervalSchedule, MonitorError, drift_report_of_newest, production_metrics, window_of_records,
+    IntervalSchedule, MonitorError, drift_report_of_newest, drift_report_of_window,
+    production_metrics, production_metrics_of_window, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -113,6 +117,10 @@ pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
 pub use records::{
     DataSource, FeatureKind, MetricName, MetricSource, MetricsEntry, OutcomeRecord, PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
+};
+pub use report::{
+    DEFAULT_REPORT_RUNS, ReportData, ReportError, ReportModel, ReportRequest, ReportWindow,
+    gather_report, render_html,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,

@@ -26,6 +26,33 @@ pub fn production_metrics(
     threshold: f64,
     window_rows: usize,
 ) -> Result<Option<MetricsEntry>, MonitorError> {
+    let entry = production_metrics_of_window(
+        store,
+        version,
+        features,
+        threshold,
+        &PredictionQuery::newest(window_rows),
+    )?;
+    if let Some(entry) = &entry {
+        store.metrics().record(entry.clone())?;
+    }
+    Ok(entry)
+}
+
+/// The production metrics of model `version` on the predictions `query` selects that have
+/// an outcome (its `model_version` is set to `version`), computed but not recorded: the
+/// HTML report shows them for the reader's window without writing to the history.
+/// `Ok(None)` when none has an outcome.
+///
+/// # Errors
+/// When a log cannot be read or the metrics cannot be computed.
+pub fn production_metrics_of_window(
+    store: &Store,
+    version: &str,
+    features: &[String],
+    threshold: f64,
+    query: &PredictionQuery,
+) -> Result<Option<MetricsEntry>, MonitorError> {
     let labels = outcome_labels(store.outcomes())?;
     if labels.is_empty() {
         return Ok(None);
@@ -34,7 +61,7 @@ pub fn production_metrics(
         features,
         &PredictionQuery {
             model_version: Some(version.to_owned()),
-            ..PredictionQuery::newest(window_rows)
+            ..query.clone()
         },
     )?;
     let (scores, actuals): (Vec<f64>, Vec<bool>) = records
@@ -49,7 +76,7 @@ pub fn production_metrics(
         return Ok(None);
     }
     let metrics = classification_metrics(&scores, &actuals, threshold)?;
-    let entry = MetricsEntry {
+    Ok(Some(MetricsEntry {
         timestamp: OffsetDateTime::now_utc(),
         source: MetricSource::Production,
         model_version: Some(version.to_owned()),
@@ -58,7 +85,5 @@ pub fn production_metrics(
         rows: Some(scores.len() as u64),
         posted_by: None,
         rejected_candidate: false,
-    };
-    store.metrics().record(entry.clone())?;
-    Ok(Some(entry))
+    }))
 }
