@@ -119,8 +119,8 @@ pub use records::{
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Stage, prediction_key,
 };
 pub use report::{
-    DEFAULT_REPORT_RUNS, ReportData, ReportError, ReportModel, ReportRequest, ReportWindow,
-    gather_report, render_html,
+    DEFAULT_REPORT_RUNS, MAX_REPORT_ROWS, ReportData, ReportError, ReportModel, ReportRequest,
+    ReportWindow, gather_report, render_html,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,

@@ -10,6 +10,10 @@ use crate::store::{PredictionQuery, Store};
 
 use super::ReportError;
 
+/// The largest window a report reads, in predictions: about 10 s and 1 GB of rows at
+/// most, where a report of the default 10,000 takes a fraction of a second.
+pub const MAX_REPORT_ROWS: usize = 1_000_000;
+
 /// Pipeline runs a report lists, newest first.
 pub const DEFAULT_REPORT_RUNS: usize = 10;
 

@@ -14,7 +14,8 @@ mod sections;
 mod svg;
 
 pub use gather::{
-    DEFAULT_REPORT_RUNS, ReportData, ReportModel, ReportRequest, ReportWindow, gather_report,
+    DEFAULT_REPORT_RUNS, MAX_REPORT_ROWS, ReportData, ReportModel, ReportRequest, ReportWindow,
+    gather_report,
 };
 pub use html::render_html;
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::drift::BinShare;
 
-use super::escape::{date, escape, percent};
+use super::escape::{date, escape, instant, percent};
 
 /// Reference colour (blue) and current colour (orange) of every plot.
 pub const REFERENCE_COLOUR: &str = "#4c72b0";
@@ -159,8 +159,17 @@ pub fn lines(series: &[Series], width: f64, height: f64, title: &str) -> String 
         );
     }
     for (x, anchor) in [(x_min, "start"), (x_max, "end")] {
-        let label =
-            time::OffsetDateTime::from_unix_timestamp(x).map_or_else(|_| String::new(), date);
+        // Within two days the dates alone would all be the same.
+        let label = time::OffsetDateTime::from_unix_timestamp(x).map_or_else(
+            |_| String::new(),
+            |at| {
+                if x_max - x_min < 172_800 {
+                    instant(at)[..16].replace('T', " ")
+                } else {
+                    date(at)
+                }
+            },
+        );
         let _ = write!(
             svg,
             r##"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="{anchor}" fill="#555">{label}</text>"##,
