@@ -8,6 +8,7 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod prometheus;
+mod report;
 mod responses;
 
 use actix_web::HttpMessage as _;
@@ -29,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(predictions::get_predictions)
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
-        .service(pipeline::pipeline_status);
+        .service(pipeline::pipeline_status)
+        .service(report::get_report);
 }
 
 /// The id of the key that authenticated the request, if one did.

@@ -15,6 +15,7 @@ mod outcomes;
 mod pipeline;
 mod predict;
 mod predictions;
+mod report;
 mod restart;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
 #[path = "../../../core/tests/support/skip.rs"]

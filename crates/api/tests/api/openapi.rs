@@ -22,6 +22,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/report", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -121,7 +122,7 @@ async fn every_response_has_a_description() {
 /// the document as it was before the error responses were defined once.
 #[tokio::test]
 async fn every_operation_declares_its_status_codes_with_error_bodies() {
-    let expected: [(&str, &str, &[&str]); 12] = [
+    let expected: [(&str, &str, &[&str]); 13] = [
         ("/health", "get", &["200"]),
         ("/metrics", "get", &["200", "401", "403"]),
         (
@@ -152,6 +153,11 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             ],
         ),
         ("/monitoring/pipeline-status", "get", &["200", "401", "403"]),
+        (
+            "/monitoring/report",
+            "get",
+            &["200", "400", "401", "403", "422"],
+        ),
         (
             "/monitoring/pipeline/cancel",
             "post",
@@ -196,6 +202,8 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             }
         }
     }
+    let report = &doc["paths"]["/monitoring/report"]["get"]["responses"]["200"]["content"];
+    assert!(report.get("text/html").is_some(), "{report}");
     let retry_after = &doc["paths"]["/predict"]["post"]["responses"]["503"]["headers"];
     assert!(retry_after.get("Retry-After").is_some(), "{retry_after}");
     app.stop().await;
