@@ -38,6 +38,7 @@ impl DashboardApp {
                 );
             }
             Action::ReloadPredictions => self.reload_predictions(ctx),
+            Action::ExportReport => self.send_read(ctx, Request::Report),
             Action::SelectTab(tab) => self.settings.tab = tab,
             Action::LoadManyPredictions => {
                 self.state.predictions.load_until = state::MAX_LOADED_PREDICTIONS;

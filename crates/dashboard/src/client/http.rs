@@ -151,6 +151,16 @@ pub fn execute(
             check_status(response, path).map(|_| Payload::CancelAccepted)
         }
         Request::PipelineStatus => call(builder, &url, path).map(Payload::PipelineStatus),
+        Request::Report => {
+            let response = check_status(send(builder, &url)?, path)?;
+            response
+                .text()
+                .map(Payload::Report)
+                .map_err(|source| ApiError::Unreachable {
+                    url: url.clone(),
+                    source: Arc::new(source),
+                })
+        }
     }
 }
 

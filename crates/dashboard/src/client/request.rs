@@ -72,6 +72,8 @@ pub enum Request {
     CancelPipeline,
     /// `GET /monitoring/pipeline-status`.
     PipelineStatus,
+    /// `GET /monitoring/report`: the HTML report of the server's default window.
+    Report,
 }
 
 /// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
@@ -93,6 +95,8 @@ pub enum RequestKind {
     CancelPipeline,
     /// `GET /monitoring/pipeline-status`.
     PipelineStatus,
+    /// `GET /monitoring/report`.
+    Report,
 }
 
 impl RequestKind {
@@ -120,6 +124,7 @@ impl Request {
             Self::RunPipeline(_) => RequestKind::RunPipeline,
             Self::CancelPipeline => RequestKind::CancelPipeline,
             Self::PipelineStatus => RequestKind::PipelineStatus,
+            Self::Report => RequestKind::Report,
         }
     }
 
@@ -135,6 +140,7 @@ impl Request {
             RequestKind::RunPipeline => "/monitoring/run-pipeline",
             RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
             RequestKind::PipelineStatus => "/monitoring/pipeline-status",
+            RequestKind::Report => "/monitoring/report",
         }
     }
 }
@@ -158,4 +164,6 @@ pub enum Payload {
     CancelAccepted,
     /// Of `GET /monitoring/pipeline-status`.
     PipelineStatus(PipelineStatus),
+    /// Of `GET /monitoring/report`: the page's HTML.
+    Report(String),
 }

@@ -13,6 +13,10 @@ use scorewatch_core::PipelineStatus;
 use scorewatch_core::views::{DriftView, Health, MetricsView, PredictionView, RunAccepted};
 use scorewatch_dashboard::{ApiClient, ApiError, ApiKey, Payload, Request, RequestKind, Response};
 
+/// The page the fake API serves as `GET /monitoring/report`.
+pub const REPORT_HTML: &str =
+    "<!DOCTYPE html><html><head><title>scorewatch report</title></head><body></body></html>";
+
 /// The key the fake API accepts unless a test says otherwise.
 pub const VALID_KEY: &str = "test-key";
 
@@ -124,6 +128,7 @@ impl Answers {
                 status_url: "/monitoring/pipeline-status".into(),
             }),
             Request::CancelPipeline => Payload::CancelAccepted,
+            Request::Report => Payload::Report(REPORT_HTML.to_owned()),
         })
     }
 }
