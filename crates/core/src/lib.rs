@@ -104,8 +104,9 @@ pub use model::{
     score_matrix, sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
-    IntervalSchedule, MonitorError, drift_report_of_newest, drift_report_of_window,
-    production_metrics, production_metrics_of_window, window_of_records,
+    IntervalSchedule, MonitorError, drift_report_of_newest, drift_report_of_records,
+    drift_report_of_window, production_metrics, production_metrics_of_records,
+    production_metrics_of_window, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,

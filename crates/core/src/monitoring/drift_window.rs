@@ -86,10 +86,33 @@ pub fn drift_report_of_window(
         ..query.clone()
     };
     let records = store.predictions().recent(&query)?;
+    Ok(drift_report_of_records(
+        version,
+        profile,
+        &store.predictions().feature_names()?,
+        &records,
+        &query,
+    )?)
+}
+
+/// The drift report of `records` (newest first, as `query` selected them from a log
+/// whose feature columns are `log_features`) of model `version` against `profile`.
+/// `Ok(None)` when there is no record. [`drift_report_of_window`] reads and calls this;
+/// the HTML report calls it on the rows it has already read for its other numbers.
+///
+/// # Errors
+/// [`DriftError`] when a row does not fit the profile.
+pub fn drift_report_of_records(
+    version: &str,
+    profile: &ReferenceProfile,
+    log_features: &[String],
+    records: &[PredictionRecord],
+    query: &PredictionQuery,
+) -> Result<Option<DriftReport>, DriftError> {
     if records.is_empty() {
         return Ok(None);
     }
-    let window = window_of_records(profile, &store.predictions().feature_names()?, &records)?;
+    let window = window_of_records(profile, log_features, records)?;
     let description = if query.since.is_none() && query.until.is_none() {
         format!("newest {} predictions of model {version}", records.len())
     } else {

@@ -10,8 +10,12 @@ mod drift_window;
 mod production;
 mod schedule;
 
-pub use drift_window::{drift_report_of_newest, drift_report_of_window, window_of_records};
-pub use production::{production_metrics, production_metrics_of_window};
+pub use drift_window::{
+    drift_report_of_newest, drift_report_of_records, drift_report_of_window, window_of_records,
+};
+pub use production::{
+    production_metrics, production_metrics_of_records, production_metrics_of_window,
+};
 pub use schedule::IntervalSchedule;
 
 use crate::classification::MetricsError;

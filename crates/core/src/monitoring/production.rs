@@ -1,9 +1,12 @@
 //! Production metrics: the served model's newest predictions that have an outcome.
 
+use std::collections::HashMap;
+
 use time::OffsetDateTime;
 
+use crate::classification::MetricsError;
 use crate::classification::classification_metrics;
-use crate::records::{MetricSource, MetricsEntry, prediction_key};
+use crate::records::{MetricSource, MetricsEntry, PredictionRecord, prediction_key};
 use crate::store::{PredictionQuery, Store, outcome_labels};
 
 use super::MonitorError;
@@ -64,6 +67,24 @@ pub fn production_metrics_of_window(
             ..query.clone()
         },
     )?;
+    Ok(production_metrics_of_records(
+        &labels, version, &records, threshold,
+    )?)
+}
+
+/// The production metrics of model `version` on those of `records` that have an outcome
+/// in `labels` ([`outcome_labels`]), deciding at `threshold`; `Ok(None)` when none has.
+/// [`production_metrics_of_window`] reads and calls this; the HTML report calls it on the
+/// rows it has already read.
+///
+/// # Errors
+/// When the metrics cannot be computed.
+pub fn production_metrics_of_records<S: std::hash::BuildHasher>(
+    labels: &HashMap<u128, bool, S>,
+    version: &str,
+    records: &[PredictionRecord],
+    threshold: f64,
+) -> Result<Option<MetricsEntry>, MetricsError> {
     let (scores, actuals): (Vec<f64>, Vec<bool>) = records
         .iter()
         .filter_map(|r| {

@@ -4,9 +4,9 @@ use time::OffsetDateTime;
 
 use crate::drift::{DriftReport, ReferenceProfile};
 use crate::model::ModelVersion;
-use crate::monitoring::{drift_report_of_window, production_metrics_of_window};
+use crate::monitoring::{MonitorError, drift_report_of_records, production_metrics_of_records};
 use crate::records::{MetricSource, MetricsEntry, RunRecord};
-use crate::store::{PredictionQuery, Store};
+use crate::store::{PredictionQuery, Store, outcome_labels};
 
 use super::ReportError;
 
@@ -171,11 +171,13 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
         limit: request.rows,
     };
 
-    read_window(store, &mut data, &name, profile.as_ref(), &query)?;
-    if data.window.rows > 0 {
-        data.production =
-            production_metrics_of_window(store, &name, &features, artifact.threshold, &query)?;
-    }
+    read_window(
+        store,
+        &mut data,
+        (&name, &features, artifact.threshold),
+        profile.as_ref(),
+        &query,
+    )?;
 
     // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
     let history: Vec<MetricsEntry> = store
@@ -201,40 +203,43 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
     Ok(data)
 }
 
-/// The window's drift report (or why there is none) and its rows.
+/// The window's rows, its drift report (or why there is none) and its production
+/// metrics. The rows are read once, from every log of the model's feature set (as the
+/// production metrics read them), and both numbers are computed from them by the same
+/// functions the JSON endpoints' computations call.
 fn read_window(
     store: &Store,
     data: &mut ReportData,
-    name: &str,
+    (name, features, threshold): (&str, &[String], f64),
     profile: Option<&ReferenceProfile>,
     query: &PredictionQuery,
 ) -> Result<(), ReportError> {
-    data.drift = match profile {
-        Some(profile) => drift_report_of_window(store, name, profile, query)?,
-        None => None,
-    };
-    match &data.drift {
-        Some(drift) => {
-            data.window.rows = drift.current.rows;
-            data.window.from = drift.current.from;
-            data.window.to = drift.current.to;
+    let records = store.predictions().recent_with_features(features, query)?;
+    data.window.rows = records.len() as u64;
+    data.window.from = records.last().map(|r| r.timestamp);
+    data.window.to = records.first().map(|r| r.timestamp);
+    if records.is_empty() {
+        data.drift_missing = Some(format!(
+            "no prediction of model {name} falls in this window, so there is nothing to compare"
+        ));
+        return Ok(());
+    }
+    match profile {
+        Some(profile) => {
+            data.drift = drift_report_of_records(name, profile, features, &records, query)
+                .map_err(MonitorError::from)?;
             data.drift_missing = None;
         }
-        None if profile.is_none() => {
-            // Only the count is missing: read the window once for it.
-            let records = store.predictions().recent(query)?;
-            data.window.rows = records.len() as u64;
-            data.window.from = records.last().map(|r| r.timestamp);
-            data.window.to = records.first().map(|r| r.timestamp);
+        None => {
             data.drift_missing = Some(format!(
                 "model {name} was published without a reference profile, so drift cannot be computed"
             ));
         }
-        None => {
-            data.drift_missing = Some(format!(
-                "no prediction of model {name} falls in this window, so there is nothing to compare"
-            ));
-        }
+    }
+    let labels = outcome_labels(store.outcomes())?;
+    if !labels.is_empty() {
+        data.production = production_metrics_of_records(&labels, name, &records, threshold)
+            .map_err(MonitorError::from)?;
     }
     Ok(())
 }
