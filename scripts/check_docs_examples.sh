@@ -9,7 +9,8 @@
 # comment that starts with the status the example documents (`curl ... # 401 ...`).
 # `export API=...`/`export KEY=...` lines of the docs are skipped (they point at the
 # reader's own server). A block that contains `run-pipeline` first waits for the pipeline
-# to be idle.
+# to be idle. Blocks run in a scratch directory (files they write go there), where
+# `scorewatch` is the binary under test.
 #
 # A block that cannot run against the demo (benchmark commands, another machine) says so
 # on the line just before its fence, with the reason:
@@ -161,8 +162,11 @@ export PRED_ID2=$(predict | jq -r .prediction_id)
 export REPORT_ID=$(command curl -fsS -X POST "$API/monitoring/drift/run" -H "X-API-Key: $KEY" | jq -r .id)
 
 # The wrapper every example's curl goes through: prints the body, checks the status.
+export SCOREWATCH_BIN="$bin"
+mkdir -p "$work/examples"
 cat >"$work/prelude.sh" <<'EOF'
 set -euo pipefail
+scorewatch() { command "$SCOREWATCH_BIN" "$@"; }
 curl() {
   local body code expect="${EXPECT:-2xx}"
   body=$(mktemp)
@@ -196,7 +200,7 @@ for block in "$work"/block*.sh; do
   where=$(head -1 "$block" | cut -c3-)
   echo "==> $where"
   if grep -q 'run-pipeline' "$block"; then wait_pipeline_idle || exit 2; fi
-  if ! bash -c "source '$work/prelude.sh'; source '$block'" >"$work/out.txt" 2>&1; then
+  if ! (cd "$work/examples" && bash -c "source '$work/prelude.sh'; source '$block'") >"$work/out.txt" 2>&1; then
     echo "FAILED: example at $where" >&2
     cat "$work/out.txt" >&2
     failed=1

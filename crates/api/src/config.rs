@@ -23,6 +23,9 @@ pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 60;
 pub const DEFAULT_HANDLER_TIMEOUT_SECS: u64 = 120;
 /// Default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default limit of an uploaded training set: 256 MiB (about two million rows of a
+/// dozen features), far above `--body-limit` because a training set is one large file.
+pub const DEFAULT_TRAINING_UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
 /// Default maximum instances in one `POST /predict`.
 pub const DEFAULT_BATCH_LIMIT: usize = 1000;
 /// Default predictions between two background drift reports.
@@ -71,6 +74,9 @@ pub struct ServeArgs {
     /// `client_max_body_size`).
     #[arg(long, env = "SCOREWATCH_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Largest training set in bytes accepted by `PUT /monitoring/training-data/{name}`.
+    #[arg(long, env = "SCOREWATCH_TRAINING_UPLOAD_LIMIT", default_value_t = DEFAULT_TRAINING_UPLOAD_LIMIT)]
+    pub training_upload_limit: usize,
     /// Largest number of instances in one `POST /predict` ("limit batch processing").
     #[arg(long, env = "SCOREWATCH_BATCH_LIMIT", default_value_t = DEFAULT_BATCH_LIMIT)]
     pub batch_limit: usize,
@@ -142,6 +148,8 @@ pub struct Config {
     pub handler_timeout: Duration,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Largest uploaded training set in bytes.
+    pub training_upload_limit: usize,
     /// Largest `POST /predict` batch.
     pub batch_limit: usize,
     /// Predictions between background drift reports; 0 means never.
@@ -176,6 +184,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
             handler_timeout: Duration::from_secs(DEFAULT_HANDLER_TIMEOUT_SECS),
             body_limit: DEFAULT_BODY_LIMIT,
+            training_upload_limit: DEFAULT_TRAINING_UPLOAD_LIMIT,
             batch_limit: DEFAULT_BATCH_LIMIT,
             drift_every: DEFAULT_DRIFT_EVERY,
             drift_window: DEFAULT_DRIFT_WINDOW,
@@ -201,6 +210,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             handler_timeout: Duration::from_secs(args.handler_timeout.max(1)),
             body_limit: args.body_limit,
+            training_upload_limit: args.training_upload_limit,
             batch_limit: args.batch_limit.max(1),
             drift_every: args.drift_every,
             drift_window: args.drift_window.max(1),

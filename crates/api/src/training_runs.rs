@@ -9,7 +9,7 @@ use std::sync::{Arc, PoisonError};
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
     DEFAULT_TRAINING_FILE, PipelineError, PipelineState, PromotionPolicy, RunRequest, TrainingData,
-    TrainingSetName, TransitionError, error_chain,
+    TrainingSetName, TrainingSets, TransitionError, error_chain,
 };
 
 use crate::error::ApiError;
@@ -26,19 +26,31 @@ pub fn validate_request(state: &AppState, request: &RunPipelineRequest) -> Resul
     if let Some(name) = &request.training_file {
         let name = TrainingSetName::parse(name)
             .map_err(|err| ApiError::invalid("training_file", format!("{err}")))?;
-        let exists = state
-            .store
-            .training_sets()
-            .exists(&name)
-            .map_err(ApiError::internal)?;
-        if !exists {
-            return Err(ApiError::invalid(
-                "training_file",
-                format!("data/training/{name} does not exist"),
-            ));
+        let sets = state.store.training_sets();
+        if !sets.exists(&name).map_err(ApiError::internal)? {
+            return Err(ApiError::invalid("training_file", unknown_set(sets, &name)));
         }
     }
     Ok(())
+}
+
+/// Says which sets exist and how to add the one asked for.
+fn unknown_set(sets: &dyn TrainingSets, name: &TrainingSetName) -> String {
+    let known = sets.list().map_or_else(
+        |err| format!("the sets cannot be listed: {}", error_chain(&err)),
+        |sets| {
+            let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+            if names.is_empty() {
+                "there are none yet".to_owned()
+            } else {
+                format!("there are: {}", names.join(", "))
+            }
+        },
+    );
+    format!(
+        "no training set named '{name}' ({known}); upload it with \
+         PUT /monitoring/training-data/{name}"
+    )
 }
 
 fn running(run_id: &str) -> ApiError {

@@ -110,7 +110,7 @@ pub use monitoring::{
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
-    RunRequest, TrainingData, TransitionError, Validation,
+    RunRequest, TrainingData, TransitionError, Validation, check_training_set,
 };
 /// What a run records, for tests that check it (`features = ["testing"]`).
 #[cfg(feature = "testing")]
@@ -138,6 +138,6 @@ pub use store::{
     DataLayout, DriftReportStore, DriftReportSummary, FsyncPolicy, InitAction, InitEntry,
     InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog,
     PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store, StoreBackends,
-    StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSets, feature_positions,
-    init, outcome_labels,
+    StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary, TrainingSets,
+    feature_positions, init, outcome_labels,
 };

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::drift::DriftReport;
 use crate::records::MetricsEntry;
+use crate::store::TrainingSetSummary;
 
 /// A feature value as it travels in JSON: a number, a string or null (missing).
 pub type FeatureMap = BTreeMap<String, serde_json::Value>;
@@ -283,6 +284,14 @@ pub struct RunPipelineRequest {
     /// Labelled production rows needed before they join the training data (0: any;
     /// default: the server's `--min-production-rows`, 1000 unless set).
     pub min_production_rows: Option<usize>,
+}
+
+/// The training sets of `GET /monitoring/training-data`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrainingSetList {
+    /// Every set, ordered by name.
+    pub training_sets: Vec<TrainingSetSummary>,
 }
 
 /// The body of every error response: `{"error": {...}}`.

@@ -10,6 +10,7 @@ mod predictions;
 mod prometheus;
 mod report;
 mod responses;
+mod training_data;
 
 use actix_web::HttpMessage as _;
 use actix_web::HttpRequest;
@@ -31,6 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(pipeline::run_pipeline)
         .service(pipeline::cancel_pipeline)
         .service(pipeline::pipeline_status)
+        .service(training_data::list_training_data)
+        .service(training_data::put_training_data)
         .service(report::get_report);
 }
 

@@ -74,6 +74,15 @@ pub struct Conflict(ErrorBody);
 )]
 pub struct PayloadTooLarge(ErrorBody);
 
+/// 413 of a training set upload.
+#[derive(IntoResponses)]
+#[response(
+    status = 413,
+    description = "The training set is larger than the limit (`payload_too_large`; \
+                   `serve --training-upload-limit`, 256 MiB by default); nothing was stored"
+)]
+pub struct TrainingSetTooLarge(ErrorBody);
+
 /// 415.
 #[derive(IntoResponses)]
 #[response(

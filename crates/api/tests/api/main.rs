@@ -17,6 +17,7 @@ mod predict;
 mod predictions;
 mod report;
 mod restart;
+mod training_data;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
 #[path = "../../../core/tests/support/skip.rs"]
 mod skip;

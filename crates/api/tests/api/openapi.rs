@@ -22,6 +22,8 @@ async fn openapi_lists_every_route() {
         ("/monitoring/run-pipeline", "post"),
         ("/monitoring/pipeline/cancel", "post"),
         ("/monitoring/pipeline-status", "get"),
+        ("/monitoring/training-data", "get"),
+        ("/monitoring/training-data/{name}", "put"),
         ("/monitoring/report", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
@@ -39,6 +41,8 @@ async fn openapi_lists_every_route() {
         "DriftView",
         "PredictionsPage",
         "PipelineStatus",
+        "TrainingSetList",
+        "TrainingSetSummary",
     ] {
         assert!(
             doc["components"]["schemas"].get(schema).is_some(),

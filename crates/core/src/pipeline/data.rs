@@ -15,6 +15,24 @@ use crate::store::{
     InvalidTrainingSetName, Store, TrainingSetName, feature_positions, outcome_labels,
 };
 
+/// Checks a training set before it is stored, as a run started through the API would read
+/// it (the default target column and positive class, every other column a feature), so
+/// that a set which is accepted can be trained on. Returns its data rows.
+///
+/// # Errors
+/// The first problem, naming the set, the line and the column.
+pub fn check_training_set(name: &TrainingSetName, bytes: &[u8]) -> Result<usize, DataError> {
+    let defaults = RunRequest::default();
+    let data = parse_csv(
+        Path::new(name.as_str()),
+        bytes,
+        &defaults.target,
+        None,
+        &defaults.exclude,
+    )?;
+    Ok(data.len())
+}
+
 /// The bytes a run trains on, read in the loading stage.
 pub(super) struct LoadedData {
     /// Where the training rows come from (for messages and the data source's name).

@@ -6,6 +6,7 @@ mod request;
 mod runner;
 mod transition;
 
+pub use data::check_training_set;
 pub use error::PipelineError;
 pub use request::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, RunRequest, TrainingData, Validation,

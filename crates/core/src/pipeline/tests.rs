@@ -467,3 +467,35 @@ fn labelled_production_rows_join_the_training_data_when_enough_exist() {
         assert_eq!(report.record.data.len(), 1);
     }
 }
+
+#[test]
+fn an_uploaded_set_is_checked_as_a_served_run_reads_it() {
+    let name = TrainingSetName::parse("upload.csv").unwrap();
+    let good = b"income,region,default\n1200,north,0\n800,south,1\n950,north,0\n";
+    assert_eq!(check_training_set(&name, good).unwrap(), 3);
+
+    let no_target = b"income,region,label\n1200,north,0\n800,south,1\n";
+    let err = check_training_set(&name, no_target)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "upload.csv: line 1: target column 'default' is missing from the header"
+    );
+
+    let empty_label = b"income,default\n1200,0\n800,\n";
+    let err = check_training_set(&name, empty_label)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "upload.csv: line 3, column 'default': the label is empty"
+    );
+
+    let ragged = b"income,default\n1200,0\n800,1,extra\n";
+    let err = check_training_set(&name, ragged).unwrap_err().to_string();
+    assert!(
+        err.starts_with("upload.csv: line 3: malformed csv"),
+        "{err}"
+    );
+}

@@ -37,7 +37,9 @@ pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OutcomeLog};
 pub use pipeline_status::{DEFAULT_PIPELINE_RUNS_RETENTION, PipelineStatusStore};
 pub use predictions::{FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery};
-pub use training_sets::{FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSets};
+pub use training_sets::{
+    FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,
+};
 #[cfg(feature = "testing")]
 pub use {
     drift_reports::DriftReportsDocument,

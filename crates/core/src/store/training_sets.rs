@@ -4,8 +4,12 @@
 use std::fmt::Debug;
 use std::path::{Component, Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
 use super::StoreError;
 use super::atomic::atomic_write_bytes;
+use crate::model::sha256_hex;
 
 /// The name of a training data set: a plain file name (`applications.csv`), never a path,
 /// so that no request can reach outside the training sets.
@@ -48,6 +52,65 @@ impl std::fmt::Display for TrainingSetName {
     }
 }
 
+/// What a listing says about one training set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TrainingSetSummary {
+    /// The set's name, as `training_file` of a pipeline run takes it.
+    pub name: String,
+    /// Data rows (the header not counted); absent when the file is not well-formed CSV.
+    pub rows: Option<u64>,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Lowercase hex sha256 of the bytes, as a run's data source records it.
+    pub sha256: String,
+    /// When the set was last written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub modified: OffsetDateTime,
+    /// Why the rows could not be counted (a set copied in by hand may be malformed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl TrainingSetSummary {
+    /// Describes `bytes`, the content of the set `name` last written at `modified`.
+    #[must_use]
+    pub fn of(name: &TrainingSetName, bytes: &[u8], modified: OffsetDateTime) -> Self {
+        let (rows, problem) = match count_csv_rows(bytes) {
+            Ok(rows) => (Some(rows), None),
+            Err(problem) => (None, Some(problem)),
+        };
+        Self {
+            name: name.as_str().to_owned(),
+            rows,
+            bytes: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            modified,
+            problem,
+        }
+    }
+}
+
+/// Data rows of a CSV file with a header; quoted cells may hold line breaks.
+fn count_csv_rows(bytes: &[u8]) -> Result<u64, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => rows += 1,
+            Ok(false) => return Ok(rows),
+            Err(err) => {
+                let line = err.position().map_or(0, csv::Position::line);
+                return Err(format!("line {line}: malformed csv: {err}"));
+            }
+        }
+    }
+}
+
 /// The training data sets. Calls block, as every store trait's.
 pub trait TrainingSets: Send + Sync + Debug {
     /// Where `name` is kept, for messages (`data/training/applications.csv`).
@@ -71,6 +134,12 @@ pub trait TrainingSets: Send + Sync + Debug {
     /// # Errors
     /// When it cannot be written; the old set is then unchanged.
     fn write(&self, name: &TrainingSetName, bytes: &[u8]) -> Result<(), StoreError>;
+
+    /// Every set, by name. Reads each set once (for its rows and sha256).
+    ///
+    /// # Errors
+    /// When the sets cannot be listed or one cannot be read.
+    fn list(&self) -> Result<Vec<TrainingSetSummary>, StoreError>;
 }
 
 /// Training sets as files of one directory.
@@ -121,6 +190,42 @@ impl TrainingSets for FileTrainingSets {
     fn write(&self, name: &TrainingSetName, bytes: &[u8]) -> Result<(), StoreError> {
         atomic_write_bytes(&self.tmp_dir, &self.location(name), bytes)
     }
+
+    fn list(&self) -> Result<Vec<TrainingSetSummary>, StoreError> {
+        let io = |action, path: &Path| {
+            let path = path.to_owned();
+            move |source| StoreError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let mut sets = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io("list", &self.dir))? {
+            let entry = entry.map_err(io("list", &self.dir))?;
+            // Hidden files and names that are not valid set names (editor backups such as
+            // `.a.csv.swp`) are not sets a run could name, so they are not listed.
+            let Some(name) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| TrainingSetName::parse(n).ok())
+            else {
+                continue;
+            };
+            let path = entry.path();
+            let meta = entry.metadata().map_err(io("inspect", &path))?;
+            if !meta.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(io("read", &path))?;
+            let modified = meta
+                .modified()
+                .map_or(OffsetDateTime::UNIX_EPOCH, OffsetDateTime::from);
+            sets.push(TrainingSetSummary::of(&name, &bytes, modified));
+        }
+        sets.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(sets)
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +269,42 @@ mod tests {
         sets.write(&name, b"x,y\n1,0\n").unwrap();
         assert!(sets.exists(&name).unwrap());
         assert_eq!(sets.read(&name).unwrap(), b"x,y\n1,0\n");
+    }
+
+    #[test]
+    fn a_listing_counts_rows_and_names_a_malformed_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let training = dir.path().join("training");
+        std::fs::create_dir_all(&training).unwrap();
+        std::fs::create_dir_all(dir.path().join("tmp")).unwrap();
+        let sets = FileTrainingSets::new(&training, dir.path().join("tmp"));
+        // A quoted line break is one row, not two.
+        let good = b"x,note,y\n1,\"two\nlines\",0\n2,plain,1\n";
+        sets.write(&TrainingSetName::parse("good.csv").unwrap(), good)
+            .unwrap();
+        sets.write(
+            &TrainingSetName::parse("bad.csv").unwrap(),
+            b"x,y\n1,0\n1,0,7\n",
+        )
+        .unwrap();
+        std::fs::write(training.join(".hidden.csv"), b"x\n1\n").unwrap();
+        std::fs::create_dir(training.join("subdir")).unwrap();
+
+        let listed = sets.list().unwrap();
+        let names: Vec<&str> = listed.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["bad.csv", "good.csv"]);
+        let good_summary = &listed[1];
+        assert_eq!(good_summary.rows, Some(2));
+        assert_eq!(good_summary.bytes, good.len() as u64);
+        // printf 'x,note,y\n1,"two\nlines",0\n2,plain,1\n' | sha256sum
+        assert_eq!(
+            good_summary.sha256,
+            "91e335290f1c4a7bb99f2afb235d303d70dff53525500ab6ae0518241abbbe34"
+        );
+        assert_eq!(good_summary.problem, None);
+        let bad = &listed[0];
+        assert_eq!(bad.rows, None);
+        let problem = bad.problem.as_deref().unwrap();
+        assert!(problem.starts_with("line 3: malformed csv"), "{problem}");
     }
 }
