@@ -34,6 +34,8 @@
 //!   on what the service knows; [`apply_evaluation`] moves each [`Alert`] through its
 //!   lifecycle and queues webhook [`Notification`]s, which the store keeps in its
 //!   [`AlertStore`] with the alerts, so a restart loses neither.
+//! - report: [`gather_report`] reads a data window's numbers through monitoring and the
+//!   store, and [`render_html`] turns them into one self-contained HTML page.
 //! - sample: [`SampleGenerator`] draws synthetic credit applications with a known ground
 //!   truth and drift scenarios.
 //! - [`views`]: request and response bodies of the HTTP API, shared with the dashboard.
@@ -78,6 +80,7 @@ mod monitoring;
 mod pipeline;
 mod quality;
 mod records;
+mod report;
 mod sample;
 mod segment;
 mod store;
@@ -127,9 +130,11 @@ pub use model::{
 };
 pub use monitoring::{
     EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, TrainingReference,
-    data_quality_of_newest, drift_report_of_newest, drift_segments_of_newest,
-    estimate_of_newest_unlabelled, estimated_metrics_entry, metrics_segments_of_newest,
-    production_metrics, segment_columns, served_estimator, window_of_records,
+    data_quality_of_newest, drift_report_of_newest, drift_report_of_records,
+    drift_report_of_window, drift_segments_of_newest, estimate_of_newest_unlabelled,
+    estimated_metrics_entry, metrics_segments_of_newest, production_metrics,
+    production_metrics_of_records, production_metrics_of_window, segment_columns, served_estimator,
+    window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -145,6 +150,10 @@ pub use records::{
     Alert, AlertBook, AlertRule, AlertState, DataSource, DeliveryStatus, FeatureKind, MetricBounds,
     MetricName, MetricSource, MetricsEntry, Notification, OutcomeRecord, PipelineState,
     PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Severity, Stage, prediction_key,
+};
+pub use report::{
+    DEFAULT_REPORT_RUNS, MAX_REPORT_ROWS, ReportData, ReportError, ReportModel, ReportRequest,
+    ReportWindow, gather_report, render_html,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,

@@ -16,6 +16,8 @@ pub enum Action {
     CancelPipeline,
     /// Compute a drift report now.
     RunDriftCheck,
+    /// Fetch the HTML report and save it in the report directory.
+    ExportReport,
     /// Show a drift report: `None` for the latest.
     ShowDriftReport(Option<String>),
     /// Apply the predictions filter (first page).

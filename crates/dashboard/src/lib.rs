@@ -28,6 +28,7 @@
 mod action;
 mod app;
 mod client;
+mod export;
 mod format;
 mod settings;
 mod startup;
@@ -45,6 +46,7 @@ pub use client::{
     API_KEY_HEADER, ApiClient, ApiError, ApiKey, HttpClient, Payload, PredictionsQuery, Request,
     RequestKind, Response, build_http, execute,
 };
+pub use export::{REPORT_DIR_ENV, default_report_dir, report_file_name, save_report};
 pub use format::{format_duration, format_time};
 pub use settings::{DEFAULT_API_URL, Settings, Tab};
 pub use startup::{KeySource, StartupOptions};

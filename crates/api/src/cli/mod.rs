@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod report;
 pub mod serve;
 pub mod train;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// Initialise, train a first model on generated data, serve the API and replay
     /// generated traffic with a drift scenario (the README's first command).
     Demo(Box<demo::DemoArgs>),
+    /// Write the HTML report of a data window (model, performance, drift, data quality,
+    /// pipeline runs) as one self-contained file.
+    Report(report::ReportArgs),
 }
 
 /// Runs a parsed command line.
@@ -71,5 +75,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drift(args) => drift::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Demo(args) => demo::run(*args, &cli.data_dir),
+        Command::Report(args) => report::run(&cli.data_dir, &args),
     }
 }

@@ -11,6 +11,7 @@ mod pipeline;
 mod predict;
 mod predictions;
 mod prometheus;
+mod report;
 mod responses;
 mod segments;
 mod training_data;
@@ -43,7 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig<'_>) {
         .service(estimate::get_performance_estimate)
         // Alerts (issue 16).
         .service(alerts::get_alerts)
-        .service(alerts::ack_alert);
+        .service(alerts::ack_alert)
+        .service(report::get_report);
 }
 
 /// The id of the key that authenticated the request, if one did.

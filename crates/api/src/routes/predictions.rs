@@ -33,7 +33,7 @@ pub struct PredictionsQuery {
     pub model_version: Option<String>,
 }
 
-fn instant(
+pub(super) fn instant(
     field: &str,
     value: Option<&str>,
     problems: &mut Vec<FieldProblem>,

@@ -18,6 +18,7 @@ mod outcomes;
 mod pipeline;
 mod predict;
 mod predictions;
+mod report;
 mod restart;
 mod segments;
 mod training_data;

@@ -30,6 +30,7 @@ async fn openapi_lists_every_route() {
         ("/monitoring/training-data/{name}", "put"),
         ("/monitoring/data-quality", "get"),
         ("/monitoring/performance-estimate", "get"),
+        ("/monitoring/report", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     for (path, method) in expected {
@@ -191,6 +192,11 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             &["200", "400", "401", "403", "409", "422", "503"],
         ),
         (
+            "/monitoring/report",
+            "get",
+            &["200", "400", "401", "403", "422"],
+        ),
+        (
             "/monitoring/pipeline/cancel",
             "post",
             &["202", "401", "403", "409"],
@@ -239,6 +245,8 @@ async fn every_operation_declares_its_status_codes_with_error_bodies() {
             }
         }
     }
+    let report = &doc["paths"]["/monitoring/report"]["get"]["responses"]["200"]["content"];
+    assert!(report.get("text/html").is_some(), "{report}");
     let retry_after = &doc["paths"]["/predict"]["post"]["responses"]["503"]["headers"];
     assert!(retry_after.get("Retry-After").is_some(), "{retry_after}");
     app.stop().await;

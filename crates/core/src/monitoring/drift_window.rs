@@ -1,4 +1,7 @@
-//! The drift report of the newest predictions of the served model.
+//! The drift report of the newest predictions of the served model, or of a chosen window.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::drift::{
     CurrentWindow, DriftError, DriftOptions, DriftReport, ReferenceProfile, WindowSpec,
@@ -53,14 +56,77 @@ pub fn drift_report_of_newest(
     profile: &ReferenceProfile,
     window_rows: usize,
 ) -> Result<Option<DriftReport>, MonitorError> {
-    let records = store.predictions().recent(&PredictionQuery {
+    drift_report_of_window(
+        store,
+        version,
+        profile,
+        &PredictionQuery {
+            model_version: Some(version.to_owned()),
+            ..PredictionQuery::newest(window_rows)
+        },
+    )
+}
+
+/// Computes the drift report of the predictions of model `version` that `query` selects
+/// (its `model_version` is set to `version`; newest `limit` rows between `since` and
+/// `until`) against the reference `profile`. `Ok(None)` when the window holds no row.
+/// [`drift_report_of_newest`] is this over the newest rows; the HTML report calls it
+/// with the reader's window, so both compute their numbers the same way.
+///
+/// # Errors
+/// When the log cannot be read or the report cannot be computed.
+pub fn drift_report_of_window(
+    store: &Store,
+    version: &str,
+    profile: &ReferenceProfile,
+    query: &PredictionQuery,
+) -> Result<Option<DriftReport>, MonitorError> {
+    let query = PredictionQuery {
         model_version: Some(version.to_owned()),
-        ..PredictionQuery::newest(window_rows)
-    })?;
+        ..query.clone()
+    };
+    let records = store.predictions().recent(&query)?;
+    Ok(drift_report_of_records(
+        version,
+        profile,
+        &store.predictions().feature_names()?,
+        &records,
+        &query,
+    )?)
+}
+
+/// The drift report of `records` (newest first, as `query` selected them from a log
+/// whose feature columns are `log_features`) of model `version` against `profile`.
+/// `Ok(None)` when there is no record. [`drift_report_of_window`] reads and calls this;
+/// the HTML report calls it on the rows it has already read for its other numbers.
+///
+/// # Errors
+/// [`DriftError`] when a row does not fit the profile.
+pub fn drift_report_of_records(
+    version: &str,
+    profile: &ReferenceProfile,
+    log_features: &[String],
+    records: &[PredictionRecord],
+    query: &PredictionQuery,
+) -> Result<Option<DriftReport>, DriftError> {
     if records.is_empty() {
         return Ok(None);
     }
-    let window = window_of_records(profile, &store.predictions().feature_names()?, &records)?;
+    let window = window_of_records(profile, log_features, records)?;
+    let description = if query.since.is_none() && query.until.is_none() {
+        format!("newest {} predictions of model {version}", records.len())
+    } else {
+        format!(
+            "{} predictions of model {version}{}{}",
+            records.len(),
+            query
+                .since
+                .map_or_else(String::new, |t| format!(" since {}", rfc3339(t))),
+            query
+                .until
+                .map_or_else(String::new, |t| format!(" until {}", rfc3339(t))),
+        )
+    };
     let options = DriftOptions {
         reference: WindowSpec {
             description: format!("training data of model {version}"),
@@ -70,7 +136,7 @@ pub fn drift_report_of_newest(
             rows: profile.rows,
         },
         current: WindowSpec {
-            description: format!("newest {} predictions of model {version}", records.len()),
+            description,
             model_version: Some(version.to_owned()),
             from: records.last().map(|r| r.timestamp),
             to: records.first().map(|r| r.timestamp),
@@ -79,4 +145,9 @@ pub fn drift_report_of_newest(
         ..DriftOptions::default()
     };
     Ok(Some(compute_report(profile, &window, &options)?))
+}
+
+/// An instant as RFC 3339, as the JSON documents write it.
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }

@@ -15,12 +15,16 @@ mod schedule;
 mod segments;
 
 pub use data_quality::data_quality_of_newest;
-pub use drift_window::{drift_report_of_newest, window_of_records};
+pub use drift_window::{
+    drift_report_of_newest, drift_report_of_records, drift_report_of_window, window_of_records,
+};
 pub use estimate::{
     EstimateUnavailable, ServedEstimate, estimate_of_newest_unlabelled, estimated_metrics_entry,
     served_estimator,
 };
-pub use production::production_metrics;
+pub use production::{
+    production_metrics, production_metrics_of_records, production_metrics_of_window,
+};
 pub use schedule::IntervalSchedule;
 pub use segments::{
     TrainingReference, drift_segments_of_newest, metrics_segments_of_newest, segment_columns,

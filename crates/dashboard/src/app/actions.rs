@@ -39,6 +39,7 @@ impl DashboardApp {
                 );
             }
             Action::ReloadPredictions => self.reload_predictions(ctx),
+            Action::ExportReport => self.send_read(ctx, Request::Report),
             Action::SelectTab(tab) => {
                 self.settings.tab = tab;
                 // The sets are listed only while the Pipeline tab is open (see `refresh`).

@@ -5,6 +5,7 @@ use egui::{Color32, RichText};
 
 use crate::action::Action;
 use crate::app::DashboardApp;
+use crate::client::RequestKind;
 use crate::format::format_time;
 use crate::settings::Tab;
 use crate::state::{Connection, START_API_HINT};
@@ -26,6 +27,16 @@ impl DashboardApp {
                 }
                 if ui.button("Refresh").clicked() {
                     actions.push(Action::Refresh);
+                }
+                let exporting = self.in_flight.contains(&RequestKind::Report);
+                let export = ui
+                    .add_enabled(!exporting, egui::Button::new("Export report"))
+                    .on_hover_text(format!(
+                        "Save the HTML report (GET /monitoring/report) in {}",
+                        self.report_dir.display()
+                    ));
+                if export.clicked() {
+                    actions.push(Action::ExportReport);
                 }
             });
         });

@@ -44,6 +44,8 @@ pub struct DashboardApp {
     last_status_poll: f64,
     /// Options of the next pipeline run, edited on the Pipeline tab.
     pub run_options: RunPipelineRequest,
+    /// Where "Export report" saves the HTML report ([`crate::default_report_dir`]).
+    pub report_dir: std::path::PathBuf,
     frame_times: FrameTimes,
 }
 
@@ -113,6 +115,7 @@ impl DashboardApp {
             last_refresh: None,
             last_status_poll: 0.0,
             run_options: RunPipelineRequest::default(),
+            report_dir: crate::export::default_report_dir(),
             frame_times: FrameTimes::default(),
         }
     }

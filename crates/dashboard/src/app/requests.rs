@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::action::Action;
 use crate::app::DashboardApp;
-use crate::client::{ApiError, Request, RequestKind};
+use crate::client::{ApiError, Payload, Request, RequestKind};
 use crate::settings::Tab;
 use crate::state::{self, FollowUp};
 
@@ -95,7 +95,11 @@ impl DashboardApp {
             if refused && response.key != self.key {
                 continue; // refusal of a key the user has since replaced
             }
-            match state::apply_response(&mut self.state, response, OffsetDateTime::now_utc()) {
+            let now = OffsetDateTime::now_utc();
+            if let Ok(Payload::Report(html)) = &response.result {
+                self.state.notice = Some(crate::export::save_notice(&self.report_dir, html, now));
+            }
+            match state::apply_response(&mut self.state, response, now) {
                 FollowUp::None => {}
                 FollowUp::PipelineStatus => self.send_read(ctx, Request::PipelineStatus),
                 FollowUp::All => self.refresh(ctx),

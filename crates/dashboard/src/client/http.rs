@@ -152,6 +152,16 @@ pub fn execute(
         }
         Request::PipelineStatus => call(builder, &url, path).map(Payload::PipelineStatus),
         Request::TrainingSets => call(builder, &url, path).map(Payload::TrainingSets),
+        Request::Report => {
+            let response = check_status(send(builder, &url)?, path)?;
+            response
+                .text()
+                .map(Payload::Report)
+                .map_err(|source| ApiError::Unreachable {
+                    url: url.clone(),
+                    source: Arc::new(source),
+                })
+        }
     }
 }
 

@@ -75,6 +75,8 @@ pub enum Request {
     PipelineStatus,
     /// `GET /monitoring/training-data`.
     TrainingSets,
+    /// `GET /monitoring/report`: the HTML report of the server's default window.
+    Report,
 }
 
 /// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
@@ -98,6 +100,8 @@ pub enum RequestKind {
     PipelineStatus,
     /// `GET /monitoring/training-data`.
     TrainingSets,
+    /// `GET /monitoring/report`.
+    Report,
 }
 
 impl RequestKind {
@@ -126,6 +130,7 @@ impl Request {
             Self::CancelPipeline => RequestKind::CancelPipeline,
             Self::PipelineStatus => RequestKind::PipelineStatus,
             Self::TrainingSets => RequestKind::TrainingSets,
+            Self::Report => RequestKind::Report,
         }
     }
 
@@ -142,6 +147,7 @@ impl Request {
             RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
             RequestKind::PipelineStatus => "/monitoring/pipeline-status",
             RequestKind::TrainingSets => "/monitoring/training-data",
+            RequestKind::Report => "/monitoring/report",
         }
     }
 }
@@ -167,4 +173,6 @@ pub enum Payload {
     PipelineStatus(PipelineStatus),
     /// Of `GET /monitoring/training-data`.
     TrainingSets(TrainingSetList),
+    /// Of `GET /monitoring/report`: the page's HTML.
+    Report(String),
 }

@@ -70,6 +70,8 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
             return FollowUp::PipelineStatus;
         }
         Payload::TrainingSets(list) => state.training_sets = Some(list.training_sets),
+        // Saved by the app (it owns the report directory); nothing to keep here.
+        Payload::Report(_) => {}
         Payload::PipelineStatus(status) => {
             let finished_now = state
                 .pipeline
@@ -127,7 +129,8 @@ fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
                 state.connection = Connection::Online;
             }
             let text = err.chain();
-            if kind.is_write() {
+            // The user pressed a button for these: the answer goes where they look.
+            if kind.is_write() || kind == RequestKind::Report {
                 state.notice = Some(Notice {
                     level: NoticeLevel::Error,
                     text: text.clone(),

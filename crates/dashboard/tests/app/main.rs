@@ -11,6 +11,7 @@ mod metrics;
 mod overview;
 mod pipeline;
 mod predictions;
+mod report;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;

@@ -15,6 +15,10 @@ use scorewatch_core::views::{
 use scorewatch_core::{PipelineStatus, TrainingSetSummary};
 use scorewatch_dashboard::{ApiClient, ApiError, ApiKey, Payload, Request, RequestKind, Response};
 
+/// The page the fake API serves as `GET /monitoring/report`.
+pub const REPORT_HTML: &str =
+    "<!DOCTYPE html><html><head><title>scorewatch report</title></head><body></body></html>";
+
 /// The key the fake API accepts unless a test says otherwise.
 pub const VALID_KEY: &str = "test-key";
 
@@ -132,6 +136,7 @@ impl Answers {
             Request::TrainingSets => Payload::TrainingSets(TrainingSetList {
                 training_sets: self.training_sets.clone(),
             }),
+            Request::Report => Payload::Report(REPORT_HTML.to_owned()),
         })
     }
 }
