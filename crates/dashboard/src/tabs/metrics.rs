@@ -84,6 +84,16 @@ fn source_name(source: MetricSource) -> &'static str {
     }
 }
 
+/// Production solid, estimated dashed (so it never reads as the realized line), training
+/// and validation dotted.
+fn styled(line: Line<'_>, source: MetricSource) -> Line<'_> {
+    match source {
+        MetricSource::Production => line.width(2.0),
+        MetricSource::Estimated => line.width(2.0).style(egui_plot::LineStyle::dashed_dense()),
+        _ => line.style(egui_plot::LineStyle::dotted_dense()),
+    }
+}
+
 fn metric_color(index: usize) -> Color32 {
     const PALETTE: [Color32; 8] = [
         Color32::from_rgb(66, 133, 244),
@@ -180,16 +190,7 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
                     if let Some(points) = series.lines.get(&((*name).clone(), source)) {
                         let label = format!("{name} ({})", source_name(source));
                         let line = Line::new(label.clone(), points.clone()).color(color);
-                        let line = match source {
-                            MetricSource::Production => line.width(2.0),
-                            // Estimated without outcomes: dashed, so it never reads as
-                            // the realized production line.
-                            MetricSource::Estimated => {
-                                line.width(2.0).style(egui_plot::LineStyle::dashed_dense())
-                            }
-                            _ => line.style(egui_plot::LineStyle::dotted_dense()),
-                        };
-                        plot.line(line);
+                        plot.line(styled(line, source));
                         plot.points(Points::new(label, points.clone()).color(color).radius(2.5));
                     }
                 }
