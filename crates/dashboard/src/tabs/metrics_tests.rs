@@ -67,5 +67,8 @@ fn estimated_entries_form_their_own_line_beside_production() {
     let line = &series.lines[&("roc_auc".to_owned(), MetricSource::Estimated)];
     assert_eq!(line.len(), 1);
     assert!((line[0][1] - 0.77).abs() < f64::EPSILON);
-    assert_eq!(super::source_name(MetricSource::Estimated), "estimated");
+    assert_eq!(
+        crate::tabs::history_plot::source_name(MetricSource::Estimated),
+        "estimated"
+    );
 }

@@ -2,6 +2,7 @@
 //! [`Action`](crate::action::Action)s the user asked for; shared widgets live here.
 
 pub mod drift;
+pub mod history_plot;
 pub mod metrics;
 pub mod overview;
 pub mod pipeline;
