@@ -5,6 +5,7 @@ pub mod drift;
 pub mod history_plot;
 pub mod metrics;
 pub mod overview;
+pub mod overview_estimate;
 pub mod pipeline;
 pub mod predictions;
 
