@@ -129,28 +129,6 @@ pub struct SourceSeries<'a> {
 pub fn draw(plot: &mut PlotUi<'_>, series: &SourceSeries<'_>) {
     let style = source_style(series.source);
     let color = lighten(series.color, style.lighten);
-    let band_xs: Vec<f64> = series.band.iter().map(|b| b[0]).collect();
-    for run in gap_segments(&band_xs) {
-        let band = &series.band[run];
-        if let [single] = band {
-            plot.line(
-                Line::new(
-                    series.label.clone(),
-                    vec![[single[0], single[1]], [single[0], single[2]]],
-                )
-                .color(color.gamma_multiply(0.6))
-                .width(4.0),
-            );
-        } else {
-            let xs: Vec<f64> = band.iter().map(|b| b[0]).collect();
-            let lower: Vec<f64> = band.iter().map(|b| b[1]).collect();
-            let upper: Vec<f64> = band.iter().map(|b| b[2]).collect();
-            plot.add(
-                FilledArea::new(series.label.clone(), &xs, &lower, &upper)
-                    .fill_color(color.gamma_multiply(0.25)),
-            );
-        }
-    }
     if series.source != MetricSource::Manual {
         let xs: Vec<f64> = series.points.iter().map(|p| p[0]).collect();
         for run in gap_segments(&xs) {
@@ -170,6 +148,30 @@ pub fn draw(plot: &mut PlotUi<'_>, series: &SourceSeries<'_>) {
             .filled(!manual)
             .radius(if manual { 6.0 } else { 3.5 }),
     );
+    // After the line and markers: the legend takes its colour from the first item of a
+    // name, and the translucent band only tints the line beneath it.
+    let band_xs: Vec<f64> = series.band.iter().map(|b| b[0]).collect();
+    for run in gap_segments(&band_xs) {
+        let band = &series.band[run];
+        if let [single] = band {
+            plot.line(
+                Line::new(
+                    series.label.clone(),
+                    vec![[single[0], single[1]], [single[0], single[2]]],
+                )
+                .color(color.gamma_multiply(0.6))
+                .width(4.0),
+            );
+        } else {
+            let xs: Vec<f64> = band.iter().map(|b| b[0]).collect();
+            let lower: Vec<f64> = band.iter().map(|b| b[1]).collect();
+            let upper: Vec<f64> = band.iter().map(|b| b[2]).collect();
+            plot.add(
+                FilledArea::new(series.label.clone(), &xs, &lower, &upper)
+                    .fill_color(color.gamma_multiply(0.15)),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
