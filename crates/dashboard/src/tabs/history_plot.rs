@@ -110,8 +110,8 @@ fn lighten(color: Color32, share: f32) -> Color32 {
 /// One source's points of one metric, `[x, value]` sorted by x, with the estimate's
 /// band `[x, lower, upper]` (empty for other sources).
 pub struct SourceSeries<'a> {
-    /// Legend name; the line segments, markers and band all carry it, so the legend has
-    /// one entry per metric and source and hides them together.
+    /// Legend name; the line segments and markers carry it, so the legend has one entry
+    /// per metric and source and hides them together (the band is "<name> band").
     pub label: String,
     /// The source, which picks the style.
     pub source: MetricSource,
@@ -148,15 +148,16 @@ pub fn draw(plot: &mut PlotUi<'_>, series: &SourceSeries<'_>) {
             .filled(!manual)
             .radius(if manual { 6.0 } else { 3.5 }),
     );
-    // After the line and markers: the legend takes its colour from the first item of a
-    // name, and the translucent band only tints the line beneath it.
+    // A legend entry of its own: under the line's name the legend dot took the band's
+    // translucent fill and read grey. Drawn last, the band only tints the line beneath.
+    let band_label = format!("{} band", series.label);
     let band_xs: Vec<f64> = series.band.iter().map(|b| b[0]).collect();
     for run in gap_segments(&band_xs) {
         let band = &series.band[run];
         if let [single] = band {
             plot.line(
                 Line::new(
-                    series.label.clone(),
+                    band_label.clone(),
                     vec![[single[0], single[1]], [single[0], single[2]]],
                 )
                 .color(color.gamma_multiply(0.6))
@@ -167,7 +168,7 @@ pub fn draw(plot: &mut PlotUi<'_>, series: &SourceSeries<'_>) {
             let lower: Vec<f64> = band.iter().map(|b| b[1]).collect();
             let upper: Vec<f64> = band.iter().map(|b| b[2]).collect();
             plot.add(
-                FilledArea::new(series.label.clone(), &xs, &lower, &upper)
+                FilledArea::new(band_label.clone(), &xs, &lower, &upper)
                     .fill_color(color.gamma_multiply(0.15)),
             );
         }

@@ -50,3 +50,14 @@ fn metrics_tab_has_a_legend_entry_per_source() {
     harness.get_by_role_and_label(Role::CheckBox, "accuracy (manual)");
     harness.get_by_role_and_label(Role::CheckBox, "accuracy (estimated)");
 }
+
+#[test]
+fn the_estimate_band_has_its_own_legend_entry() {
+    let answers = Answers {
+        metrics: crate::support::fixtures::metrics_with_estimate(),
+        ..Answers::full()
+    };
+    let (mut harness, _) = harness(answers, None);
+    open_tab(&mut harness, Tab::Metrics);
+    harness.get_by_role_and_label(Role::CheckBox, "roc_auc (estimated) band");
+}
