@@ -131,7 +131,7 @@ pub fn execute(
             &url,
             path,
         )
-        .map(Payload::Metrics),
+        .map(|view| Payload::Metrics(Box::new(view))),
         Request::Drift { history, id } => {
             builder = builder.query(&[("history", history)]);
             if let Some(id) = id {

@@ -162,7 +162,8 @@ pub enum Payload {
     /// Of `GET /health`.
     Health(Health),
     /// Of `GET /monitoring/metrics`.
-    Metrics(MetricsView),
+    /// Boxed: the view is several times larger than the other answers.
+    Metrics(Box<MetricsView>),
     /// Of `GET /monitoring/drift`.
     Drift(DriftView),
     /// Of `POST /monitoring/drift/run`.

@@ -32,7 +32,7 @@ pub fn apply_response(state: &mut ViewState, response: Response, now: OffsetDate
 fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> FollowUp {
     match payload {
         Payload::Health(health) => state.health = Some(health),
-        Payload::Metrics(metrics) => state.metrics = Some(metrics),
+        Payload::Metrics(metrics) => state.metrics = Some(*metrics),
         Payload::Drift(view) => apply_drift(&mut state.drift, view),
         Payload::DriftRun(report) => {
             state.notice = Some(Notice {

@@ -1,16 +1,18 @@
-//! Metrics history: one line per metric and source over time, manual entries as diamonds,
-//! a vertical marker where each model version first appears.
+//! Metrics history: one line per metric and source over time (broken at gaps, the
+//! estimate with its band), manual entries as diamonds, a vertical marker where each
+//! model version first appears.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use egui::Color32;
-use egui_plot::{HoverPosition, Legend, Line, MarkerShape, Plot, Points, VLine};
+use egui_plot::{HoverPosition, Legend, Plot, VLine};
 use scorewatch_core::{MetricSource, MetricsEntry};
 
 use crate::client::RequestKind;
 use crate::format;
 use crate::settings::Settings;
 use crate::state::ViewState;
+use crate::tabs::history_plot::{self, SourceSeries};
 use crate::tabs::{BAD, empty_state};
 
 /// The series of the plot, computed from the history: `(metric, source) -> [unix s, value]`
@@ -19,6 +21,8 @@ use crate::tabs::{BAD, empty_state};
 pub struct HistorySeries {
     /// Points per metric and source.
     pub lines: BTreeMap<(String, MetricSource), Vec<[f64; 2]>>,
+    /// Confidence band `[unix s, lower, upper]` of each estimated metric, sorted by time.
+    pub bands: BTreeMap<String, Vec<[f64; 3]>>,
     /// Model version and the unix time of its first entry, in time order.
     pub versions: Vec<(String, f64)>,
     /// Every metric name present.
@@ -60,6 +64,13 @@ pub fn history_series(history: &[MetricsEntry]) -> HistorySeries {
                 .or_default()
                 .push([x, *value]);
         }
+        for (name, bounds) in &entry.bands {
+            series
+                .bands
+                .entry(name.clone())
+                .or_default()
+                .push([x, bounds.lower, bounds.upper]);
+        }
     }
     series
 }
@@ -74,27 +85,9 @@ fn rejected_note(rejected: usize) -> String {
     )
 }
 
-fn source_name(source: MetricSource) -> &'static str {
-    match source {
-        MetricSource::Training => "training",
-        MetricSource::Validation => "validation",
-        MetricSource::Manual => "manual",
-        MetricSource::Production => "production",
-        MetricSource::Estimated => "estimated",
-    }
-}
-
-/// Production solid, estimated dashed (so it never reads as the realized line), training
-/// and validation dotted.
-fn styled(line: Line<'_>, source: MetricSource) -> Line<'_> {
-    match source {
-        MetricSource::Production => line.width(2.0),
-        MetricSource::Estimated => line.width(2.0).style(egui_plot::LineStyle::dashed_dense()),
-        _ => line.style(egui_plot::LineStyle::dotted_dense()),
-    }
-}
-
-fn metric_color(index: usize) -> Color32 {
+/// The colour of the metric at `index` among the metric names.
+#[must_use]
+pub fn metric_color(index: usize) -> Color32 {
     const PALETTE: [Color32; 8] = [
         Color32::from_rgb(66, 133, 244),
         Color32::from_rgb(219, 68, 55),
@@ -142,10 +135,14 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
         }
     });
     ui.label(format!(
-        "{} of {} entries; lines are training / validation / production / estimated (dashed, \
-         without outcomes), diamonds are manual entries, dashed verticals mark a new model version. Times in UTC.{}",
+        "{} of {} entries. One colour per metric; per source: training dotted with squares, \
+         validation dashed with triangles, production solid with circles, estimated without \
+         outcomes dashed with crosses and its shaded band, manual as diamonds. Lines break \
+         where no entry came for more than {}x the usual spacing; grey dashed verticals mark \
+         a new model version. Times in UTC.{}",
         metrics.history.len(),
         metrics.history_total,
+        history_plot::GAP_FACTOR,
         rejected_note(series.rejected_candidates)
     ));
 
@@ -180,34 +177,38 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, settings: &mut Settings) {
                 );
             }
             for (index, name) in &shown {
-                let color = metric_color(*index);
                 for source in [
                     MetricSource::Training,
                     MetricSource::Validation,
                     MetricSource::Production,
                     MetricSource::Estimated,
+                    MetricSource::Manual,
                 ] {
-                    if let Some(points) = series.lines.get(&((*name).clone(), source)) {
-                        let label = format!("{name} ({})", source_name(source));
-                        let line = Line::new(label.clone(), points.clone()).color(color);
-                        plot.line(styled(line, source));
-                        plot.points(Points::new(label, points.clone()).color(color).radius(2.5));
-                    }
-                }
-                if let Some(points) = series.lines.get(&((*name).clone(), MetricSource::Manual)) {
-                    plot.points(
-                        Points::new(format!("{name} (manual)"), points.clone())
-                            .color(color)
-                            .shape(MarkerShape::Diamond)
-                            .filled(false)
-                            .radius(6.0),
+                    let Some(points) = series.lines.get(&((*name).clone(), source)) else {
+                        continue;
+                    };
+                    let band = match source {
+                        MetricSource::Estimated => series.bands.get(*name),
+                        _ => None,
+                    };
+                    history_plot::draw(
+                        plot,
+                        &SourceSeries {
+                            label: format!("{name} ({})", history_plot::source_name(source)),
+                            source,
+                            color: metric_color(*index),
+                            points,
+                            band: band.map_or(&[], Vec::as_slice),
+                        },
                     );
                 }
             }
         });
 }
 
-fn time_label(x: f64) -> String {
+/// A plot x value (unix seconds) as a UTC time.
+#[must_use]
+pub fn time_label(x: f64) -> String {
     #[expect(
         clippy::cast_possible_truncation,
         reason = "plot x values are unix seconds"

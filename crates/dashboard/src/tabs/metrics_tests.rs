@@ -67,5 +67,29 @@ fn estimated_entries_form_their_own_line_beside_production() {
     let line = &series.lines[&("roc_auc".to_owned(), MetricSource::Estimated)];
     assert_eq!(line.len(), 1);
     assert!((line[0][1] - 0.77).abs() < f64::EPSILON);
-    assert_eq!(super::source_name(MetricSource::Estimated), "estimated");
+    assert_eq!(
+        crate::tabs::history_plot::source_name(MetricSource::Estimated),
+        "estimated"
+    );
+}
+
+#[test]
+fn estimated_bands_are_collected_and_the_missing_days_break_the_line() {
+    let series = history_series(&fixtures::metrics_with_estimate().history);
+    let line = &series.lines[&("roc_auc".to_owned(), MetricSource::Estimated)];
+    let band = &series.bands["roc_auc"];
+    assert_eq!(band.len(), line.len());
+    for (point, bounds) in line.iter().zip(band) {
+        assert!((point[0] - bounds[0]).abs() < f64::EPSILON, "same times");
+        assert!(
+            bounds[1] < point[1] && point[1] < bounds[2],
+            "{bounds:?} around {point:?}"
+        );
+    }
+    // Every 6 h, then two days without an estimate, then 6 h again: two runs.
+    let xs: Vec<f64> = line.iter().map(|p| p[0]).collect();
+    assert_eq!(
+        crate::tabs::history_plot::gap_segments(&xs),
+        vec![0..3, 3..5]
+    );
 }

@@ -2,8 +2,10 @@
 //! [`Action`](crate::action::Action)s the user asked for; shared widgets live here.
 
 pub mod drift;
+pub mod history_plot;
 pub mod metrics;
 pub mod overview;
+pub mod overview_estimate;
 pub mod pipeline;
 pub mod predictions;
 

@@ -45,6 +45,10 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
     }
     ui.add_space(8.0);
     kpi_cards(ui, metrics);
+    if metrics.model.is_some() {
+        ui.add_space(8.0);
+        crate::tabs::overview_estimate::show(ui, metrics);
+    }
     ui.add_space(8.0);
 
     ui.horizontal(|ui| {
@@ -157,7 +161,8 @@ fn kpi_cards(ui: &mut egui::Ui, metrics: &MetricsView) {
     }
 }
 
-fn card(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
+/// A framed box with a small title.
+pub(crate) fn card(ui: &mut egui::Ui, title: &str, add: impl FnOnce(&mut egui::Ui)) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_min_width(150.0);
         ui.vertical(|ui| {

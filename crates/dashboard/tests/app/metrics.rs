@@ -29,3 +29,35 @@ fn metrics_tab_plots_the_chosen_metrics() {
             .contains(&"precision".to_owned())
     );
 }
+
+#[test]
+fn metrics_tab_has_a_legend_entry_per_source() {
+    let answers = Answers {
+        metrics: crate::support::fixtures::metrics_with_estimate(),
+        ..Answers::full()
+    };
+    let (mut harness, _) = harness(answers, None);
+    open_tab(&mut harness, Tab::Metrics);
+    harness.get_by_label_contains("10 of 10 entries");
+    for source in ["training", "validation", "production", "estimated"] {
+        harness.get_by_role_and_label(Role::CheckBox, &format!("roc_auc ({source})"));
+    }
+    // Manual entries of accuracy appear once accuracy is shown.
+    harness
+        .get_by_role_and_label(Role::CheckBox, "accuracy")
+        .click();
+    harness.run();
+    harness.get_by_role_and_label(Role::CheckBox, "accuracy (manual)");
+    harness.get_by_role_and_label(Role::CheckBox, "accuracy (estimated)");
+}
+
+#[test]
+fn the_estimate_band_has_its_own_legend_entry() {
+    let answers = Answers {
+        metrics: crate::support::fixtures::metrics_with_estimate(),
+        ..Answers::full()
+    };
+    let (mut harness, _) = harness(answers, None);
+    open_tab(&mut harness, Tab::Metrics);
+    harness.get_by_role_and_label(Role::CheckBox, "roc_auc (estimated) band");
+}

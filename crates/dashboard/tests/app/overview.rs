@@ -70,3 +70,35 @@ fn no_model_links_to_the_pipeline_tab() {
     harness.run();
     assert_eq!(harness.state().settings.tab, Tab::Pipeline);
 }
+
+#[test]
+fn overview_shows_the_estimate_with_its_band_beside_the_realized_values() {
+    let answers = Answers {
+        metrics: fixtures::metrics_with_estimate(),
+        ..Answers::full()
+    };
+    let (harness, _) = harness(answers, None);
+    // Newest estimate 0.7812 with its band 0.7500 to 0.8100, beside production 0.7345.
+    harness.get_by_label("Estimated AUC 0.781 (0.750–0.810)");
+    harness.get_by_label("realized 0.735");
+    harness.get_by_label("Estimated Accuracy 0.742 (0.710–0.773)");
+    harness.get_by_label("realized 0.730");
+    harness.get_by_label_contains("from 250 predictions without outcomes, 2026-01-14 18:00:00 UTC");
+    // The trend plot's legend: estimated against realized AUC.
+    harness.get_by_role_and_label(Role::CheckBox, "estimated AUC");
+    harness.get_by_role_and_label(Role::CheckBox, "realized AUC");
+}
+
+#[test]
+fn overview_says_why_there_is_no_estimate() {
+    let (harness, _) = harness(Answers::full(), None);
+    harness.get_by_label_contains("No estimate yet");
+    harness.get_by_label_contains("calibrator");
+    // Realized AUC alone still has its trend.
+    harness.get_by_role_and_label(Role::CheckBox, "realized AUC");
+    assert!(
+        harness
+            .query_by_role_and_label(Role::CheckBox, "estimated AUC")
+            .is_none()
+    );
+}

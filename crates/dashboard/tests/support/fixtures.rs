@@ -424,3 +424,44 @@ pub fn training_sets() -> Vec<TrainingSetSummary> {
         set("q3.csv", Some(1200), None),
     ]
 }
+
+/// [`metrics`] with estimated entries (source `estimated`, with bands) every 6 hours after
+/// the production entry, one missing run of them (a gap), and the newest as the view's
+/// `estimated`.
+pub fn metrics_with_estimate() -> MetricsView {
+    let mut view = metrics();
+    let times = [
+        datetime!(2026-01-12 00:00:00 UTC),
+        datetime!(2026-01-12 06:00:00 UTC),
+        datetime!(2026-01-12 12:00:00 UTC),
+        // No estimate for two days: the line breaks here.
+        datetime!(2026-01-14 12:00:00 UTC),
+        datetime!(2026-01-14 18:00:00 UTC),
+    ];
+    let aucs = [0.79, 0.785, 0.77, 0.74, 0.7812];
+    for (timestamp, auc) in times.into_iter().zip(aucs) {
+        let mut estimated = entry(
+            timestamp,
+            MetricSource::Estimated,
+            MODEL,
+            &[("roc_auc", auc), ("accuracy", 0.7421)],
+        );
+        estimated.rows = Some(250);
+        estimated.bands = [
+            ("roc_auc", auc - 0.0312, auc + 0.0288),
+            ("accuracy", 0.7101, 0.7733),
+        ]
+        .into_iter()
+        .map(|(name, lower, upper)| {
+            (
+                name.to_owned(),
+                scorewatch_core::MetricBounds { lower, upper },
+            )
+        })
+        .collect();
+        view.estimated = Some(estimated.clone());
+        view.history.insert(0, estimated);
+    }
+    view.history_total = view.history.len() as u64;
+    view
+}

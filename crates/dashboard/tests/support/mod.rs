@@ -91,7 +91,7 @@ impl Answers {
         self.check_key(request, key)?;
         Ok(match request {
             Request::Health => Payload::Health(self.health.clone()),
-            Request::Metrics { .. } => Payload::Metrics(self.metrics.clone()),
+            Request::Metrics { .. } => Payload::Metrics(Box::new(self.metrics.clone())),
             Request::Drift { id: None, .. } => Payload::Drift(self.drift.clone()),
             Request::Drift { id: Some(id), .. } => Payload::Drift(DriftView {
                 report: Some(fixtures::drift_report(

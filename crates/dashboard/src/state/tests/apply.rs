@@ -19,7 +19,7 @@ fn success_marks_online_and_updated_and_clears_the_endpoint_error() {
                 limit: 10,
                 offset: 0,
             },
-            Payload::Metrics(fixtures::metrics()),
+            Payload::Metrics(Box::new(fixtures::metrics())),
         ),
         NOW,
     );
@@ -114,7 +114,7 @@ fn issue_13_a_refused_read_is_an_auth_refusal_not_a_tab_error() {
 
     apply_response(
         &mut state,
-        ok(metrics, Payload::Metrics(fixtures::metrics())),
+        ok(metrics, Payload::Metrics(Box::new(fixtures::metrics()))),
         NOW,
     );
     assert!(state.auth_refused.is_empty());
