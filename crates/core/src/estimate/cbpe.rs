@@ -78,9 +78,14 @@ pub struct EstimateReport {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "1d"))]
     pub chunk_period: Option<ChunkPeriod>,
     /// Estimates over all current rows.
+    #[cfg_attr(feature = "openapi", schema(value_type = super::expected::MetricValuesSchema))]
     pub estimated: MetricValues,
     /// Realized metrics over all current rows, when labelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<super::expected::MetricValuesSchema>)
+    )]
     pub realized: Option<MetricValues>,
     /// One entry per chunk, in row (or period) order; empty without chunking.
     pub chunks: Vec<ChunkEstimate>,

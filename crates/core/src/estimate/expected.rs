@@ -7,6 +7,28 @@ use crate::classification::{confusion_at, roc_auc};
 /// A value per metric; `None` where the metric is undefined for the rows.
 pub type MetricValues = PerMetric<Option<f64>>;
 
+/// The `OpenAPI` shape of [`MetricValues`]: utoipa documents a generic's type parameter
+/// by name, and `Option` is no schema, so the document names this concrete copy instead.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(as = MetricValues)]
+#[expect(
+    dead_code,
+    reason = "describes MetricValues in the OpenAPI document only"
+)]
+pub struct MetricValuesSchema {
+    /// ROC AUC; `null` where undefined.
+    roc_auc: Option<f64>,
+    /// Share of correct decisions; `null` where undefined.
+    accuracy: Option<f64>,
+    /// TP / (TP + FP); `null` where undefined.
+    precision: Option<f64>,
+    /// TP / (TP + FN); `null` where undefined.
+    recall: Option<f64>,
+    /// 2 TP / (2 TP + FP + FN); `null` where undefined.
+    f1: Option<f64>,
+}
+
 /// The expected metrics of rows whose chance of being positive is `calibrated`, decided
 /// positive when `score >= threshold`.
 ///

@@ -9,8 +9,9 @@ use super::StoreError;
 use super::json_file::{JsonDocument, JsonFile};
 use crate::records::MetricsEntry;
 
-/// Entries kept in `model_metrics.json` unless configured otherwise; the oldest go first.
-/// At a few hundred bytes per entry the file stays well under 1 MB.
+/// Entries of each source kept in `model_metrics.json` unless configured otherwise; the
+/// oldest of that source go first. At a few hundred bytes per entry and five sources the
+/// file stays under a few MB.
 pub const DEFAULT_METRICS_RETENTION: usize = 1000;
 
 /// The content of `model_metrics.json`.
@@ -42,7 +43,7 @@ impl JsonDocument for MetricsDocument {
 
 /// The metrics history, whatever stores it.
 pub trait MetricsHistory: Send + Sync + Debug {
-    /// Adds an entry, dropping the oldest beyond the retention.
+    /// Adds an entry; beyond the retention, drops the oldest entry of the same source.
     ///
     /// # Errors
     /// When it cannot be stored; the history is then unchanged.
@@ -73,7 +74,8 @@ pub struct FileMetricsHistory {
 }
 
 impl FileMetricsHistory {
-    /// Loads and checks `path`; keeps at most `retention` entries (at least 1).
+    /// Loads and checks `path`; keeps at most `retention` entries (at least 1) of each
+    /// source.
     ///
     /// # Errors
     /// [`StoreError::Missing`], [`StoreError::Json`] or [`StoreError::SchemaVersion`]
@@ -88,10 +90,19 @@ impl FileMetricsHistory {
 
 impl MetricsHistory for FileMetricsHistory {
     fn record(&self, entry: MetricsEntry) -> Result<(), StoreError> {
+        // The bound is per source: estimated and production entries arrive every few
+        // minutes, and one shared bound would soon push out the training and validation
+        // entries a model has only once, which `GET /monitoring/metrics` shows beside them.
         self.file.update(|doc| {
+            let source = entry.source;
             doc.history.push(entry);
-            let excess = doc.history.len().saturating_sub(self.retention);
-            doc.history.drain(..excess);
+            let of_source = doc.history.iter().filter(|e| e.source == source).count();
+            let mut excess = of_source.saturating_sub(self.retention);
+            doc.history.retain(|e| {
+                let drop = excess > 0 && e.source == source;
+                excess -= usize::from(drop);
+                !drop
+            });
         })
     }
 

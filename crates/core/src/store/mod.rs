@@ -64,7 +64,7 @@ use crate::records::PipelineStatus;
 pub struct StoreOptions {
     /// When appended log rows are fsynced (default: every second in the background).
     pub fsync: FsyncPolicy,
-    /// Metrics history entries kept (default [`DEFAULT_METRICS_RETENTION`]).
+    /// Metrics history entries kept of each source (default [`DEFAULT_METRICS_RETENTION`]).
     pub metrics_retention: usize,
     /// Drift reports kept (default [`DEFAULT_DRIFT_RETENTION`]).
     pub drift_retention: usize,

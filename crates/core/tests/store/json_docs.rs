@@ -1,6 +1,7 @@
 use scorewatch_core::{
-    DataLayout, FeatureDrift, FeatureKind, PipelineState, PipelineStatus, PsiBand, RunOutcome,
-    RunRecord, Store, StoreOptions, VerdictReason, VerdictStatus,
+    DataLayout, FeatureDrift, FeatureKind, MetricSource, MetricsEntry, PipelineState,
+    PipelineStatus, PsiBand, RunOutcome, RunRecord, Store, StoreOptions, VerdictReason,
+    VerdictStatus,
 };
 
 use crate::helpers::{T0, drift_report, metrics_entry};
@@ -26,6 +27,46 @@ fn metrics_history_is_bounded_and_persists() {
     let accuracies: Vec<f64> = history.iter().map(|e| e.metrics["accuracy"]).collect();
     assert_eq!(accuracies, vec![0.2, 0.3, 0.4]);
     assert_eq!(store.metrics().latest().unwrap(), history.last().cloned());
+}
+
+#[test]
+fn frequent_sources_never_push_out_a_models_training_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        metrics_retention: 2,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(dir.path(), options).unwrap();
+    let with_source = |source, accuracy| MetricsEntry {
+        source,
+        ..metrics_entry(accuracy)
+    };
+    store
+        .metrics()
+        .record(with_source(MetricSource::Training, 0.9))
+        .unwrap();
+    for i in 0..5 {
+        let accuracy = f64::from(i) / 10.0;
+        store
+            .metrics()
+            .record(with_source(MetricSource::Estimated, accuracy))
+            .unwrap();
+    }
+    let kept: Vec<(MetricSource, f64)> = store
+        .metrics()
+        .history()
+        .unwrap()
+        .iter()
+        .map(|e| (e.source, e.metrics["accuracy"]))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (MetricSource::Training, 0.9),
+            (MetricSource::Estimated, 0.3),
+            (MetricSource::Estimated, 0.4),
+        ]
+    );
 }
 
 #[test]
