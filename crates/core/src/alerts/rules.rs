@@ -282,9 +282,19 @@ impl AlertRules {
     }
 }
 
+/// `offset`, or the start of the character it falls inside, within `text`: a parser's
+/// span that fell inside a multi-byte character must not make slicing panic.
+fn char_floor(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let before = &text[..char_floor(text, offset)];
     let line = before.matches('\n').count() + 1;
     let column = before
         .rfind('\n')
@@ -296,7 +306,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// The dotted key whose line holds `span`: the table header above it, then the key
 /// before `=`; the table's name alone when the fault is a header or a whole table.
 fn key_at(text: &str, span: &Range<usize>) -> String {
-    let start = span.start.min(text.len());
+    let start = char_floor(text, span.start);
     let line_start = text[..start].rfind('\n').map_or(0, |nl| nl + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |nl| start + nl);
     let line = text[line_start..line_end].trim();

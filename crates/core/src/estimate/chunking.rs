@@ -79,7 +79,8 @@ impl FromStr for ChunkPeriod {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || InvalidChunkPeriod(s.to_owned());
-        let split = s.len().checked_sub(1).ok_or_else(bad)?;
+        // The unit is the last character, which need not be one byte long (`1µ`).
+        let (split, _) = s.char_indices().next_back().ok_or_else(bad)?;
         let (digits, unit) = s.split_at(split);
         let unit = match unit {
             "h" | "H" => PeriodUnit::Hour,
@@ -204,7 +205,11 @@ mod tests {
             assert_eq!(period.to_string(), printed);
             assert_eq!(period.length(), Duration::hours(hours));
         }
-        for bad in ["", "0d", "1m", "d1", "-1d", "1.5d", "1 d", "99999d", "1dd"] {
+        // Non-ASCII last characters (schemathesis sent `\u{80}`) are refused, not split
+        // inside a character.
+        for bad in [
+            "", "0d", "1m", "d1", "-1d", "1.5d", "1 d", "99999d", "1dd", "\u{80}", "1µ", "dé",
+        ] {
             let err = bad.parse::<ChunkPeriod>().unwrap_err();
             assert!(err.to_string().contains(&format!("'{bad}'")), "{err}");
         }
