@@ -8,8 +8,7 @@ use reqwest::StatusCode;
 use scorewatch_core::{DataLayout, FeatureReference, PROFILE_FILE, ReferenceProfile};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{TestApp, expect_error, spawn_app};
-use crate::skip::skip_or_fail;
+use crate::helpers::{TestApp, expect_error, promtool_check, spawn_app};
 
 type Counters = BTreeMap<(String, String), u64>;
 
@@ -228,35 +227,14 @@ async fn a_request_the_validation_refuses_counts_no_issue() {
 
 #[tokio::test]
 async fn the_metrics_exposition_passes_promtool() {
-    const TEST: &str = "data_quality::the_metrics_exposition_passes_promtool";
-    if std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return skip_or_fail(
-            TEST,
-            "promtool is not installed (apt-get install prometheus)",
-        );
-    }
     let app = spawn_app().await;
     app.train().await;
     app.predict_n(5).await;
     let text = metrics_text(&app).await;
     assert!(text.contains("# TYPE scorewatch_feature_issues_total counter"));
-    let file = app.path().join("metrics.txt");
-    std::fs::write(&file, &text).expect("exposition written");
-    // `promtool check metrics` reads the exposition on stdin.
-    let output = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("promtool check metrics < '{}'", file.display()))
-        .output()
-        .expect("promtool runs");
-    assert!(
-        output.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    promtool_check(
+        "data_quality::the_metrics_exposition_passes_promtool",
+        &text,
     );
     app.stop().await;
 }

@@ -6,7 +6,7 @@ use scorewatch_core::{
 };
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, TestApp, applications, expect_error, spawn_with};
+use crate::helpers::{API_KEY, TestApp, applications, expect_error, promtool_check, spawn_with};
 
 /// Computed the same way in the server and here; only float parsing of the JSON differs.
 const SAME_NUMBERS: f64 = 1e-9;
@@ -300,47 +300,14 @@ async fn the_background_drift_job_records_an_estimated_entry_with_bands() {
         assert!((exported - value.unwrap()).abs() < 1e-12, "{line}");
         assert!(text.contains(&format!("# TYPE {name} gauge\n")), "{name}");
     }
-    promtool_check(&text);
+    promtool_check(
+        "estimate::the_background_drift_job_records_an_estimated_entry_with_bands",
+        &text,
+    );
 
     // Saved in the history file, with its bands.
     let stored = std::fs::read_to_string(app.path().join("monitoring/model_metrics.json")).unwrap();
     assert!(stored.contains(r#""source": "estimated""#), "{stored}");
     assert!(stored.contains(r#""bands""#));
     app.stop().await;
-}
-
-/// `promtool check metrics` on the exposition (promtool comes with the `prometheus`
-/// package); without it the test skips this check, or fails under
-/// `SCOREWATCH_TESTS_REQUIRE_ALL=1`.
-fn promtool_check(text: &str) {
-    use std::io::Write as _;
-    let Ok(mut child) = std::process::Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    else {
-        return crate::skip::skip_or_fail(
-            "promtool check metrics",
-            "promtool is not installed (apt-get install prometheus)",
-        );
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(text.as_bytes())
-        .expect("write to promtool");
-    let output = child.wait_with_output().expect("promtool runs");
-    let report = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    // promtool's linter also flags the service's own names (counters without _total, ...);
-    // only problems with the estimate's gauges fail here.
-    let ours: Vec<&str> = report
-        .lines()
-        .filter(|l| l.contains("scorewatch_estimated_metric"))
-        .collect();
-    assert!(ours.is_empty(), "promtool: {report}");
-    assert!(!report.contains("parsing error"), "promtool: {report}");
 }

@@ -186,3 +186,35 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     out
 }
+
+/// `promtool check metrics` on a Prometheus exposition: it must parse and pass
+/// promtool's lint. Without promtool (Debian package `prometheus`) the calling test
+/// `test` skips, or fails under `SCOREWATCH_TESTS_REQUIRE_ALL=1`.
+pub fn promtool_check(test: &str, text: &str) {
+    use std::io::Write as _;
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        return crate::skip::skip_or_fail(
+            test,
+            "promtool is not installed (apt-get install prometheus)",
+        );
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let output = child.wait_with_output().expect("promtool runs");
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
