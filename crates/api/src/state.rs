@@ -270,7 +270,7 @@ impl AppState {
                 drifted = report.verdict.is_drifted(),
                 "drift report computed"
             );
-            alerts::evaluate(self, "drift report");
+            alerts::after_drift_report(self, &served.version, profile);
         }
         Ok(report)
     }
@@ -303,6 +303,7 @@ impl AppState {
         if let Some(entry) = &entry {
             self.store.metrics().record(entry.clone())?;
             tracing::info!(rows = entry.rows, "performance estimate recorded");
+            alerts::evaluate(self, "performance estimate");
         }
         Ok(entry)
     }

@@ -89,9 +89,11 @@ pub mod views;
 // Alerts: rules, lifecycle and the webhook outbox.
 pub use alerts::{
     AckError, AlertChange, AlertEvent, AlertInputs, AlertRules, AlertRulesError,
-    AlertTransitionError, ChangeKind, DEFAULT_MAX_AUC_DROP, DEFAULT_MIN_LABELLED_ROWS,
-    DEFAULT_NO_TRAFFIC_MINUTES, DEFAULT_RENOTIFY_MINUTES, Evaluation, FeatureDriftRule, Finding,
-    NoTrafficRule, NotifyPolicy, PerformanceDropRule, PipelineFailedRule, RetryPolicy,
+    AlertTransitionError, ChangeKind, DEFAULT_MAX_AUC_DROP, DEFAULT_MAX_MISSING_SHARE,
+    DEFAULT_MAX_OUT_OF_RANGE_SHARE, DEFAULT_MAX_UNSEEN_CATEGORY_SHARE, DEFAULT_MIN_ESTIMATED_ROWS,
+    DEFAULT_MIN_LABELLED_ROWS, DEFAULT_MIN_QUALITY_ROWS, DEFAULT_NO_TRAFFIC_MINUTES,
+    DEFAULT_RENOTIFY_MINUTES, DataQualityRule, EstimatedPerformanceDropRule, Evaluation,
+    FeatureDriftRule, Finding, NoTrafficRule, NotifyPolicy, PerformanceDropRule, PipelineFailedRule, RetryPolicy,
     ScoreDriftRule, Share, StorageCondition, StorageDegradedRule, Traffic, WebhookBody,
     acknowledge, apply_evaluation, drop_unknown_targets, due_notifications, evaluate_rules,
     next_due_at, record_delivered, record_failed, transition as alert_transition, webhook_id,

@@ -1,6 +1,7 @@
-//! Alerts in the server: when rules are evaluated (after each drift report,
-//! production-metrics computation and pipeline end, when storage health changes, and
-//! once a minute for the clock-driven rules), and the webhooks they are sent to. The
+//! Alerts in the server: when rules are evaluated (after each drift report, with the
+//! data quality of its window; after each performance estimate, production-metrics
+//! computation and pipeline end; when storage health changes; and once a minute for the
+//! clock-driven rules), and the webhooks they are sent to. The
 //! rules and the lifecycle are core's; this module gathers their inputs and stores the
 //! outcome.
 
@@ -10,9 +11,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use scorewatch_core::{
-    AlertInputs, AlertRules, ChangeKind, MetricSource, MetricsEntry, NotifyPolicy, PredictionQuery,
-    RetryPolicy, StorageCondition, Traffic, apply_evaluation, error_chain, evaluate_rules,
-    webhook_id,
+    AlertInputs, AlertRules, ChangeKind, DataQualitySummary, MetricSource, MetricsEntry,
+    NotifyPolicy, PredictionQuery, ReferenceProfile, RetryPolicy, StorageCondition, Traffic,
+    apply_evaluation, data_quality_of_newest, error_chain, evaluate_rules, webhook_id,
 };
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -80,11 +81,16 @@ impl Alerting {
     }
 }
 
-/// The served model's newest production entry and its validation entry.
-fn performance(
-    history: &[MetricsEntry],
-    version: &str,
-) -> (Option<MetricsEntry>, Option<MetricsEntry>) {
+/// The served model's newest entries the rules compare.
+#[derive(Debug, Default)]
+struct Performance {
+    production: Option<MetricsEntry>,
+    validation: Option<MetricsEntry>,
+    estimated: Option<MetricsEntry>,
+}
+
+/// The served model's newest production, validation and estimated entries.
+fn performance(history: &[MetricsEntry], version: &str) -> Performance {
     let newest = |source: MetricSource| {
         history
             .iter()
@@ -96,10 +102,11 @@ fn performance(
             })
             .cloned()
     };
-    (
-        newest(MetricSource::Production),
-        newest(MetricSource::Validation),
-    )
+    Performance {
+        production: newest(MetricSource::Production),
+        validation: newest(MetricSource::Validation),
+        estimated: newest(MetricSource::Estimated),
+    }
 }
 
 /// The storage condition now, as `/health` reports it.
@@ -127,12 +134,44 @@ pub fn storage_changed(state: &AppState) -> bool {
 /// delivery worker when notifications were queued. Never fails: a problem is logged
 /// (alerts are secondary to serving), and the next trigger tries again.
 pub fn evaluate(state: &AppState, trigger: &'static str) {
-    if let Err(err) = try_evaluate(state, trigger) {
+    evaluate_with(state, trigger, None);
+}
+
+/// After a drift report of model `version`: evaluates every rule, the data-quality rule
+/// too, on the summary of the same window (the newest `drift_window` predictions)
+/// against `profile`. The summary is computed only here, so the other triggers leave
+/// the data-quality alerts as they are; a summary that fails is logged and the other
+/// rules are evaluated all the same.
+pub fn after_drift_report(state: &AppState, version: &str, profile: &ReferenceProfile) {
+    let quality = if state.alerting.rules.data_quality.enabled {
+        match data_quality_of_newest(&state.store, version, profile, state.config.drift_window) {
+            Ok(summary) => Some(summary),
+            Err(err) => {
+                tracing::warn!(error = %error_chain(&err), "data quality of the drift window not computed");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    evaluate_with(state, "drift report", quality.as_ref());
+}
+
+fn evaluate_with(
+    state: &AppState,
+    trigger: &'static str,
+    quality: Option<&DataQualitySummary>,
+) {
+    if let Err(err) = try_evaluate(state, trigger, quality) {
         tracing::warn!(trigger, error = %format!("{err:#}"), "alert evaluation failed");
     }
 }
 
-fn try_evaluate(state: &AppState, trigger: &'static str) -> anyhow::Result<()> {
+fn try_evaluate(
+    state: &AppState,
+    trigger: &'static str,
+    quality: Option<&DataQualitySummary>,
+) -> anyhow::Result<()> {
     let alerting = &state.alerting;
     let _one_at_a_time = alerting
         .evaluating
@@ -146,10 +185,16 @@ fn try_evaluate(state: &AppState, trigger: &'static str) -> anyhow::Result<()> {
             .as_ref()
             .is_some_and(|s| r.current.model_version.as_deref() == Some(s.version.as_str()))
     });
-    let (production, validation) = match &served {
+    let performance = match &served {
         Some(served) => performance(&store.metrics().history()?, &served.version),
-        None => (None, None),
+        None => Performance::default(),
     };
+    // A summary of a version no longer served says nothing about the served one.
+    let quality = quality.filter(|q| {
+        served
+            .as_ref()
+            .is_some_and(|s| q.model_version.as_deref() == Some(s.version.as_str()))
+    });
     let pipeline = store.pipeline_status().load()?;
     let storage = storage_condition(state);
     let traffic = if alerting.rules.no_traffic.enabled {
@@ -168,8 +213,10 @@ fn try_evaluate(state: &AppState, trigger: &'static str) -> anyhow::Result<()> {
         &AlertInputs {
             now,
             drift: drift.as_ref(),
-            production: production.as_ref(),
-            validation: validation.as_ref(),
+            production: performance.production.as_ref(),
+            validation: performance.validation.as_ref(),
+            estimated: performance.estimated.as_ref(),
+            quality,
             pipeline: Some(&pipeline),
             storage: Some(&storage),
             traffic,

@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, get, web};
-use scorewatch_core::{MetricName, MetricSource, MetricsEntry, PipelineState};
+use scorewatch_core::{
+    AlertBook, AlertRule, AlertState, MetricName, MetricSource, MetricsEntry, PipelineState,
+    Severity,
+};
 
 use super::responses::{MissingKey, WrongKey};
 use crate::error::ApiError;
@@ -13,7 +16,7 @@ use crate::state::AppState;
 
 /// Request counts and latencies per route, predictions and outcomes totals, data-quality
 /// issues per feature, the current model's latest AUC, PSI per feature of the latest drift report, the pipeline state and
-/// resident memory.
+/// resident memory; firing alerts per rule and severity, and whether storage is degraded.
 #[utoipa::path(
     tag = "service",
     responses(
@@ -74,6 +77,29 @@ fn render_estimate(out: &mut String, history: &[MetricsEntry], version: &str) {
                     escape(metric)
                 );
             }
+        }
+    }
+}
+
+/// `scorewatch_alerts_firing{rule,severity}`: firing alerts per rule and severity. Every
+/// pair is written, 0 when none fires, so a Prometheus rule can compare with 0 and never
+/// has to alert on an absent series.
+fn render_alerts(out: &mut String, book: &AlertBook) {
+    out.push_str(
+        "# HELP scorewatch_alerts_firing Firing scorewatch alerts by rule and severity.\n",
+    );
+    out.push_str("# TYPE scorewatch_alerts_firing gauge\n");
+    for rule in AlertRule::ALL {
+        for severity in [Severity::Warning, Severity::Critical] {
+            let firing = book
+                .alerts
+                .iter()
+                .filter(|a| a.state == AlertState::Firing && a.rule == rule && a.severity == severity)
+                .count();
+            let _ = writeln!(
+                out,
+                "scorewatch_alerts_firing{{rule=\"{rule}\",severity=\"{severity}\"}} {firing}"
+            );
         }
     }
 }
@@ -168,6 +194,18 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
             },
         );
     }
+    // Alerts (issue 16).
+    render_alerts(&mut out, &state.store.alerts().load()?);
+    gauge(
+        &mut out,
+        "scorewatch_storage_degraded",
+        "1 while the data directory refuses writes (/health says degraded).",
+        if state.storage.current_problem(&state.store).is_some() {
+            1.0
+        } else {
+            0.0
+        },
+    );
     let status = state.store.pipeline_status().load()?;
     let current = status.state.name();
     out.push_str("# HELP scorewatch_pipeline_state 1 for the pipeline's current state.\n");

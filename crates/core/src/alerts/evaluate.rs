@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::rules::AlertRules;
+use super::quality_rule::data_quality;
+use super::rules::{AlertRules, Share};
 use crate::drift::{DriftReport, PsiBand};
+use crate::quality::DataQualitySummary;
 use crate::records::{AlertRule, MetricName, MetricsEntry, PipelineStatus, RunOutcome, Severity};
 
 /// Whether the data directory takes writes, as `/health` says.
@@ -41,6 +43,10 @@ pub struct AlertInputs<'a> {
     pub production: Option<&'a MetricsEntry>,
     /// The served model's validation metrics.
     pub validation: Option<&'a MetricsEntry>,
+    /// The served model's newest performance estimate (source `estimated`).
+    pub estimated: Option<&'a MetricsEntry>,
+    /// The data quality of the served model's newest drift window.
+    pub quality: Option<&'a DataQualitySummary>,
     /// The pipeline's status and runs.
     pub pipeline: Option<&'a PipelineStatus>,
     /// The data directory's health.
@@ -88,7 +94,8 @@ impl Evaluation {
 /// let degraded = StorageCondition::Degraded("disk full".into());
 /// let inputs = AlertInputs {
 ///     now: time::OffsetDateTime::now_utc(), drift: None, production: None,
-///     validation: None, pipeline: None, storage: Some(&degraded), traffic: None,
+///     validation: None, estimated: None, quality: None, pipeline: None,
+///     storage: Some(&degraded), traffic: None,
 /// };
 /// let evaluation = evaluate_rules(&AlertRules::default(), &inputs);
 /// assert_eq!(evaluation.findings[0].rule, AlertRule::StorageDegraded);
@@ -109,6 +116,20 @@ pub fn evaluate_rules(rules: &AlertRules, inputs: &AlertInputs<'_>) -> Evaluatio
         && let Some(judged) = performance_drop(rules, production, validation)
     {
         out.judge(AlertRule::PerformanceDrop, judged);
+    }
+    if rules.estimated_performance_drop.enabled
+        && let (Some(estimated), Some(validation)) = (inputs.estimated, inputs.validation)
+        && let Some(judged) = estimated_performance_drop(rules, estimated, validation)
+    {
+        out.judge(AlertRule::EstimatedPerformanceDrop, judged);
+    }
+    if rules.data_quality.enabled
+        && let Some(summary) = inputs.quality
+        && summary.rows >= rules.data_quality.min_rows
+        && summary.rows > 0
+    {
+        out.judged.insert(AlertRule::DataQuality);
+        out.findings.extend(data_quality(&rules.data_quality, summary));
     }
     if rules.pipeline_failed.enabled
         && let Some(status) = inputs.pipeline
@@ -174,7 +195,7 @@ fn feature_drift(rules: &AlertRules, report: &DriftReport) -> Option<Finding> {
     let threshold = rules
         .feature_drift
         .threshold
-        .map_or(report.dataset_drift_threshold, super::rules::Share::get);
+        .map_or(report.dataset_drift_threshold, Share::get);
     let drifted: Vec<&str> = report
         .features
         .iter()
@@ -203,6 +224,37 @@ fn feature_drift(rules: &AlertRules, report: &DriftReport) -> Option<Finding> {
     })
 }
 
+/// An AUC measured (or estimated) on production rows against validation AUC of the
+/// same model version.
+struct AucDrop {
+    version: String,
+    observed: f64,
+    validation: f64,
+    drop: f64,
+    rows: u64,
+}
+
+/// `None` when the entries cannot be compared (different versions, no AUC, fewer than
+/// `min_rows` rows).
+fn auc_drop(observed: &MetricsEntry, validation: &MetricsEntry, min_rows: u64) -> Option<AucDrop> {
+    if observed.model_version != validation.model_version {
+        return None;
+    }
+    let auc = MetricName::RocAuc.as_str();
+    let (value, valid) = (*observed.metrics.get(auc)?, *validation.metrics.get(auc)?);
+    let rows = observed.rows?;
+    if rows < min_rows {
+        return None;
+    }
+    Some(AucDrop {
+        version: observed.model_version.clone().unwrap_or_default(),
+        observed: value,
+        validation: valid,
+        drop: valid - value,
+        rows,
+    })
+}
+
 /// `None` when the rule cannot judge (different versions, no AUC, too few rows);
 /// `Some(None)` when it judged and the condition does not hold.
 #[allow(clippy::option_option)]
@@ -212,17 +264,13 @@ fn performance_drop(
     validation: &MetricsEntry,
 ) -> Option<Option<Finding>> {
     let rule = &rules.performance_drop;
-    if production.model_version != validation.model_version {
-        return None;
-    }
-    let auc = MetricName::RocAuc.as_str();
-    let (prod, valid) = (*production.metrics.get(auc)?, *validation.metrics.get(auc)?);
-    let rows = production.rows?;
-    if rows < rule.min_rows {
-        return None;
-    }
-    let drop = valid - prod;
-    let version = production.model_version.clone().unwrap_or_default();
+    let AucDrop {
+        version,
+        observed: prod,
+        validation: valid,
+        drop,
+        rows,
+    } = auc_drop(production, validation, rule.min_rows)?;
     Some((drop > rule.max_drop.get()).then(|| Finding {
         rule: AlertRule::PerformanceDrop,
         subject: version.clone(),
@@ -238,6 +286,46 @@ fn performance_drop(
             "max_drop": rule.max_drop.get(),
             "rows": rows,
             "min_rows": rule.min_rows,
+        }),
+    }))
+}
+
+/// As [`performance_drop`], on the newest estimate: `None` until an estimate with an
+/// AUC over enough rows exists.
+#[allow(clippy::option_option)]
+fn estimated_performance_drop(
+    rules: &AlertRules,
+    estimated: &MetricsEntry,
+    validation: &MetricsEntry,
+) -> Option<Option<Finding>> {
+    let rule = &rules.estimated_performance_drop;
+    let AucDrop {
+        version,
+        observed: est,
+        validation: valid,
+        drop,
+        rows,
+    } = auc_drop(estimated, validation, rule.min_rows)?;
+    let max_drop = rule.max_drop.get();
+    let band = estimated.bands.get(MetricName::RocAuc.as_str());
+    Some((drop > max_drop).then(|| Finding {
+        rule: AlertRule::EstimatedPerformanceDrop,
+        subject: version.clone(),
+        severity: rule.severity,
+        summary: format!(
+            "Estimated performance drop: estimated AUC {est:.3} is {drop:.3} below validation {valid:.3}"
+        ),
+        details: json!({
+            "model_version": version,
+            "estimated_auc": est,
+            "estimated_auc_lower": band.map(|b| b.lower),
+            "estimated_auc_upper": band.map(|b| b.upper),
+            "validation_auc": valid,
+            "drop": drop,
+            "max_drop": max_drop,
+            "rows": rows,
+            "min_rows": rule.min_rows,
+            "estimated_at": rfc3339(estimated.timestamp),
         }),
     }))
 }

@@ -7,11 +7,12 @@
 //! one [`AlertStore::update`](crate::store::AlertStore::update), and its delivery
 //! worker sends [`due_notifications`] and records each outcome the same way.
 //!
-//! Uses `records`, `drift` and nothing else; the store persists the book.
+//! Uses `records`, `drift`, `quality` and nothing else; the store persists the book.
 
 mod evaluate;
 mod lifecycle;
 mod outbox;
+mod quality_rule;
 mod rules;
 mod webhook;
 
@@ -25,11 +26,16 @@ pub use outbox::{
     record_failed,
 };
 pub use rules::{
-    AlertRules, AlertRulesError, DEFAULT_MAX_AUC_DROP, DEFAULT_MIN_LABELLED_ROWS,
-    DEFAULT_NO_TRAFFIC_MINUTES, DEFAULT_RENOTIFY_MINUTES, FeatureDriftRule, NoTrafficRule,
-    PerformanceDropRule, PipelineFailedRule, ScoreDriftRule, Share, StorageDegradedRule,
+    AlertRules, AlertRulesError, DEFAULT_MAX_AUC_DROP, DEFAULT_MAX_MISSING_SHARE,
+    DEFAULT_MAX_OUT_OF_RANGE_SHARE, DEFAULT_MAX_UNSEEN_CATEGORY_SHARE, DEFAULT_MIN_ESTIMATED_ROWS,
+    DEFAULT_MIN_LABELLED_ROWS, DEFAULT_MIN_QUALITY_ROWS, DEFAULT_NO_TRAFFIC_MINUTES,
+    DEFAULT_RENOTIFY_MINUTES, DataQualityRule, EstimatedPerformanceDropRule, FeatureDriftRule,
+    NoTrafficRule, PerformanceDropRule, PipelineFailedRule, ScoreDriftRule, Share,
+    StorageDegradedRule,
 };
 pub use webhook::{WebhookBody, webhook_id};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_estimate_quality;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::quality::IssueKind;
 use crate::records::Severity;
 
 /// Default `performance_drop.max_drop` (and the issue's "more than 0.05 below
@@ -17,6 +18,21 @@ pub const DEFAULT_MAX_AUC_DROP: f64 = 0.05;
 /// error (~0.03 at AUC 0.75) is of the order of the drop looked for, so the rule would
 /// fire on noise.
 pub const DEFAULT_MIN_LABELLED_ROWS: u64 = 200;
+/// Default `estimated_performance_drop.min_rows`: the estimate's sampling error shrinks
+/// like the labelled AUC's, so the same floor keeps the rule off noise.
+pub const DEFAULT_MIN_ESTIMATED_ROWS: u64 = 200;
+/// Default `data_quality.max_missing_share`: the sample data's most often missing
+/// feature (`utilization`) is missing in about 4 % of training rows, so 10 % is a change,
+/// not the usual.
+pub const DEFAULT_MAX_MISSING_SHARE: f64 = 0.10;
+/// Default `data_quality.max_out_of_range_share`: a training range is the min and max of
+/// thousands of rows, so a stable population falls outside it well under 1 % of the time.
+pub const DEFAULT_MAX_OUT_OF_RANGE_SHARE: f64 = 0.05;
+/// Default `data_quality.max_unseen_category_share`.
+pub const DEFAULT_MAX_UNSEEN_CATEGORY_SHARE: f64 = 0.05;
+/// Default `data_quality.min_rows`: below this a single odd application is a visible
+/// share of the window.
+pub const DEFAULT_MIN_QUALITY_ROWS: u64 = 100;
 /// Default `no_traffic.minutes`.
 pub const DEFAULT_NO_TRAFFIC_MINUTES: u64 = 60;
 /// Default `renotify_minutes`: a firing alert nobody acknowledged is sent again after
@@ -122,6 +138,85 @@ impl Default for PerformanceDropRule {
     }
 }
 
+/// `[estimated_performance_drop]`: the estimated AUC (CBPE, on the predictions without an
+/// outcome) against validation AUC of the served model. Not judged until an estimate
+/// exists.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EstimatedPerformanceDropRule {
+    /// Whether the rule runs (default true).
+    pub enabled: bool,
+    /// Severity (default warning: an estimate, not a measurement).
+    pub severity: Severity,
+    /// Fires when the estimated AUC is more than this below validation AUC (default
+    /// [`DEFAULT_MAX_AUC_DROP`]).
+    pub max_drop: Share,
+    /// Unlabelled rows the estimate must cover before the rule judges (default
+    /// [`DEFAULT_MIN_ESTIMATED_ROWS`]); with fewer, an alert stays as it is.
+    pub min_rows: u64,
+}
+
+impl Default for EstimatedPerformanceDropRule {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            severity: Severity::Warning,
+            max_drop: Share(DEFAULT_MAX_AUC_DROP),
+            min_rows: DEFAULT_MIN_ESTIMATED_ROWS,
+        }
+    }
+}
+
+/// `[data_quality]`: per feature, the shares of missing values, values outside the
+/// training range and categories unseen in training among the newest drift window's
+/// predictions. One alert per feature (the subject).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataQualityRule {
+    /// Whether the rule runs (default true).
+    pub enabled: bool,
+    /// Severity (default warning).
+    pub severity: Severity,
+    /// Fires when a feature's missing share (over the window's rows) is above this
+    /// (default [`DEFAULT_MAX_MISSING_SHARE`]).
+    pub max_missing_share: Share,
+    /// Fires when a numeric feature's share of values outside the training range (over
+    /// its present values) is above this (default [`DEFAULT_MAX_OUT_OF_RANGE_SHARE`]).
+    pub max_out_of_range_share: Share,
+    /// Fires when a categorical feature's share of categories unseen in training (over
+    /// its present values) is above this (default
+    /// [`DEFAULT_MAX_UNSEEN_CATEGORY_SHARE`]).
+    pub max_unseen_category_share: Share,
+    /// Rows the window needs before the rule judges (default
+    /// [`DEFAULT_MIN_QUALITY_ROWS`]); with fewer, alerts stay as they are.
+    pub min_rows: u64,
+}
+
+impl Default for DataQualityRule {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            severity: Severity::Warning,
+            max_missing_share: Share(DEFAULT_MAX_MISSING_SHARE),
+            max_out_of_range_share: Share(DEFAULT_MAX_OUT_OF_RANGE_SHARE),
+            max_unseen_category_share: Share(DEFAULT_MAX_UNSEEN_CATEGORY_SHARE),
+            min_rows: DEFAULT_MIN_QUALITY_ROWS,
+        }
+    }
+}
+
+impl DataQualityRule {
+    /// The threshold of one kind of issue.
+    #[must_use]
+    pub fn threshold(&self, kind: IssueKind) -> Share {
+        match kind {
+            IssueKind::Missing => self.max_missing_share,
+            IssueKind::OutOfRange => self.max_out_of_range_share,
+            IssueKind::UnseenCategory => self.max_unseen_category_share,
+        }
+    }
+}
+
 /// `[no_traffic]`: no prediction for a while. Off by default: many models are scored
 /// in batches with long quiet spells.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -198,6 +293,10 @@ pub struct AlertRules {
     pub feature_drift: FeatureDriftRule,
     /// Production AUC against validation.
     pub performance_drop: PerformanceDropRule,
+    /// Estimated AUC against validation.
+    pub estimated_performance_drop: EstimatedPerformanceDropRule,
+    /// Missing, out-of-range and unseen values per feature.
+    pub data_quality: DataQualityRule,
     /// No predictions.
     pub no_traffic: NoTrafficRule,
     /// The data directory refuses writes.
@@ -213,6 +312,8 @@ impl Default for AlertRules {
             score_drift: ScoreDriftRule::default(),
             feature_drift: FeatureDriftRule::default(),
             performance_drop: PerformanceDropRule::default(),
+            estimated_performance_drop: EstimatedPerformanceDropRule::default(),
+            data_quality: DataQualityRule::default(),
             no_traffic: NoTrafficRule::default(),
             storage_degraded: StorageDegradedRule::default(),
             pipeline_failed: PipelineFailedRule::default(),

@@ -13,12 +13,14 @@ use crate::records::{AlertBook, AlertRule, AlertState, MetricsEntry, PipelineSta
 
 const T0: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
 
-fn inputs() -> AlertInputs<'static> {
+pub(super) fn inputs() -> AlertInputs<'static> {
     AlertInputs {
         now: T0,
         drift: None,
         production: None,
         validation: None,
+        estimated: None,
+        quality: None,
         pipeline: None,
         storage: None,
         traffic: None,
@@ -54,7 +56,7 @@ fn report(score_psi: f64, score_band: &str, drifted: usize) -> DriftReport {
     .unwrap()
 }
 
-fn metrics(source: &str, auc: f64, rows: u64) -> MetricsEntry {
+pub(super) fn metrics(source: &str, auc: f64, rows: u64) -> MetricsEntry {
     serde_json::from_value(json!({
         "timestamp": "2026-12-01T11:00:00Z", "source": source, "model_version": "v1",
         "metrics": {"roc_auc": auc}, "rows": rows
@@ -73,7 +75,7 @@ fn pipeline(outcome: &str) -> PipelineStatus {
     .unwrap()
 }
 
-fn only(evaluation: &Evaluation, rule: AlertRule) -> Option<&Finding> {
+pub(super) fn only(evaluation: &Evaluation, rule: AlertRule) -> Option<&Finding> {
     assert!(evaluation.judged.contains(&rule), "{rule} not judged");
     evaluation.findings.iter().find(|f| f.rule == rule)
 }

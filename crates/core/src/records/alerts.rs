@@ -74,6 +74,10 @@ pub enum AlertRule {
     FeatureDrift,
     /// Production AUC fell too far below validation AUC.
     PerformanceDrop,
+    /// The estimated AUC (no outcomes needed) fell too far below validation AUC.
+    EstimatedPerformanceDrop,
+    /// A feature's missing, out-of-range or unseen-category share is above its threshold.
+    DataQuality,
     /// No prediction for a while.
     NoTraffic,
     /// The data directory does not take writes.
@@ -84,10 +88,12 @@ pub enum AlertRule {
 
 impl AlertRule {
     /// Every rule, in the order the rules file lists them.
-    pub const ALL: [AlertRule; 6] = [
+    pub const ALL: [AlertRule; 8] = [
         AlertRule::ScoreDrift,
         AlertRule::FeatureDrift,
         AlertRule::PerformanceDrop,
+        AlertRule::EstimatedPerformanceDrop,
+        AlertRule::DataQuality,
         AlertRule::NoTraffic,
         AlertRule::StorageDegraded,
         AlertRule::PipelineFailed,
@@ -100,6 +106,8 @@ impl AlertRule {
             Self::ScoreDrift => "score_drift",
             Self::FeatureDrift => "feature_drift",
             Self::PerformanceDrop => "performance_drop",
+            Self::EstimatedPerformanceDrop => "estimated_performance_drop",
+            Self::DataQuality => "data_quality",
             Self::NoTraffic => "no_traffic",
             Self::StorageDegraded => "storage_degraded",
             Self::PipelineFailed => "pipeline_failed",
