@@ -157,11 +157,7 @@ pub fn after_drift_report(state: &AppState, version: &str, profile: &ReferencePr
     evaluate_with(state, "drift report", quality.as_ref());
 }
 
-fn evaluate_with(
-    state: &AppState,
-    trigger: &'static str,
-    quality: Option<&DataQualitySummary>,
-) {
+fn evaluate_with(state: &AppState, trigger: &'static str, quality: Option<&DataQualitySummary>) {
     if let Err(err) = try_evaluate(state, trigger, quality) {
         tracing::warn!(trigger, error = %format!("{err:#}"), "alert evaluation failed");
     }

@@ -94,7 +94,9 @@ fn render_alerts(out: &mut String, book: &AlertBook) {
             let firing = book
                 .alerts
                 .iter()
-                .filter(|a| a.state == AlertState::Firing && a.rule == rule && a.severity == severity)
+                .filter(|a| {
+                    a.state == AlertState::Firing && a.rule == rule && a.severity == severity
+                })
                 .count();
             let _ = writeln!(
                 out,

@@ -46,7 +46,7 @@ fn key(feature: &str, issue: &str) -> (String, String) {
 }
 
 /// The served model's reference profile, read from its version directory.
-async fn profile(app: &TestApp) -> ReferenceProfile {
+pub(crate) async fn profile(app: &TestApp) -> ReferenceProfile {
     let view = app.get_json("/monitoring/metrics").await;
     let version = view["model"]["version"].as_str().expect("a served model");
     let path = DataLayout::new(app.path())
@@ -57,7 +57,7 @@ async fn profile(app: &TestApp) -> ReferenceProfile {
 
 /// An application with no issue: each numeric feature at its training median, each
 /// categorical one at a training category.
-fn clean_application(profile: &ReferenceProfile) -> Map<String, Value> {
+pub(crate) fn clean_application(profile: &ReferenceProfile) -> Map<String, Value> {
     profile
         .features
         .iter()

@@ -29,7 +29,7 @@ const TMPFS_SIZE: &str = "size=2m";
 /// Instances of the batch that must be refused whole: several pages of the log.
 const BIG_BATCH: usize = 300;
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a fresh data directory per test.
 
+mod alert_rules;
 mod alerts;
 mod archives;
 mod auth;
@@ -18,6 +19,7 @@ mod outcomes;
 mod pipeline;
 mod predict;
 mod predictions;
+mod prometheus_rules;
 mod report;
 mod restart;
 mod segments;
