@@ -93,10 +93,11 @@ pub use alerts::{
     DEFAULT_MAX_OUT_OF_RANGE_SHARE, DEFAULT_MAX_UNSEEN_CATEGORY_SHARE, DEFAULT_MIN_ESTIMATED_ROWS,
     DEFAULT_MIN_LABELLED_ROWS, DEFAULT_MIN_QUALITY_ROWS, DEFAULT_NO_TRAFFIC_MINUTES,
     DEFAULT_RENOTIFY_MINUTES, DataQualityRule, EstimatedPerformanceDropRule, Evaluation,
-    FeatureDriftRule, Finding, NoTrafficRule, NotifyPolicy, PerformanceDropRule, PipelineFailedRule, RetryPolicy,
-    ScoreDriftRule, Share, StorageCondition, StorageDegradedRule, Traffic, WebhookBody,
-    acknowledge, apply_evaluation, drop_unknown_targets, due_notifications, evaluate_rules,
-    next_due_at, record_delivered, record_failed, transition as alert_transition, webhook_id,
+    FeatureDriftRule, Finding, NoTrafficRule, NotifyPolicy, PerformanceDropRule,
+    PipelineFailedRule, RetryPolicy, ScoreDriftRule, Share, StorageCondition, StorageDegradedRule,
+    Traffic, WebhookBody, acknowledge, apply_evaluation, drop_unknown_targets, due_notifications,
+    evaluate_rules, next_due_at, record_delivered, record_failed, transition as alert_transition,
+    webhook_id,
 };
 pub use classification::{
     CALIBRATION_BINS, CalibrationBin, CalibrationTable, ClassificationMetrics, Confusion,

@@ -129,7 +129,8 @@ pub fn evaluate_rules(rules: &AlertRules, inputs: &AlertInputs<'_>) -> Evaluatio
         && summary.rows > 0
     {
         out.judged.insert(AlertRule::DataQuality);
-        out.findings.extend(data_quality(&rules.data_quality, summary));
+        out.findings
+            .extend(data_quality(&rules.data_quality, summary));
     }
     if rules.pipeline_failed.enabled
         && let Some(status) = inputs.pipeline

@@ -57,7 +57,11 @@ fn estimated_performance_drop_fires_beyond_the_drop_and_names_the_numbers() {
     assert_eq!(found.details["max_drop"], DEFAULT_MAX_AUC_DROP);
     assert_eq!(found.details["rows"], 300);
     assert!((found.details["estimated_auc_lower"].as_f64().unwrap() - 0.72).abs() < 1e-9);
-    assert!(found.summary.contains("estimated AUC 0.740"), "{}", found.summary);
+    assert!(
+        found.summary.contains("estimated AUC 0.740"),
+        "{}",
+        found.summary
+    );
     // Only the estimate's rule: the production rule has no production entry to judge.
     assert!(!evaluation.judged.contains(&AlertRule::PerformanceDrop));
 
@@ -102,15 +106,25 @@ fn estimated_performance_drop_is_not_judged_without_an_estimate_over_enough_rows
 
 #[test]
 fn estimated_performance_drop_follows_its_keys() {
-    let text = "[estimated_performance_drop]\nseverity = \"critical\"\nmax_drop = 0.1\nmin_rows = 10\n";
+    let text =
+        "[estimated_performance_drop]\nseverity = \"critical\"\nmax_drop = 0.1\nmin_rows = 10\n";
     let rules = AlertRules::parse(Path::new("r.toml"), text).unwrap();
     // 0.06 is within 0.1 now.
     let fallen = estimated(0.74, 50);
-    assert!(only(&judge_estimate(&rules, Some(&fallen)), AlertRule::EstimatedPerformanceDrop).is_none());
+    assert!(
+        only(
+            &judge_estimate(&rules, Some(&fallen)),
+            AlertRule::EstimatedPerformanceDrop
+        )
+        .is_none()
+    );
     let worse = estimated(0.65, 50);
-    let found = only(&judge_estimate(&rules, Some(&worse)), AlertRule::EstimatedPerformanceDrop)
-        .cloned()
-        .unwrap();
+    let found = only(
+        &judge_estimate(&rules, Some(&worse)),
+        AlertRule::EstimatedPerformanceDrop,
+    )
+    .cloned()
+    .unwrap();
     assert_eq!(found.severity, Severity::Critical);
 
     let mut off = AlertRules::default();
@@ -151,12 +165,21 @@ fn window(
             decision: 0,
             features: vec![
                 if i < bad_age { age } else { Some("40") }.map(str::to_owned),
-                if i < bad_purpose { purpose } else { Some("car") }.map(str::to_owned),
+                if i < bad_purpose {
+                    purpose
+                } else {
+                    Some("car")
+                }
+                .map(str::to_owned),
             ],
         })
         .collect();
-    let mut summary =
-        summarize_window(&profile(), &["age".to_owned(), "purpose".to_owned()], &records).unwrap();
+    let mut summary = summarize_window(
+        &profile(),
+        &["age".to_owned(), "purpose".to_owned()],
+        &records,
+    )
+    .unwrap();
     summary.model_version = Some("v1".to_owned());
     summary
 }
@@ -225,7 +248,10 @@ fn an_out_of_range_share_above_the_threshold_fires() {
     assert_eq!(found[0].subject, "age");
     assert_eq!(found[0].details["issue"], "out_of_range");
     assert_eq!(found[0].details["share"], 0.055);
-    assert_eq!(found[0].details["threshold"], DEFAULT_MAX_OUT_OF_RANGE_SHARE);
+    assert_eq!(
+        found[0].details["threshold"],
+        DEFAULT_MAX_OUT_OF_RANGE_SHARE
+    );
     assert!(found[0].summary.contains("outside the training range"));
 
     let ten = window(200, (10, Some("95")), (0, None));
@@ -341,9 +367,12 @@ fn data_quality_follows_its_keys_and_refuses_a_bad_share() {
             && err.contains("1.5 is not a share in [0, 1]"),
         "{err}"
     );
-    let err = AlertRules::parse(Path::new("rules.toml"), "[data_quality]\nmax_missing = 0.2\n")
-        .unwrap_err()
-        .to_string();
+    let err = AlertRules::parse(
+        Path::new("rules.toml"),
+        "[data_quality]\nmax_missing = 0.2\n",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         err.contains(":2:") && err.contains("data_quality.max_missing"),
         "{err}"
