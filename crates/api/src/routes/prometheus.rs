@@ -83,8 +83,10 @@ fn render_estimate(out: &mut String, history: &[MetricsEntry], version: &str) {
 
 /// `scorewatch_alerts_firing{rule,severity}`: firing alerts per rule and severity. Every
 /// pair is written, 0 when none fires, so a Prometheus rule can compare with 0 and never
-/// has to alert on an absent series.
-fn render_alerts(out: &mut String, book: &AlertBook) {
+/// has to alert on an absent series. Then `scorewatch_storage_degraded`, the storage
+/// rule's input.
+fn render_alerts(out: &mut String, state: &AppState) -> anyhow::Result<()> {
+    let book: AlertBook = state.store.alerts().load()?;
     out.push_str(
         "# HELP scorewatch_alerts_firing Firing scorewatch alerts by rule and severity.\n",
     );
@@ -104,6 +106,17 @@ fn render_alerts(out: &mut String, book: &AlertBook) {
             );
         }
     }
+    gauge(
+        out,
+        "scorewatch_storage_degraded",
+        "1 while the data directory refuses writes (/health says degraded).",
+        if state.storage.current_problem(&state.store).is_some() {
+            1.0
+        } else {
+            0.0
+        },
+    );
+    Ok(())
 }
 
 fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
@@ -197,17 +210,7 @@ fn render(state: &AppState, http: &HttpMetrics) -> anyhow::Result<String> {
         );
     }
     // Alerts (issue 16).
-    render_alerts(&mut out, &state.store.alerts().load()?);
-    gauge(
-        &mut out,
-        "scorewatch_storage_degraded",
-        "1 while the data directory refuses writes (/health says degraded).",
-        if state.storage.current_problem(&state.store).is_some() {
-            1.0
-        } else {
-            0.0
-        },
-    );
+    render_alerts(&mut out, state)?;
     let status = state.store.pipeline_status().load()?;
     let current = status.state.name();
     out.push_str("# HELP scorewatch_pipeline_state 1 for the pipeline's current state.\n");

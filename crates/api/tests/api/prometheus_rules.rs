@@ -17,7 +17,7 @@ fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/prometheus")
 }
 
-/// Runs promtool with `args` in the rules directory; `None` (after skip_or_fail) when
+/// Runs promtool with `args` in the rules directory; `None` (after `skip_or_fail`) when
 /// promtool is not installed.
 fn promtool(test: &str, args: &[&str]) -> Option<()> {
     let Ok(output) = Command::new("promtool")

@@ -342,9 +342,10 @@ fn data_quality_follows_its_keys_and_refuses_a_bad_share() {
     let rules = AlertRules::parse(Path::new("r.toml"), text).unwrap();
     assert!(quality_findings(&judge_quality(&rules, &summary)).is_empty());
     assert_eq!(rules.data_quality.severity, Severity::Critical);
+    // Keys left out keep their defaults.
     assert_eq!(
-        rules.data_quality.max_unseen_category_share.get(),
-        DEFAULT_MAX_UNSEEN_CATEGORY_SHARE
+        rules.data_quality.max_unseen_category_share,
+        DataQualityRule::default().max_unseen_category_share
     );
 
     let mut off = AlertRules::default();
