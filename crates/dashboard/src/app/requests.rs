@@ -41,6 +41,16 @@ impl DashboardApp {
             },
         );
         self.send_read(ctx, Request::PipelineStatus);
+        // The banner above every tab needs the firing alerts whatever tab is open.
+        self.send_read(ctx, Request::FiringAlerts);
+        if self.settings.tab == Tab::Alerts {
+            self.send_read(ctx, Request::Alerts(self.state.alerts.filter));
+        }
+        // Drift per segment is computed for each request (it reads the training set):
+        // only while the Drift tab shows it.
+        if self.settings.tab == Tab::Drift {
+            self.refresh_segments(ctx);
+        }
         // Listing reads every training set on the server: only while someone may pick one.
         if self.settings.tab == Tab::Pipeline {
             self.send_read(ctx, Request::TrainingSets);
@@ -49,6 +59,19 @@ impl DashboardApp {
         // paged further than the first page, predictions refresh on request only.
         if self.state.predictions.rows.len() <= self.settings.page_size {
             self.reload_predictions(ctx);
+        }
+    }
+
+    /// Re-reads drift per segment, when a segment column is chosen.
+    pub(super) fn refresh_segments(&mut self, ctx: &egui::Context) {
+        if let Some(column) = self.state.drift.segment_by.clone() {
+            self.send_read(
+                ctx,
+                Request::DriftSegments {
+                    column,
+                    min_rows: scorewatch_core::DEFAULT_MIN_SEGMENT_ROWS,
+                },
+            );
         }
     }
 
@@ -104,6 +127,12 @@ impl DashboardApp {
                 FollowUp::PipelineStatus => self.send_read(ctx, Request::PipelineStatus),
                 FollowUp::All => self.refresh(ctx),
                 FollowUp::MorePredictions => self.handle(ctx, Action::LoadMorePredictions),
+                FollowUp::Alerts => {
+                    self.send_read(ctx, Request::FiringAlerts);
+                    if self.settings.tab == Tab::Alerts {
+                        self.send_read(ctx, Request::Alerts(self.state.alerts.filter));
+                    }
+                }
             }
         }
     }

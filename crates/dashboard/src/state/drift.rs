@@ -2,7 +2,7 @@
 //! table's sort order, with the functions that apply drift answers to it.
 
 use scorewatch_core::views::{DriftSummary, DriftView};
-use scorewatch_core::{DriftReport, FeatureDrift};
+use scorewatch_core::{DriftReport, DriftSegments, FeatureDrift};
 
 /// A column of the drift table to sort by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,6 +39,31 @@ pub struct DriftState {
     pub sort: DriftColumn,
     /// Sort direction.
     pub descending: bool,
+    /// The column the segments table splits by; `None` shows no segments.
+    pub segment_by: Option<String>,
+    /// Drift per segment of `segment_by`, worst first as the API sends it.
+    pub segments: Option<DriftSegments>,
+    /// Why the segments could not be read (the API's message).
+    pub segments_error: Option<String>,
+}
+
+/// The user chose a segment column (or none): what was shown for another one goes.
+pub fn choose_segment_column(drift: &mut DriftState, column: Option<String>) {
+    if drift.segment_by != column {
+        drift.segments = None;
+        drift.segments_error = None;
+    }
+    drift.segment_by = column;
+}
+
+/// Applies the `by_segment` of `GET /monitoring/drift?segment_by=column`; an answer for a
+/// column that is no longer chosen is dropped.
+pub fn apply_drift_segments(drift: &mut DriftState, column: &str, view: DriftView) {
+    if drift.segment_by.as_deref() != Some(column) {
+        return;
+    }
+    drift.segments_error = None;
+    drift.segments = view.by_segment;
 }
 
 /// The drift badge's text and whether it shows drift: the report's verdict with its first

@@ -91,3 +91,94 @@ fn issue_16_significant_score_psi_is_drift_whatever_the_feature_share() {
     assert!(harness.query_by_label("NO DRIFT").is_none());
     harness.get_by_label_contains("33% of 3 features drifted");
 }
+
+/// Issue 17: a segment selector in the Drift tab, and the segments worst first.
+#[test]
+fn segment_selector_shows_the_segments_worst_first() {
+    let (mut harness, fake) = harness(Answers::full(), None);
+    open_tab(&mut harness, Tab::Drift);
+    harness.get_by_label_contains("Choose a column to compare each of its values");
+
+    harness.get_by_label("Segment by").click();
+    harness.run();
+    // The feature table has an `employment` button too; the popup's is drawn last.
+    harness
+        .query_all_by_role_and_label(Role::Button, "employment")
+        .last()
+        .expect("the selector lists employment")
+        .click();
+    harness.run();
+    assert!(fake.sent().iter().any(|r| matches!(
+        r,
+        Request::DriftSegments { column, min_rows: 100 } if column == "employment"
+    )));
+    let drift = &harness.state().state.drift;
+    assert_eq!(drift.segment_by.as_deref(), Some("employment"));
+    let order: Vec<&str> = drift
+        .segments
+        .as_ref()
+        .expect("segments applied")
+        .segments
+        .iter()
+        .map(|s| s.segment.as_str())
+        .collect();
+    assert_eq!(order, ["self_employed", "salaried", "unemployed"]);
+    harness.get_by_label_contains("1 of 3 segments drifted");
+    harness.get_by_label("self_employed");
+    harness.get_by_label("0.4123");
+    // The thin segment is listed, greyed, with its row counts and why it is not judged.
+    harness.get_by_label("too few rows (< 100)");
+    harness.get_by_label("unemployed");
+    harness.get_by_label("12");
+    // Rows appear in the API's (worst-first) order on screen too.
+    let top = |label: &str| harness.get_by_label(label).rect().top();
+    assert!(top("self_employed") < top("salaried") && top("salaried") < top("unemployed"));
+
+    // Back to none: the table goes.
+    harness.get_by_label("Segment by").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "none").click();
+    harness.run();
+    assert!(harness.state().state.drift.segments.is_none());
+}
+
+#[test]
+fn the_selector_lists_the_categorical_features_only() {
+    let (mut harness, _fake) = harness(Answers::full(), None);
+    open_tab(&mut harness, Tab::Drift);
+    let buttons = |harness: &egui_kittest::Harness<'_, _>, name: &str| {
+        harness
+            .query_all_by_role_and_label(Role::Button, name)
+            .count()
+    };
+    let (income, employment) = (buttons(&harness, "income"), buttons(&harness, "employment"));
+    harness.get_by_label("Segment by").click();
+    harness.run();
+    // Only `employment` gained a button in the popup: a numeric feature would split into
+    // a segment per value.
+    assert_eq!(buttons(&harness, "income"), income);
+    assert_eq!(buttons(&harness, "age"), 1);
+    assert_eq!(buttons(&harness, "employment"), employment + 1);
+}
+
+#[test]
+fn a_refused_segment_request_shows_the_api_message_in_the_tab() {
+    let mut answers = Answers::full();
+    answers.drift_segments = None;
+    let (mut harness, _fake) = harness(answers, None);
+    open_tab(&mut harness, Tab::Drift);
+    harness.get_by_label("Segment by").click();
+    harness.run();
+    harness
+        .query_all_by_role_and_label(Role::Button, "employment")
+        .last()
+        .expect("the selector lists employment")
+        .click();
+    harness.run();
+    harness.get_by_label_contains(
+        "/monitoring/drift answered 409: the reference of model 20260110-120000 is \
+         unavailable: data/training/applications.csv changed since training",
+    );
+    // Not mistaken for a run refused as already running.
+    assert!(harness.query_by_label_contains("Not started").is_none());
+}

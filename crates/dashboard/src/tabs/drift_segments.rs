@@ -1,0 +1,177 @@
+//! The Drift tab's segments: a selector of the column to split by, and one row per
+//! segment, worst first (drifted, stable, too few rows), as the API orders them.
+
+use egui::RichText;
+use egui_extras::{Column, TableBuilder};
+use scorewatch_core::{DriftReport, FeatureKind, SegmentDrift, SegmentStatus};
+
+use crate::action::Action;
+use crate::state::DriftState;
+use crate::tabs::{BAD, GOOD, NEUTRAL, band_color};
+
+/// The text of the selector's "no segments" choice.
+pub const NO_SEGMENTS: &str = "none";
+
+/// Draws the selector and, when a column is chosen, the segments table.
+pub fn show(
+    ui: &mut egui::Ui,
+    drift: &DriftState,
+    report: &DriftReport,
+    actions: &mut Vec<Action>,
+) {
+    ui.horizontal(|ui| {
+        ui.strong("Segments");
+        selector(ui, drift, report, actions);
+    });
+    if drift.segment_by.is_none() {
+        ui.label("Choose a column to compare each of its values with the same segment of the training data.");
+        return;
+    }
+    if let Some(error) = &drift.segments_error {
+        ui.colored_label(BAD, error);
+        return;
+    }
+    let Some(segments) = &drift.segments else {
+        ui.label("Loading the segments...");
+        return;
+    };
+    ui.label(format!(
+        "{} of {} segments drifted. Worst first; a segment needs {} rows on each side to be \
+         judged (thinner ones are greyed, never judged).",
+        segments.drifted(),
+        segments.segments.len(),
+        segments.min_rows
+    ));
+    ui.label(format!(
+        "Each segment of the current window ({}) against the same segment of the reference \
+         ({}).",
+        segments.current.description, segments.reference.description
+    ));
+    table(ui, &segments.segments, segments.min_rows);
+}
+
+fn selector(
+    ui: &mut egui::Ui,
+    drift: &DriftState,
+    report: &DriftReport,
+    actions: &mut Vec<Action>,
+) {
+    let shown = drift.segment_by.as_deref().unwrap_or(NO_SEGMENTS);
+    egui::ComboBox::from_label("Segment by")
+        .selected_text(shown)
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(drift.segment_by.is_none(), NO_SEGMENTS)
+                .clicked()
+            {
+                actions.push(Action::SegmentDriftBy(None));
+            }
+            // The model's categorical features: each value is a segment. A numeric feature
+            // would give a segment per distinct value (the API refuses past 100).
+            for feature in report
+                .features
+                .iter()
+                .filter(|f| f.kind == FeatureKind::Categorical)
+            {
+                let chosen = drift.segment_by.as_deref() == Some(feature.name.as_str());
+                if ui.selectable_label(chosen, &feature.name).clicked() && !chosen {
+                    actions.push(Action::SegmentDriftBy(Some(feature.name.clone())));
+                }
+            }
+        });
+}
+
+fn fmt_opt(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
+}
+
+fn table(ui: &mut egui::Ui, segments: &[SegmentDrift], min_rows: u64) {
+    TableBuilder::new(ui)
+        .id_salt("drift_segments_table")
+        .striped(true)
+        .vscroll(false)
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::auto().at_least(120.0))
+        .column(Column::auto().at_least(70.0))
+        .column(Column::auto().at_least(70.0))
+        .column(Column::auto().at_least(80.0))
+        .column(Column::auto().at_least(80.0))
+        .column(Column::auto().at_least(160.0))
+        .column(Column::remainder())
+        .header(24.0, |mut row| {
+            for title in [
+                "Segment",
+                "Ref rows",
+                "Cur rows",
+                "Score PSI",
+                "Score KS",
+                "Drifted features",
+                "Verdict",
+            ] {
+                row.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|mut body| {
+            for segment in segments {
+                body.row(22.0, |mut row| segment_row(&mut row, segment, min_rows));
+            }
+        });
+}
+
+/// One segment's cells. A segment below the minimum rows is listed (its counts matter:
+/// which side is thin) but greyed, and says why it has no verdict.
+fn segment_row(row: &mut egui_extras::TableRow<'_, '_>, segment: &SegmentDrift, min_rows: u64) {
+    let thin = segment.status == SegmentStatus::Insufficient;
+    let text = |text: String| {
+        if thin {
+            RichText::new(text).color(NEUTRAL).italics()
+        } else {
+            RichText::new(text)
+        }
+    };
+    let rows_text = |rows: u64| {
+        let text = text(rows.to_string());
+        if thin && rows < min_rows {
+            text.strikethrough()
+        } else {
+            text
+        }
+    };
+    row.col(|ui| {
+        ui.label(text(segment.segment.clone()));
+    });
+    row.col(|ui| {
+        ui.label(rows_text(segment.reference_rows));
+    });
+    row.col(|ui| {
+        ui.label(rows_text(segment.current_rows));
+    });
+    row.col(|ui| {
+        ui.label(
+            RichText::new(fmt_opt(segment.score_psi))
+                .color(band_color(segment.score_psi_band))
+                .strong(),
+        );
+    });
+    row.col(|ui| {
+        ui.label(text(fmt_opt(segment.score_ks.map(|k| k.statistic))));
+    });
+    row.col(|ui| {
+        ui.label(text(if segment.drifted_features.is_empty() {
+            "—".to_owned()
+        } else {
+            segment.drifted_features.join(", ")
+        }));
+    });
+    row.col(|ui| {
+        let (text, color) = match segment.status {
+            SegmentStatus::Drifted => ("drifted".to_owned(), BAD),
+            SegmentStatus::Stable => ("stable".to_owned(), GOOD),
+            SegmentStatus::Insufficient => (format!("too few rows (< {min_rows})"), NEUTRAL),
+        };
+        ui.label(RichText::new(text).color(color))
+            .on_hover_text(&segment.reason);
+    });
+}
