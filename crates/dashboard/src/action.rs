@@ -23,6 +23,8 @@ pub enum Action {
     ShowDriftReport(Option<String>),
     /// Show drift per segment of a column: `None` hides the segments.
     SegmentDriftBy(Option<String>),
+    /// Ask for the segments again with this minimum of rows per side.
+    SegmentMinRows(u64),
     /// Apply the predictions filter (first page).
     ReloadPredictions,
     /// Append the next page of predictions.

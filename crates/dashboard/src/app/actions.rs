@@ -59,6 +59,11 @@ impl DashboardApp {
                 self.in_flight.remove(&RequestKind::DriftSegments);
                 self.refresh_segments(ctx);
             }
+            Action::SegmentMinRows(min_rows) => {
+                self.state.drift.min_segment_rows = Some(min_rows);
+                self.in_flight.remove(&RequestKind::DriftSegments);
+                self.refresh_segments(ctx);
+            }
             Action::ReloadPredictions => self.reload_predictions(ctx),
             Action::ExportReport => self.send_read(ctx, Request::Report),
             Action::SelectTab(tab) => {

@@ -69,7 +69,7 @@ impl DashboardApp {
                 ctx,
                 Request::DriftSegments {
                     column,
-                    min_rows: scorewatch_core::DEFAULT_MIN_SEGMENT_ROWS,
+                    min_rows: self.state.drift.segment_min_rows(),
                 },
             );
         }

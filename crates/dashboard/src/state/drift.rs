@@ -45,6 +45,18 @@ pub struct DriftState {
     pub segments: Option<DriftSegments>,
     /// Why the segments could not be read (the API's message).
     pub segments_error: Option<String>,
+    /// Fewest rows a segment needs on each side to be judged; `None` for the API's
+    /// default.
+    pub min_segment_rows: Option<u64>,
+}
+
+impl DriftState {
+    /// The minimum rows the segments are asked for with.
+    #[must_use]
+    pub fn segment_min_rows(&self) -> u64 {
+        self.min_segment_rows
+            .unwrap_or(scorewatch_core::DEFAULT_MIN_SEGMENT_ROWS)
+    }
 }
 
 /// The user chose a segment column (or none): what was shown for another one goes.

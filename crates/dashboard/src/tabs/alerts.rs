@@ -95,9 +95,10 @@ fn table(ui: &mut egui::Ui, list: &[Alert], ack_enabled: bool, actions: &mut Vec
         .column(Column::auto().at_least(70.0))
         .column(Column::auto().at_least(140.0))
         .column(Column::auto().at_least(140.0))
-        .column(Column::auto().at_least(260.0).clip(true))
         .column(Column::auto().at_least(110.0))
-        .column(Column::remainder().at_least(120.0))
+        .column(Column::auto().at_least(120.0))
+        // The summary last: it takes the room left, and is clipped (whole on hover).
+        .column(Column::remainder().at_least(200.0).clip(true))
         .header(24.0, |mut row| {
             for title in [
                 "State",
@@ -106,9 +107,9 @@ fn table(ui: &mut egui::Ui, list: &[Alert], ack_enabled: bool, actions: &mut Vec
                 "Subject",
                 "Since",
                 "Resolved at",
-                "Summary",
                 "Delivery",
                 "Acknowledged",
+                "Summary",
             ] {
                 row.col(|ui| {
                     ui.strong(title);
@@ -161,11 +162,6 @@ fn alert_row(
         );
     });
     row.col(|ui| {
-        // The details are the numbers behind the summary: on hover, as the API sent them.
-        ui.label(&alert.summary)
-            .on_hover_text(serde_json::to_string_pretty(&alert.details).unwrap_or_default());
-    });
-    row.col(|ui| {
         let delivery = &alert.delivery;
         let color = if delivery.failed > 0 {
             BAD
@@ -200,5 +196,14 @@ fn alert_row(
         } else {
             ui.label("—");
         }
+    });
+    row.col(|ui| {
+        // Clipped when the window is narrow: the whole summary on hover, with the details
+        // (the numbers behind it) as the API sent them.
+        ui.label(&alert.summary).on_hover_text(format!(
+            "{}\n{}",
+            alert.summary,
+            serde_json::to_string_pretty(&alert.details).unwrap_or_default()
+        ));
     });
 }

@@ -7,10 +7,13 @@ use scorewatch_core::{DriftReport, FeatureKind, SegmentDrift, SegmentStatus};
 
 use crate::action::Action;
 use crate::state::DriftState;
-use crate::tabs::{BAD, GOOD, NEUTRAL, band_color};
+use crate::tabs::{BAD, GOOD, NEUTRAL, WARN, band_color};
 
 /// The text of the selector's "no segments" choice.
 pub const NO_SEGMENTS: &str = "none";
+
+/// The minimum-rows choices; the API's default (100) among them.
+const MIN_ROWS_CHOICES: [u64; 6] = [10, 30, 50, 100, 200, 500];
 
 /// Draws the selector and, when a column is chosen, the segments table.
 pub fn show(
@@ -19,9 +22,13 @@ pub fn show(
     report: &DriftReport,
     actions: &mut Vec<Action>,
 ) {
+    ui.strong("Drift per segment");
     ui.horizontal(|ui| {
-        ui.strong("Segments");
         selector(ui, drift, report, actions);
+        if drift.segment_by.is_some() {
+            ui.separator();
+            min_rows_selector(ui, drift.segment_min_rows(), actions);
+        }
     });
     if drift.segment_by.is_none() {
         ui.label("Choose a column to compare each of its values with the same segment of the training data.");
@@ -81,6 +88,30 @@ fn selector(
         });
 }
 
+/// The minimum rows a segment needs on each side; presets, so that one choice sends one
+/// request (each computes the segments anew on the server).
+fn min_rows_selector(ui: &mut egui::Ui, min_rows: u64, actions: &mut Vec<Action>) {
+    egui::ComboBox::from_label("Min rows")
+        .selected_text(min_rows.to_string())
+        .width(70.0)
+        .show_ui(ui, |ui| {
+            for choice in MIN_ROWS_CHOICES {
+                if ui
+                    .selectable_label(choice == min_rows, choice.to_string())
+                    .clicked()
+                    && choice != min_rows
+                {
+                    actions.push(Action::SegmentMinRows(choice));
+                }
+            }
+        })
+        .response
+        .on_hover_text(
+            "Fewest rows a segment needs in the reference and in the current window to be \
+             judged; thinner segments are listed, greyed, never judged.",
+        );
+}
+
 fn fmt_opt(value: Option<f64>) -> String {
     value.map_or_else(|| "—".to_owned(), |v| format!("{v:.4}"))
 }
@@ -131,10 +162,11 @@ fn segment_row(row: &mut egui_extras::TableRow<'_, '_>, segment: &SegmentDrift, 
             RichText::new(text)
         }
     };
+    // The thin side's count stands out: it is why the segment has no verdict.
     let rows_text = |rows: u64| {
         let text = text(rows.to_string());
         if thin && rows < min_rows {
-            text.strikethrough()
+            text.strong()
         } else {
             text
         }
@@ -169,6 +201,10 @@ fn segment_row(row: &mut egui_extras::TableRow<'_, '_>, segment: &SegmentDrift, 
         let (text, color) = match segment.status {
             SegmentStatus::Drifted => ("drifted".to_owned(), BAD),
             SegmentStatus::Stable => ("stable".to_owned(), GOOD),
+            // A value the model never saw in training is worth a look, not a grey line.
+            SegmentStatus::Insufficient if segment.reference_rows == 0 => {
+                ("new: not in the reference".to_owned(), WARN)
+            }
             SegmentStatus::Insufficient => (format!("too few rows (< {min_rows})"), NEUTRAL),
         };
         ui.label(RichText::new(text).color(color))

@@ -122,14 +122,32 @@ fn segment_selector_shows_the_segments_worst_first() {
         .iter()
         .map(|s| s.segment.as_str())
         .collect();
-    assert_eq!(order, ["self_employed", "salaried", "unemployed"]);
-    harness.get_by_label_contains("1 of 3 segments drifted");
+    assert_eq!(order, ["self_employed", "salaried", "unemployed", "gig"]);
+    harness.get_by_label_contains("1 of 4 segments drifted");
     harness.get_by_label("self_employed");
     harness.get_by_label("0.4123");
     // The thin segment is listed, greyed, with its row counts and why it is not judged.
     harness.get_by_label("too few rows (< 100)");
     harness.get_by_label("unemployed");
     harness.get_by_label("12");
+    // A segment absent from the training set is not just thin: it is new.
+    harness.get_by_label("new: not in the reference");
+    harness.get_by_label("118");
+
+    // Another minimum: asked again, one request for one choice.
+    harness.get_by_label("Min rows").click();
+    harness.run();
+    harness.get_by_role_and_label(Role::Button, "30").click();
+    harness.run();
+    let asked: Vec<u64> = fake
+        .sent()
+        .iter()
+        .filter_map(|r| match r {
+            Request::DriftSegments { min_rows, .. } => Some(*min_rows),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [100, 30]);
     // Rows appear in the API's (worst-first) order on screen too.
     let top = |label: &str| harness.get_by_label(label).rect().top();
     assert!(top("self_employed") < top("salaried") && top("salaried") < top("unemployed"));

@@ -538,6 +538,11 @@ pub fn drift_segments() -> scorewatch_core::DriftSegments {
                 SegmentStatus::Stable,
             ),
             segment("unemployed", (300, 12), None, SegmentStatus::Insufficient),
+            // A value the training set never had.
+            SegmentDrift {
+                reason: "not in the reference: a new segment, nothing to compare with".into(),
+                ..segment("gig", (0, 118), None, SegmentStatus::Insufficient)
+            },
         ],
     }
 }
