@@ -17,6 +17,12 @@ use crate::client::{ApiClient, Response};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Seconds to wait for a whole answer; a 10,000-row prediction page stays far below this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an idle connection is kept for reuse: below the server's keep-alive (`serve
+/// --keep-alive`, 5 s by default). Refreshes come every 10 s, so a kept connection was
+/// usually closed by the server already, and a request sent on it just as the close
+/// arrives fails with "connection closed before message completed", which showed the
+/// "API unreachable" page for one refresh.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The real client: reqwest's blocking client, one short-lived thread per request, so a slow
 /// endpoint never holds up the others or the UI.
@@ -95,6 +101,7 @@ pub fn build_http() -> Result<reqwest::blocking::Client, ApiError> {
     reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .user_agent(concat!("scorewatch-dashboard/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|source| ApiError::Client {

@@ -1,7 +1,7 @@
 //! Applying API answers to the [`ViewState`]: the only code that changes it from what the
 //! API said.
 
-use scorewatch_core::PipelineState;
+use scorewatch_core::{AlertState, PipelineState};
 use time::OffsetDateTime;
 
 use crate::client::{ApiError, Payload, Request, RequestKind, Response};
@@ -82,7 +82,21 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
         Payload::TrainingSets(list) => state.training_sets = Some(list.training_sets),
         Payload::Alerts(view) => match request {
             Request::FiringAlerts => state.alerts.firing = Some(view.alerts),
-            Request::Alerts(filter) => apply_alert_list(&mut state.alerts, *filter, view.alerts),
+            Request::Alerts(filter) => {
+                // The tab's list holds the firing alerts too, maybe read after the
+                // banner's poll: the banner follows it, so the two never disagree
+                // on screen (a severity can change between two reads).
+                if filter.is_none_or(|s| s == AlertState::Firing) {
+                    state.alerts.firing = Some(
+                        view.alerts
+                            .iter()
+                            .filter(|a| a.state == AlertState::Firing)
+                            .cloned()
+                            .collect(),
+                    );
+                }
+                apply_alert_list(&mut state.alerts, *filter, view.alerts);
+            }
             _ => {}
         },
         Payload::AlertAcked(alert) => {

@@ -127,7 +127,8 @@ fn table(ui: &mut egui::Ui, segments: &[SegmentDrift], min_rows: u64) {
         .column(Column::auto().at_least(70.0))
         .column(Column::auto().at_least(80.0))
         .column(Column::auto().at_least(80.0))
-        .column(Column::auto().at_least(160.0))
+        // A segment can drift on most features: the list is clipped (whole on hover).
+        .column(Column::initial(320.0).at_least(160.0).clip(true))
         .column(Column::remainder())
         .header(24.0, |mut row| {
             for title in [
@@ -191,11 +192,12 @@ fn segment_row(row: &mut egui_extras::TableRow<'_, '_>, segment: &SegmentDrift, 
         ui.label(text(fmt_opt(segment.score_ks.map(|k| k.statistic))));
     });
     row.col(|ui| {
-        ui.label(text(if segment.drifted_features.is_empty() {
-            "—".to_owned()
+        if segment.drifted_features.is_empty() {
+            ui.label(text("—".to_owned()));
         } else {
-            segment.drifted_features.join(", ")
-        }));
+            let list = segment.drifted_features.join(", ");
+            ui.label(text(list.clone())).on_hover_text(list);
+        }
     });
     row.col(|ui| {
         let (text, color) = match segment.status {

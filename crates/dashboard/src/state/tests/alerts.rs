@@ -149,3 +149,24 @@ fn delivery_is_summed_up_in_one_line() {
     };
     assert_eq!(delivery_text(&delivery), "1 delivered, 2 pending, 3 failed");
 }
+
+#[test]
+fn the_tabs_list_of_all_alerts_also_updates_the_banner() {
+    let mut state = ViewState::default();
+    apply_response(
+        &mut state,
+        ok(
+            Request::FiringAlerts,
+            Payload::Alerts(AlertsView { alerts: Vec::new() }),
+        ),
+        NOW,
+    );
+    assert_eq!(critical_alerts_banner(&state), None);
+    // Read a moment later: the critical alert fires now.
+    apply_response(&mut state, listed(None), NOW);
+    assert!(critical_alerts_banner(&state).is_some());
+    assert_eq!(state.alerts.firing.as_ref().map(Vec::len), Some(2));
+    // The resolved list says nothing about what fires.
+    apply_response(&mut state, listed(Some(AlertState::Resolved)), NOW);
+    assert_eq!(state.alerts.firing.as_ref().map(Vec::len), Some(2));
+}
