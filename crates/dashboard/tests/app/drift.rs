@@ -86,6 +86,9 @@ fn issue_16_significant_score_psi_is_drift_whatever_the_feature_share() {
         ..Answers::full()
     };
     let (mut harness, _) = harness(answers, None);
+    // The Overview's drift card gives the same reason as the tab.
+    assert_eq!(harness.state().settings.tab, Tab::Overview);
+    harness.get_by_label("DRIFT — Score drift: PSI 0.29");
     open_tab(&mut harness, Tab::Drift);
     harness.get_by_label("DRIFT — Score drift: PSI 0.29");
     assert!(harness.query_by_label("NO DRIFT").is_none());
@@ -148,6 +151,23 @@ fn segment_selector_shows_the_segments_worst_first() {
         })
         .collect();
     assert_eq!(asked, [100, 30]);
+
+    // Computed anew for each request: not read while another tab is open.
+    let segment_reads = |fake: &crate::support::FakeApi| {
+        fake.sent()
+            .iter()
+            .filter(|r| matches!(r, Request::DriftSegments { .. }))
+            .count()
+    };
+    let before = segment_reads(&fake);
+    open_tab(&mut harness, Tab::Overview);
+    harness
+        .get_by_role_and_label(Role::Button, "Refresh")
+        .click();
+    harness.run();
+    assert_eq!(segment_reads(&fake), before);
+    open_tab(&mut harness, Tab::Drift);
+    assert!(segment_reads(&fake) > before);
     // Rows appear in the API's (worst-first) order on screen too.
     let top = |label: &str| harness.get_by_label(label).rect().top();
     assert!(top("self_employed") < top("salaried") && top("salaried") < top("unemployed"));
