@@ -40,8 +40,8 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
         Payload::Metrics(metrics) => state.metrics = Some(*metrics),
         Payload::Drift(view) => apply_drift(&mut state.drift, view),
         Payload::DriftSegments(view) => {
-            if let Request::DriftSegments { column, .. } = request {
-                apply_drift_segments(&mut state.drift, column, view);
+            if let Request::DriftSegments { column, min_rows } = request {
+                apply_drift_segments(&mut state.drift, column, *min_rows, view);
             }
         }
         Payload::DriftRun(report) => {

@@ -68,10 +68,11 @@ pub fn choose_segment_column(drift: &mut DriftState, column: Option<String>) {
     drift.segment_by = column;
 }
 
-/// Applies the `by_segment` of `GET /monitoring/drift?segment_by=column`; an answer for a
-/// column that is no longer chosen is dropped.
-pub fn apply_drift_segments(drift: &mut DriftState, column: &str, view: DriftView) {
-    if drift.segment_by.as_deref() != Some(column) {
+/// Applies the `by_segment` of `GET /monitoring/drift?segment_by=column&min_rows=..`; an
+/// answer for a column or a minimum that is no longer chosen is dropped (the user may
+/// change both faster than the server answers).
+pub fn apply_drift_segments(drift: &mut DriftState, column: &str, min_rows: u64, view: DriftView) {
+    if drift.segment_by.as_deref() != Some(column) || drift.segment_min_rows() != min_rows {
         return;
     }
     drift.segments_error = None;
