@@ -219,6 +219,15 @@ fn dashboard_requests_against_a_real_server() {
         matches!(answer, Ok(Payload::DriftSegments(_))),
         "{answer:?}"
     );
+    let metrics = Request::MetricsSegments {
+        column: "employment_type".into(),
+        min_rows: 100,
+    };
+    let answer = execute(&http, base, None, &metrics);
+    assert!(
+        matches!(answer, Ok(Payload::MetricsSegments(_))),
+        "{answer:?}"
+    );
     let invalid = execute(&http, base, None, &segments("nope")).expect_err("unknown column");
     assert_eq!(invalid.status(), Some(422), "{invalid:?}");
     assert!(

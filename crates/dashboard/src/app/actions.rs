@@ -57,11 +57,13 @@ impl DashboardApp {
                 state::choose_segment_column(&mut self.state.drift, column);
                 // An answer for the previous column may be on its way: this one wins.
                 self.in_flight.remove(&RequestKind::DriftSegments);
+                self.in_flight.remove(&RequestKind::MetricsSegments);
                 self.refresh_segments(ctx);
             }
             Action::SegmentMinRows(min_rows) => {
                 self.state.drift.min_segment_rows = Some(min_rows);
                 self.in_flight.remove(&RequestKind::DriftSegments);
+                self.in_flight.remove(&RequestKind::MetricsSegments);
                 self.refresh_segments(ctx);
             }
             Action::ReloadPredictions => self.reload_predictions(ctx),

@@ -62,16 +62,19 @@ impl DashboardApp {
         }
     }
 
-    /// Re-reads drift per segment, when a segment column is chosen.
+    /// Re-reads drift and production metrics per segment, when a segment column is
+    /// chosen.
     pub(super) fn refresh_segments(&mut self, ctx: &egui::Context) {
         if let Some(column) = self.state.drift.segment_by.clone() {
+            let min_rows = self.state.drift.segment_min_rows();
             self.send_read(
                 ctx,
-                Request::DriftSegments {
-                    column,
-                    min_rows: self.state.drift.segment_min_rows(),
+                Request::MetricsSegments {
+                    column: column.clone(),
+                    min_rows,
                 },
             );
+            self.send_read(ctx, Request::DriftSegments { column, min_rows });
         }
     }
 

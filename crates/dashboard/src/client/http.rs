@@ -159,6 +159,14 @@ pub fn execute(
             path,
         )
         .map(Payload::DriftSegments),
+        Request::MetricsSegments { column, min_rows } => call(
+            builder
+                .query(&[("by", column.as_str())])
+                .query(&[("min_rows", min_rows)]),
+            &url,
+            path,
+        )
+        .map(Payload::MetricsSegments),
         Request::Predictions(query) => {
             call(builder.query(query), &url, path).map(Payload::Predictions)
         }

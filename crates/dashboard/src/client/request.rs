@@ -5,7 +5,7 @@ use scorewatch_core::views::{
     AlertsView, DriftView, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
     TrainingSetList,
 };
-use scorewatch_core::{Alert, AlertState, DriftReport, PipelineStatus};
+use scorewatch_core::{Alert, AlertState, DriftReport, MetricsSegments, PipelineStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -72,6 +72,14 @@ pub enum Request {
         /// Fewest rows a segment needs on each side to be judged.
         min_rows: u64,
     },
+    /// `GET /monitoring/metrics/segments?by=COL&min_rows=N`: production metrics per
+    /// segment.
+    MetricsSegments {
+        /// The segment column.
+        column: String,
+        /// Fewest labelled rows a segment needs for its metrics.
+        min_rows: u64,
+    },
     /// `GET /monitoring/predictions`.
     Predictions(PredictionsQuery),
     /// `POST /monitoring/run-pipeline` with the options of the run.
@@ -105,6 +113,8 @@ pub enum RequestKind {
     RunDrift,
     /// `GET /monitoring/drift?segment_by=`.
     DriftSegments,
+    /// `GET /monitoring/metrics/segments`.
+    MetricsSegments,
     /// `GET /monitoring/predictions`.
     Predictions,
     /// `POST /monitoring/run-pipeline`.
@@ -148,6 +158,7 @@ impl Request {
             Self::Drift { .. } => RequestKind::Drift,
             Self::RunDrift => RequestKind::RunDrift,
             Self::DriftSegments { .. } => RequestKind::DriftSegments,
+            Self::MetricsSegments { .. } => RequestKind::MetricsSegments,
             Self::Predictions(_) => RequestKind::Predictions,
             Self::RunPipeline(_) => RequestKind::RunPipeline,
             Self::CancelPipeline => RequestKind::CancelPipeline,
@@ -168,6 +179,7 @@ impl Request {
             RequestKind::Metrics => "/monitoring/metrics",
             RequestKind::Drift | RequestKind::DriftSegments => "/monitoring/drift",
             RequestKind::RunDrift => "/monitoring/drift/run",
+            RequestKind::MetricsSegments => "/monitoring/metrics/segments",
             RequestKind::Predictions => "/monitoring/predictions",
             RequestKind::RunPipeline => "/monitoring/run-pipeline",
             RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
@@ -195,6 +207,8 @@ pub enum Payload {
     DriftRun(DriftReport),
     /// Of `GET /monitoring/drift?segment_by=` (its `by_segment`).
     DriftSegments(DriftView),
+    /// Of `GET /monitoring/metrics/segments`.
+    MetricsSegments(MetricsSegments),
     /// Of `GET /monitoring/predictions`.
     Predictions(PredictionsPage),
     /// Of `POST /monitoring/run-pipeline`.

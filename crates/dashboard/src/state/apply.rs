@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 
 use crate::client::{ApiError, Payload, Request, RequestKind, Response};
 use crate::state::alerts::{apply_alert_acked, apply_alert_list};
-use crate::state::drift::{apply_drift, apply_drift_run, apply_drift_segments};
+use crate::state::drift::{
+    apply_drift, apply_drift_run, apply_drift_segments, apply_metrics_segments,
+};
 use crate::state::predictions::apply_predictions;
 use crate::state::{Connection, FollowUp, Notice, NoticeLevel, ViewState};
 
@@ -42,6 +44,11 @@ fn apply_payload(state: &mut ViewState, request: &Request, payload: Payload) -> 
         Payload::DriftSegments(view) => {
             if let Request::DriftSegments { column, min_rows } = request {
                 apply_drift_segments(&mut state.drift, column, *min_rows, view);
+            }
+        }
+        Payload::MetricsSegments(metrics) => {
+            if let Request::MetricsSegments { column, min_rows } = request {
+                apply_metrics_segments(&mut state.drift, column, *min_rows, metrics);
             }
         }
         Payload::DriftRun(report) => {
@@ -165,7 +172,7 @@ fn apply_ack_error(state: &mut ViewState, err: &ApiError) {
 
 fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
     let kind = request.kind();
-    if let Request::DriftSegments { column, .. } = request
+    if let Request::DriftSegments { column, .. } | Request::MetricsSegments { column, .. } = request
         && matches!(err, ApiError::Status { status, .. } if !matches!(status, 401 | 403))
     {
         state.connection = Connection::Online;
@@ -173,7 +180,12 @@ fn apply_error(state: &mut ViewState, request: &Request, err: &ApiError) {
         // no_reference when the training set is gone): the answer names what is wrong.
         // Not a notice: nothing was started, and a 409 is no "already running".
         if state.drift.segment_by.as_ref() == Some(column) {
-            state.drift.segments_error = Some(err.chain());
+            let shown = if kind == RequestKind::DriftSegments {
+                &mut state.drift.segments_error
+            } else {
+                &mut state.drift.metrics_segments_error
+            };
+            *shown = Some(err.chain());
         }
         state.errors.insert(kind, err.chain());
         return;

@@ -2,7 +2,7 @@
 //! table's sort order, with the functions that apply drift answers to it.
 
 use scorewatch_core::views::{DriftSummary, DriftView};
-use scorewatch_core::{DriftReport, DriftSegments, FeatureDrift};
+use scorewatch_core::{DriftReport, DriftSegments, FeatureDrift, MetricsSegments};
 
 /// A column of the drift table to sort by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,6 +48,10 @@ pub struct DriftState {
     /// Fewest rows a segment needs on each side to be judged; `None` for the API's
     /// default.
     pub min_segment_rows: Option<u64>,
+    /// Production metrics per segment of `segment_by`, worst (lowest AUC) first.
+    pub metrics_segments: Option<MetricsSegments>,
+    /// Why the metrics per segment could not be read (the API's message).
+    pub metrics_segments_error: Option<String>,
 }
 
 impl DriftState {
@@ -64,6 +68,8 @@ pub fn choose_segment_column(drift: &mut DriftState, column: Option<String>) {
     if drift.segment_by != column {
         drift.segments = None;
         drift.segments_error = None;
+        drift.metrics_segments = None;
+        drift.metrics_segments_error = None;
     }
     drift.segment_by = column;
 }
@@ -77,6 +83,21 @@ pub fn apply_drift_segments(drift: &mut DriftState, column: &str, min_rows: u64,
     }
     drift.segments_error = None;
     drift.segments = view.by_segment;
+}
+
+/// Applies `GET /monitoring/metrics/segments?by=column&min_rows=..`, dropped like
+/// [`apply_drift_segments`] when the choice has changed since.
+pub fn apply_metrics_segments(
+    drift: &mut DriftState,
+    column: &str,
+    min_rows: u64,
+    metrics: MetricsSegments,
+) {
+    if drift.segment_by.as_deref() != Some(column) || drift.segment_min_rows() != min_rows {
+        return;
+    }
+    drift.metrics_segments_error = None;
+    drift.metrics_segments = Some(metrics);
 }
 
 /// The drift badge's text and whether it shows drift: the report's verdict with its first

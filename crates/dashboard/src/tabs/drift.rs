@@ -69,6 +69,7 @@ pub fn show(ui: &mut egui::Ui, drift: &mut DriftState, has_key: bool, actions: &
     }
     ui.add_space(10.0);
     super::drift_segments::show(ui, drift, report, actions);
+    super::segment_metrics::show(ui, drift);
 }
 
 fn report_selector(ui: &mut egui::Ui, drift: &DriftState, actions: &mut Vec<Action>) {

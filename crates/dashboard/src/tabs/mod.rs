@@ -10,6 +10,7 @@ pub mod overview;
 pub mod overview_estimate;
 pub mod pipeline;
 pub mod predictions;
+pub mod segment_metrics;
 
 use egui::{Color32, RichText};
 use scorewatch_core::{PipelineState, PsiBand};

@@ -127,15 +127,29 @@ fn segment_selector_shows_the_segments_worst_first() {
         .collect();
     assert_eq!(order, ["self_employed", "salaried", "unemployed", "gig"]);
     harness.get_by_label_contains("1 of 4 segments drifted");
-    harness.get_by_label("self_employed");
+    // Each segment is in both tables: drift, then performance.
+    assert_eq!(harness.query_all_by_label("self_employed").count(), 2);
     harness.get_by_label("0.4123");
     // The thin segment is listed, greyed, with its row counts and why it is not judged.
     harness.get_by_label("too few rows (< 100)");
-    harness.get_by_label("unemployed");
-    harness.get_by_label("12");
+    assert_eq!(harness.query_all_by_label("unemployed").count(), 2);
+    assert_eq!(harness.query_all_by_label("12").count(), 2);
     // A segment absent from the training set is not just thin: it is new.
     harness.get_by_label("new: not in the reference");
     harness.get_by_label("118");
+
+    // Production metrics per segment, lowest AUC first, the thin one greyed with why.
+    assert!(fake.sent().iter().any(|r| matches!(
+        r,
+        Request::MetricsSegments { column, min_rows: 100 } if column == "employment"
+    )));
+    harness.get_by_label("Performance per segment");
+    harness.get_by_label_contains("Newest 10000 predictions, 3100 with an outcome");
+    harness.get_by_label("0.6123");
+    harness.get_by_label("0.8011");
+    harness.get_by_label("too few labelled rows: 10, at least 100 needed");
+    let auc_top = |label: &str| harness.get_by_label(label).rect().top();
+    assert!(auc_top("0.6123") < auc_top("0.8011"));
 
     // Another minimum: asked again, one request for one choice.
     harness.get_by_label("Min rows").click();
@@ -168,8 +182,16 @@ fn segment_selector_shows_the_segments_worst_first() {
     assert_eq!(segment_reads(&fake), before);
     open_tab(&mut harness, Tab::Drift);
     assert!(segment_reads(&fake) > before);
-    // Rows appear in the API's (worst-first) order on screen too.
-    let top = |label: &str| harness.get_by_label(label).rect().top();
+    // Rows appear in the API's (worst-first) order on screen too (the drift table's,
+    // drawn first).
+    let top = |label: &str| {
+        harness
+            .query_all_by_label(label)
+            .next()
+            .expect("a row")
+            .rect()
+            .top()
+    };
     assert!(top("self_employed") < top("salaried") && top("salaried") < top("unemployed"));
 
     // Back to none: the table goes.

@@ -614,3 +614,46 @@ pub fn alerts() -> Vec<scorewatch_core::Alert> {
     pipeline.delivery.failed = 1;
     vec![score, features, pipeline]
 }
+
+/// Production metrics per segment of `employment`, lowest AUC first: two with metrics,
+/// one with too few labelled rows.
+pub fn metrics_segments() -> scorewatch_core::MetricsSegments {
+    use scorewatch_core::SegmentMetrics;
+    let with_auc = |name: &str, rows, labelled, auc: f64| SegmentMetrics {
+        segment: name.into(),
+        rows,
+        labelled_rows: labelled,
+        positives: labelled / 5,
+        positive_rate: Some(0.2),
+        roc_auc: Some(auc),
+        gini: Some(2.0 * auc - 1.0),
+        ks: Some(0.3141),
+        brier: Some(0.1502),
+        insufficient: None,
+        undefined: BTreeMap::new(),
+    };
+    scorewatch_core::MetricsSegments {
+        column: "employment".into(),
+        min_rows: 100,
+        threshold: 0.5,
+        rows: 10_000,
+        labelled_rows: 3_100,
+        segments: vec![
+            with_auc("self_employed", 2100, 700, 0.6123),
+            with_auc("salaried", 7888, 2390, 0.8011),
+            SegmentMetrics {
+                segment: "unemployed".into(),
+                rows: 12,
+                labelled_rows: 10,
+                positives: 3,
+                positive_rate: Some(0.3),
+                roc_auc: None,
+                gini: None,
+                ks: None,
+                brier: None,
+                insufficient: Some("too few labelled rows: 10, at least 100 needed".into()),
+                undefined: BTreeMap::new(),
+            },
+        ],
+    }
+}

@@ -148,7 +148,9 @@ impl Answers {
             Request::Alerts(_) | Request::FiringAlerts | Request::AckAlert(_) => {
                 return self.answer_alerts(request);
             }
-            Request::DriftSegments { .. } => return self.answer_segments(request),
+            Request::DriftSegments { .. } | Request::MetricsSegments { .. } => {
+                return self.answer_segments(request);
+            }
         })
     }
 
@@ -226,6 +228,19 @@ impl Answers {
                     code: Some("invalid_fields".into()),
                     message: format!(
                         "1 invalid field (segment_by: unknown segment column '{column}'; valid columns: employment)"
+                    ),
+                });
+            }
+            Request::MetricsSegments { column, .. } if column == "employment" => {
+                Payload::MetricsSegments(fixtures::metrics_segments())
+            }
+            Request::MetricsSegments { column, .. } => {
+                return Err(ApiError::Status {
+                    path: request.path(),
+                    status: 422,
+                    code: Some("invalid_fields".into()),
+                    message: format!(
+                        "1 invalid field (by: unknown segment column '{column}'; valid columns: employment)"
                     ),
                 });
             }
