@@ -189,6 +189,8 @@ async fn reads(app: &TestApp) -> Vec<Value> {
                 && !l.starts_with("scorewatch_http_")
                 && !l.starts_with("scorewatch_uptime")
                 && !l.starts_with("scorewatch_resident")
+                // Reports the fault, as /health does (checked in `check_fault`).
+                && !l.starts_with("scorewatch_storage_degraded")
         })
         .collect();
     assert!(
@@ -400,6 +402,12 @@ async fn check_fault(app: &TestApp, ids: &[String], before: &[Value]) {
     let files = snapshot(app.path());
     assert_writes_refused(app, ids).await;
     assert_eq!(health_status(app).await, "degraded");
+    let metrics = app.get("/metrics").send().await.expect("prometheus");
+    let metrics = metrics.text().await.expect("text");
+    assert!(
+        metrics.contains("\nscorewatch_storage_degraded 1\n"),
+        "/metrics says the storage is degraded too: {metrics}"
+    );
     assert_eq!(reads(app).await, before, "reads changed under the fault");
     assert_eq!(
         snapshot(app.path()),
