@@ -2,10 +2,17 @@
 
 use time::OffsetDateTime;
 
+use std::collections::HashMap;
+
 use crate::drift::{DriftReport, ReferenceProfile};
-use crate::model::ModelVersion;
-use crate::monitoring::{MonitorError, drift_report_of_records, production_metrics_of_records};
-use crate::records::{MetricSource, MetricsEntry, RunRecord};
+use crate::error_chain::error_chain;
+use crate::model::{Model, ModelVersion};
+use crate::monitoring::{
+    MonitorError, TrainingReference, drift_report_of_records, drift_segments_of_records,
+    metrics_segments_of_records, production_metrics_of_records, segment_columns,
+};
+use crate::records::{Alert, AlertState, MetricSource, MetricsEntry, PredictionRecord, RunRecord};
+use crate::segment::{DriftSegments, MetricsSegments, SegmentError, SegmentOptions};
 use crate::store::{PredictionQuery, Store, outcome_labels};
 
 use super::ReportError;
@@ -30,6 +37,27 @@ pub struct ReportRequest {
     /// so that a report without `since`/`until` shows what `POST /monitoring/drift/run`
     /// computes).
     pub rows: usize,
+    /// Add the segments table: drift and metrics per value of this feature.
+    pub segment_by: Option<String>,
+    /// How the segments are judged (the minimum rows).
+    pub segment_options: SegmentOptions,
+}
+
+/// Drift and metrics per segment of the window, as `GET /monitoring/drift?segment_by=`
+/// and `GET /monitoring/metrics/segments` compute them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSegments {
+    /// The segment column.
+    pub column: String,
+    /// Fewest rows a segment needs to be judged.
+    pub min_rows: u64,
+    /// Drift per segment against the same segment of the training set, worst first.
+    pub drift: Option<DriftSegments>,
+    /// Why there is no drift per segment (empty window, training set gone or changed).
+    pub drift_missing: Option<String>,
+    /// Production (and estimated) metrics per segment, worst first; `None` for an empty
+    /// window.
+    pub metrics: Option<MetricsSegments>,
 }
 
 /// The model a report is about, as its artifact describes it.
@@ -95,6 +123,11 @@ pub struct ReportData {
     pub pipeline_state: String,
     /// The newest pipeline runs, newest first (at most [`DEFAULT_REPORT_RUNS`]).
     pub runs: Vec<RunRecord>,
+    /// The alerts firing when the report was gathered, newest first (as
+    /// `GET /monitoring/alerts?state=firing`).
+    pub firing_alerts: Vec<Alert>,
+    /// The segments table, when asked for (and a model is published).
+    pub segments: Option<ReportSegments>,
 }
 
 /// Reads and computes what the report of `request` shows. Nothing is written: the
@@ -102,9 +135,24 @@ pub struct ReportData {
 ///
 /// # Errors
 /// [`ReportError::UnknownVersion`] listing the published versions when the requested one
-/// is not among them; otherwise when the store cannot be read or a number cannot be
-/// computed.
+/// is not among them; [`ReportError::Segment`] for a `segment_by` that is not one of
+/// the model's features (listing them), a column with too many values or a bad minimum;
+/// otherwise when the store cannot be read or a number cannot be computed.
 pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportData, ReportError> {
+    gather_report_with(store, request, None)
+}
+
+/// As [`gather_report`], with the segments' reference already loaded (the API keeps the
+/// served model's); it is used only when it is the reported model's. Without it, a
+/// report with segments loads the model's training set.
+///
+/// # Errors
+/// As [`gather_report`].
+pub fn gather_report_with(
+    store: &Store,
+    request: &ReportRequest,
+    training: Option<&TrainingReference>,
+) -> Result<ReportData, ReportError> {
     let generated_at = OffsetDateTime::now_utc();
     let status = store.pipeline_status().load()?;
     let runs = status
@@ -133,6 +181,8 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
         history: Vec::new(),
         pipeline_state: status.state.name().to_owned(),
         runs,
+        firing_alerts: firing_alerts(store)?,
+        segments: None,
     };
     let models = store.models();
     let current = models.current_version()?;
@@ -163,6 +213,16 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
     let artifact = model.artifact();
     let name = version.as_str().to_owned();
     let features: Vec<String> = artifact.schema.names().map(str::to_owned).collect();
+    // Checked before anything is read: a typo fails fast, whatever the window holds.
+    if let Some(column) = &request.segment_by {
+        if !features.contains(column) {
+            return Err(ReportError::Segment(SegmentError::UnknownColumn {
+                column: column.clone(),
+                valid: segment_columns(&model),
+            }));
+        }
+        request.segment_options.check()?;
+    }
     let query = PredictionQuery {
         since: request.since,
         until: request.until,
@@ -171,13 +231,24 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
         limit: request.rows,
     };
 
-    read_window(
+    let (records, labels) = read_window(
         store,
         &mut data,
         (&name, &features, artifact.threshold),
         profile.as_ref(),
         &query,
     )?;
+    if let Some(column) = &request.segment_by {
+        let training = training.filter(|t| t.version == name);
+        data.segments = Some(segments(
+            store,
+            &model,
+            (column, &request.segment_options),
+            training,
+            (&features, &records, &labels),
+            &query,
+        )?);
+    }
 
     // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
     let history: Vec<MetricsEntry> = store
@@ -213,16 +284,14 @@ fn read_window(
     (name, features, threshold): (&str, &[String], f64),
     profile: Option<&ReferenceProfile>,
     query: &PredictionQuery,
-) -> Result<(), ReportError> {
+) -> Result<(Vec<PredictionRecord>, HashMap<u128, bool>), ReportError> {
     let records = store.predictions().recent_with_features(features, query)?;
     data.window.rows = records.len() as u64;
     data.window.from = records.last().map(|r| r.timestamp);
     data.window.to = records.first().map(|r| r.timestamp);
     if records.is_empty() {
-        data.drift_missing = Some(format!(
-            "no prediction of model {name} falls in this window, so there is nothing to compare"
-        ));
-        return Ok(());
+        data.drift_missing = Some(empty_window(name));
+        return Ok((records, HashMap::new()));
     }
     match profile {
         Some(profile) => {
@@ -241,5 +310,78 @@ fn read_window(
         data.production = production_metrics_of_records(&labels, name, &records, threshold)
             .map_err(MonitorError::from)?;
     }
-    Ok(())
+    Ok((records, labels))
+}
+
+fn empty_window(name: &str) -> String {
+    format!("no prediction of model {name} falls in this window, so there is nothing to compare")
+}
+
+/// The alerts firing now, newest first.
+fn firing_alerts(store: &Store) -> Result<Vec<Alert>, ReportError> {
+    let book = store.alerts().load()?;
+    Ok(book
+        .alerts
+        .into_iter()
+        .rev()
+        .filter(|a| a.state == AlertState::Firing)
+        .collect())
+}
+
+/// The segments table: the window's `records` (features in `features` order, as read
+/// for the other numbers) per segment of `column`, by the functions behind
+/// `GET /monitoring/drift?segment_by=` and `GET /monitoring/metrics/segments`. A
+/// training set that is gone or changed leaves the drift out with the reason; the
+/// metrics need no reference.
+fn segments(
+    store: &Store,
+    model: &Model,
+    (column, options): (&str, &SegmentOptions),
+    training: Option<&TrainingReference>,
+    (features, records, labels): (&[String], &[PredictionRecord], &HashMap<u128, bool>),
+    query: &PredictionQuery,
+) -> Result<ReportSegments, ReportError> {
+    let mut table = ReportSegments {
+        column: column.to_owned(),
+        min_rows: options.min_rows,
+        drift: None,
+        drift_missing: None,
+        metrics: None,
+    };
+    let name = model.artifact().version.as_str();
+    if records.is_empty() {
+        table.drift_missing = Some(empty_window(name));
+        return Ok(table);
+    }
+    let loaded;
+    let training = match training {
+        Some(training) => Some(training),
+        None => match TrainingReference::load(store, model) {
+            Ok(training) => {
+                loaded = training;
+                Some(&loaded)
+            }
+            Err(err @ (MonitorError::ReferenceUnavailable { .. } | MonitorError::Data(_))) => {
+                table.drift_missing = Some(error_chain(&err));
+                None
+            }
+            Err(err) => return Err(err.into()),
+        },
+    };
+    if let Some(training) = training {
+        table.drift =
+            drift_segments_of_records(model, training, column, (features, records), query, options)
+                .map_err(segment_error)?;
+    }
+    table.metrics = metrics_segments_of_records(model, column, records, labels, options)
+        .map_err(segment_error)?;
+    Ok(table)
+}
+
+/// A segment problem is the request's (a column with too many values), not the store's.
+fn segment_error(err: MonitorError) -> ReportError {
+    match err {
+        MonitorError::Segment(err) => ReportError::Segment(err),
+        other => ReportError::Monitor(other),
+    }
 }
