@@ -104,6 +104,27 @@ fn writes_one_self_contained_page_and_replaces_an_old_one() {
         .collect();
     assert_eq!(names, ["report.html"]);
 
+    // --segment-by adds the segments table over the same window.
+    scorewatch(&[
+        "--data-dir",
+        &data,
+        "report",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--segment-by",
+        "employment_type",
+        "--min-segment-rows",
+        "20",
+    ])
+    .expect("report runs");
+    let html = std::fs::read_to_string(&out).expect("page");
+    assert!(
+        html.contains("<section id=\"segments\" data-column=\"employment_type\">"),
+        "{html}"
+    );
+    assert!(html.contains("<table id=\"segment-metrics\">"));
+    assert!(html.contains("fewer than 20 rows"));
+
     // --rows and --until narrow the window.
     scorewatch(&[
         "--data-dir",
@@ -173,6 +194,23 @@ fn errors_name_what_is_wrong_and_leave_the_file_alone() {
     ])
     .expect_err("since after until");
     assert_eq!(err.to_string(), "--since must not be after --until");
+
+    let err = scorewatch(&[
+        "--data-dir",
+        &data,
+        "report",
+        "--out",
+        out_arg,
+        "--segment-by",
+        "region",
+    ])
+    .expect_err("unknown segment column");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("--segment-by: unknown segment column 'region'; valid columns: age, ")
+            && text.contains("employment_type"),
+        "{text}"
+    );
 
     let err = scorewatch(&[
         "--data-dir",
