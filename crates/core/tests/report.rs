@@ -250,9 +250,12 @@ fn unknown_version_lists_the_published_ones() {
 fn store_strings_are_escaped_and_nothing_is_fetched() {
     let hostile = "<script>alert(1)</script><img src=https://x.example/a.png>";
     let f = fixture(100, Scenario::NewSegment, Some(hostile));
-    // The hostile value is also a segment of `employment_type`.
-    let mut data = gather_report(&f.store, &segments_request(1_000, 10)).unwrap();
+    let mut data = gather_report(&f.store, &request(1_000)).unwrap();
     let clean = render_html(&data);
+    // The hostile value is also a segment of `employment_type`: text, never markup.
+    let segmented = render_html(&gather_report(&f.store, &segments_request(1_000, 10)).unwrap());
+    assert!(segmented.contains("<tr data-segment=\"&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=https://x.example/a.png&gt;\""));
+    assert!(!segmented.contains("<script") && !segmented.contains("<img"));
     for needle in [
         "<script", "src=", "href=", "@import", "url(", "http://", "https://",
     ] {
@@ -280,7 +283,7 @@ fn store_strings_are_escaped_and_nothing_is_fetched() {
     }
     for table in ["segment-drift", "segment-metrics"] {
         assert!(
-            clean.contains(&format!("<table id=\"{table}\">")),
+            segmented.contains(&format!("<table id=\"{table}\">")),
             "{table}"
         );
     }

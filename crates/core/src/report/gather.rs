@@ -231,24 +231,39 @@ pub fn gather_report_with(
         limit: request.rows,
     };
 
-    let (records, labels) = read_window(
-        store,
-        &mut data,
-        (&name, &features, artifact.threshold),
-        profile.as_ref(),
-        &query,
-    )?;
-    if let Some(column) = &request.segment_by {
-        let training = training.filter(|t| t.version == name);
-        data.segments = Some(segments(
-            store,
-            &model,
-            (column, &request.segment_options),
-            training,
-            (&features, &records, &labels),
-            &query,
-        )?);
-    }
+    // The rows are read once, from every log of the model's feature set (as the
+    // production metrics read them); every number below is computed from them.
+    let records = store
+        .predictions()
+        .recent_with_features(&features, &query)?;
+    data.window.rows = records.len() as u64;
+    data.window.from = records.last().map(|r| r.timestamp);
+    data.window.to = records.first().map(|r| r.timestamp);
+    let labels = if records.is_empty() {
+        HashMap::new()
+    } else {
+        outcome_labels(store.outcomes())?
+    };
+    let rows = (features.as_slice(), records.as_slice(), &labels);
+    // The segments table (a drift report and metrics per segment) costs about as much
+    // as the other numbers together; it is computed beside them, on a second core.
+    let (numbers, table) = std::thread::scope(|scope| {
+        let table = request.segment_by.as_deref().map(|column| {
+            let training = training.filter(|t| t.version == name);
+            let (model, query) = (&model, &query);
+            let options = &request.segment_options;
+            scope.spawn(move || segments(store, model, (column, options), training, rows, query))
+        });
+        let numbers = window_numbers(&name, profile.as_ref(), artifact.threshold, rows, &query);
+        let table = table.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (numbers, table)
+    });
+    (data.drift, data.drift_missing, data.production) = numbers?;
+    data.segments = table.transpose()?;
 
     // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
     let history: Vec<MetricsEntry> = store
@@ -274,43 +289,39 @@ pub fn gather_report_with(
     Ok(data)
 }
 
-/// The window's rows, its drift report (or why there is none) and its production
-/// metrics. The rows are read once, from every log of the model's feature set (as the
-/// production metrics read them), and both numbers are computed from them by the same
-/// functions the JSON endpoints' computations call.
-fn read_window(
-    store: &Store,
-    data: &mut ReportData,
-    (name, features, threshold): (&str, &[String], f64),
+/// The window's drift report (or why there is none) and its production metrics,
+/// computed from its `records` (features in `features` order) and the outcomes
+/// `labels` by the functions the JSON endpoints' computations call.
+fn window_numbers(
+    name: &str,
     profile: Option<&ReferenceProfile>,
+    threshold: f64,
+    (features, records, labels): (&[String], &[PredictionRecord], &HashMap<u128, bool>),
     query: &PredictionQuery,
-) -> Result<(Vec<PredictionRecord>, HashMap<u128, bool>), ReportError> {
-    let records = store.predictions().recent_with_features(features, query)?;
-    data.window.rows = records.len() as u64;
-    data.window.from = records.last().map(|r| r.timestamp);
-    data.window.to = records.first().map(|r| r.timestamp);
+) -> Result<(Option<DriftReport>, Option<String>, Option<MetricsEntry>), ReportError> {
     if records.is_empty() {
-        data.drift_missing = Some(empty_window(name));
-        return Ok((records, HashMap::new()));
+        return Ok((None, Some(empty_window(name)), None));
     }
-    match profile {
-        Some(profile) => {
-            data.drift = drift_report_of_records(name, profile, features, &records, query)
-                .map_err(MonitorError::from)?;
-            data.drift_missing = None;
-        }
-        None => {
-            data.drift_missing = Some(format!(
+    let (drift, drift_missing) = match profile {
+        Some(profile) => (
+            drift_report_of_records(name, profile, features, records, query)
+                .map_err(MonitorError::from)?,
+            None,
+        ),
+        None => (
+            None,
+            Some(format!(
                 "model {name} was published without a reference profile, so drift cannot be computed"
-            ));
-        }
-    }
-    let labels = outcome_labels(store.outcomes())?;
-    if !labels.is_empty() {
-        data.production = production_metrics_of_records(&labels, name, &records, threshold)
-            .map_err(MonitorError::from)?;
-    }
-    Ok((records, labels))
+            )),
+        ),
+    };
+    let production = if labels.is_empty() {
+        None
+    } else {
+        production_metrics_of_records(labels, name, records, threshold)
+            .map_err(MonitorError::from)?
+    };
+    Ok((drift, drift_missing, production))
 }
 
 fn empty_window(name: &str) -> String {
