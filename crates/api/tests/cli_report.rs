@@ -201,23 +201,6 @@ fn errors_name_what_is_wrong_and_leave_the_file_alone() {
         "report",
         "--out",
         out_arg,
-        "--segment-by",
-        "region",
-    ])
-    .expect_err("unknown segment column");
-    let text = err.to_string();
-    assert!(
-        text.starts_with("--segment-by: unknown segment column 'region'; valid columns: age, ")
-            && text.contains("employment_type"),
-        "{text}"
-    );
-
-    let err = scorewatch(&[
-        "--data-dir",
-        &data,
-        "report",
-        "--out",
-        out_arg,
         "--rows",
         "0",
     ])
@@ -269,5 +252,30 @@ fn errors_name_what_is_wrong_and_leave_the_file_alone() {
     );
     assert!(!nowhere.exists(), "a report creates no data directory");
 
+    assert_eq!(std::fs::read_to_string(&out).expect("file"), "old");
+}
+
+#[test]
+fn an_unknown_segment_column_is_an_error_listing_the_features() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (data, _) = trained(dir.path(), 10);
+    let out = dir.path().join("report.html");
+    std::fs::write(&out, "old").expect("old file");
+    let err = scorewatch(&[
+        "--data-dir",
+        &data,
+        "report",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--segment-by",
+        "region",
+    ])
+    .expect_err("unknown segment column");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("--segment-by: unknown segment column 'region'; valid columns: age, ")
+            && text.contains("employment_type"),
+        "{text}"
+    );
     assert_eq!(std::fs::read_to_string(&out).expect("file"), "old");
 }

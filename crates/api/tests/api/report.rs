@@ -202,10 +202,33 @@ async fn segments_table_numbers_are_the_segment_endpoints_numbers() {
     };
     assert_eq!(order("segment-drift"), names(&drift["segments"]));
     assert_eq!(order("segment-metrics"), names(&metrics["segments"]));
+    check_drift_rows(&page, drift);
+    check_metrics_rows(&page, &metrics);
+    let sections: Vec<&str> = page
+        .select(&select("body > section"))
+        .filter_map(|s| s.value().attr("id"))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "performance",
+            "score",
+            "drift",
+            "quality",
+            "segments",
+            "runs",
+            "how-to-read"
+        ]
+    );
+    assert!(text(&page, "#alerts").starts_with("No alerts firing"));
+}
+
+/// Each drift segment's numbers in `#segment-drift`, and thin ones marked.
+fn check_drift_rows(page: &Html, drift: &Value) {
     let mut thin = 0;
     for s in drift["segments"].as_array().expect("segments") {
         let name = s["segment"].as_str().expect("name");
-        let cell = |metric| segment_cell(&page, "segment-drift", name, metric);
+        let cell = |metric| segment_cell(page, "segment-drift", name, metric);
         assert_eq!(
             cell("reference_rows"),
             s["reference_rows"].to_string(),
@@ -247,10 +270,14 @@ async fn segments_table_numbers_are_the_segment_endpoints_numbers() {
         thin > 0,
         "120 rows over 5 segments leave a thin one at 10 rows: {drift}"
     );
+}
+
+/// Each metrics segment's numbers in `#segment-metrics`.
+fn check_metrics_rows(page: &Html, metrics: &Value) {
     let mut estimated = 0;
     for s in metrics["segments"].as_array().expect("segments") {
         let name = s["segment"].as_str().expect("name");
-        let cell = |metric| segment_cell(&page, "segment-metrics", name, metric);
+        let cell = |metric| segment_cell(page, "segment-metrics", name, metric);
         assert_eq!(cell("rows"), s["rows"].to_string(), "{name}");
         assert_eq!(
             cell("labelled_rows"),
@@ -273,23 +300,6 @@ async fn segments_table_numbers_are_the_segment_endpoints_numbers() {
         }
     }
     assert!(estimated > 0, "{metrics}");
-    let sections: Vec<&str> = page
-        .select(&select("body > section"))
-        .filter_map(|s| s.value().attr("id"))
-        .collect();
-    assert_eq!(
-        sections,
-        [
-            "performance",
-            "score",
-            "drift",
-            "quality",
-            "segments",
-            "runs",
-            "how-to-read"
-        ]
-    );
-    assert!(text(&page, "#alerts").starts_with("No alerts firing"));
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use crate::monitoring::{
 };
 use crate::records::{Alert, AlertState, MetricSource, MetricsEntry, PredictionRecord, RunRecord};
 use crate::segment::{DriftSegments, MetricsSegments, SegmentError, SegmentOptions};
-use crate::store::{PredictionQuery, Store, outcome_labels};
+use crate::store::{ModelStore, PredictionQuery, Store, outcome_labels};
 
 use super::ReportError;
 
@@ -153,60 +153,11 @@ pub fn gather_report_with(
     request: &ReportRequest,
     training: Option<&TrainingReference>,
 ) -> Result<ReportData, ReportError> {
-    let generated_at = OffsetDateTime::now_utc();
-    let status = store.pipeline_status().load()?;
-    let runs = status
-        .runs
-        .iter()
-        .rev()
-        .take(DEFAULT_REPORT_RUNS)
-        .cloned()
-        .collect();
-    let mut data = ReportData {
-        generated_at,
-        model: None,
-        window: ReportWindow {
-            since: request.since,
-            until: request.until,
-            limit: request.rows,
-            rows: 0,
-            from: None,
-            to: None,
-        },
-        drift: None,
-        drift_missing: Some("no model is published yet; run the pipeline first".to_owned()),
-        training: None,
-        validation: None,
-        production: None,
-        history: Vec::new(),
-        pipeline_state: status.state.name().to_owned(),
-        runs,
-        firing_alerts: firing_alerts(store)?,
-        segments: None,
-    };
+    let mut data = report_without_model(store, request)?;
     let models = store.models();
-    let current = models.current_version()?;
-    let version = match &request.model_version {
-        Some(name) => {
-            let version: ModelVersion = name.parse()?;
-            let known = models.versions()?;
-            if !known.contains(&version) {
-                let known: Vec<&str> = known.iter().map(ModelVersion::as_str).collect();
-                return Err(ReportError::UnknownVersion {
-                    version: name.clone(),
-                    known: if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    },
-                });
-            }
-            version
-        }
-        None => match current.clone() {
-            Some(version) => version,
-            None => return Ok(data),
-        },
+    let Some((version, current)) = reported_version(models, request.model_version.as_deref())?
+    else {
+        return Ok(data);
     };
     let model = models.load(&version)?;
     let profile = models.load_profile(&version)?;
@@ -262,7 +213,10 @@ pub fn gather_report_with(
         });
         (numbers, table)
     });
-    (data.drift, data.drift_missing, data.production) = numbers?;
+    let numbers = numbers?;
+    data.drift = numbers.drift;
+    data.drift_missing = numbers.drift_missing;
+    data.production = numbers.production;
     data.segments = table.transpose()?;
 
     // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
@@ -278,7 +232,7 @@ pub fn gather_report_with(
     data.history = history;
     data.model = Some(ReportModel {
         version: name,
-        current: current.as_ref() == Some(&version),
+        current,
         created_at: artifact.created_at,
         threshold: artifact.threshold,
         training_rows: artifact.training_rows,
@@ -287,6 +241,76 @@ pub fn gather_report_with(
         has_profile: profile.is_some(),
     });
     Ok(data)
+}
+
+/// What a report shows before its model is known: the pipeline, the alerts and the
+/// requested window, nothing read from it yet.
+fn report_without_model(store: &Store, request: &ReportRequest) -> Result<ReportData, ReportError> {
+    let generated_at = OffsetDateTime::now_utc();
+    let status = store.pipeline_status().load()?;
+    let runs = status
+        .runs
+        .iter()
+        .rev()
+        .take(DEFAULT_REPORT_RUNS)
+        .cloned()
+        .collect();
+    Ok(ReportData {
+        generated_at,
+        model: None,
+        window: ReportWindow {
+            since: request.since,
+            until: request.until,
+            limit: request.rows,
+            rows: 0,
+            from: None,
+            to: None,
+        },
+        drift: None,
+        drift_missing: Some("no model is published yet; run the pipeline first".to_owned()),
+        training: None,
+        validation: None,
+        production: None,
+        history: Vec::new(),
+        pipeline_state: status.state.name().to_owned(),
+        runs,
+        firing_alerts: firing_alerts(store)?,
+        segments: None,
+    })
+}
+
+/// The version a report is about, and whether it is the current one: the `requested`
+/// one, which must be published, or else the current one; `None` before the first model.
+fn reported_version(
+    models: &dyn ModelStore,
+    requested: Option<&str>,
+) -> Result<Option<(ModelVersion, bool)>, ReportError> {
+    let current = models.current_version()?;
+    let Some(name) = requested else {
+        return Ok(current.map(|version| (version, true)));
+    };
+    let version: ModelVersion = name.parse()?;
+    let known = models.versions()?;
+    if !known.contains(&version) {
+        let known: Vec<&str> = known.iter().map(ModelVersion::as_str).collect();
+        return Err(ReportError::UnknownVersion {
+            version: name.to_owned(),
+            known: if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            },
+        });
+    }
+    let is_current = current.as_ref() == Some(&version);
+    Ok(Some((version, is_current)))
+}
+
+/// What [`window_numbers`] computes.
+struct WindowNumbers {
+    drift: Option<DriftReport>,
+    drift_missing: Option<String>,
+    production: Option<MetricsEntry>,
 }
 
 /// The window's drift report (or why there is none) and its production metrics,
@@ -298,9 +322,13 @@ fn window_numbers(
     threshold: f64,
     (features, records, labels): (&[String], &[PredictionRecord], &HashMap<u128, bool>),
     query: &PredictionQuery,
-) -> Result<(Option<DriftReport>, Option<String>, Option<MetricsEntry>), ReportError> {
+) -> Result<WindowNumbers, ReportError> {
     if records.is_empty() {
-        return Ok((None, Some(empty_window(name)), None));
+        return Ok(WindowNumbers {
+            drift: None,
+            drift_missing: Some(empty_window(name)),
+            production: None,
+        });
     }
     let (drift, drift_missing) = match profile {
         Some(profile) => (
@@ -321,7 +349,11 @@ fn window_numbers(
         production_metrics_of_records(labels, name, records, threshold)
             .map_err(MonitorError::from)?
     };
-    Ok((drift, drift_missing, production))
+    Ok(WindowNumbers {
+        drift,
+        drift_missing,
+        production,
+    })
 }
 
 fn empty_window(name: &str) -> String {
