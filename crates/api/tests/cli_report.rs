@@ -104,6 +104,27 @@ fn writes_one_self_contained_page_and_replaces_an_old_one() {
         .collect();
     assert_eq!(names, ["report.html"]);
 
+    // --segment-by adds the segments table over the same window.
+    scorewatch(&[
+        "--data-dir",
+        &data,
+        "report",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--segment-by",
+        "employment_type",
+        "--min-segment-rows",
+        "20",
+    ])
+    .expect("report runs");
+    let html = std::fs::read_to_string(&out).expect("page");
+    assert!(
+        html.contains("<section id=\"segments\" data-column=\"employment_type\">"),
+        "{html}"
+    );
+    assert!(html.contains("<table id=\"segment-metrics\">"));
+    assert!(html.contains("fewer than 20 rows"));
+
     // --rows and --until narrow the window.
     scorewatch(&[
         "--data-dir",
@@ -231,5 +252,30 @@ fn errors_name_what_is_wrong_and_leave_the_file_alone() {
     );
     assert!(!nowhere.exists(), "a report creates no data directory");
 
+    assert_eq!(std::fs::read_to_string(&out).expect("file"), "old");
+}
+
+#[test]
+fn an_unknown_segment_column_is_an_error_listing_the_features() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (data, _) = trained(dir.path(), 10);
+    let out = dir.path().join("report.html");
+    std::fs::write(&out, "old").expect("old file");
+    let err = scorewatch(&[
+        "--data-dir",
+        &data,
+        "report",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--segment-by",
+        "region",
+    ])
+    .expect_err("unknown segment column");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("--segment-by: unknown segment column 'region'; valid columns: age, ")
+            && text.contains("employment_type"),
+        "{text}"
+    );
     assert_eq!(std::fs::read_to_string(&out).expect("file"), "old");
 }

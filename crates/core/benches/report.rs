@@ -1,6 +1,8 @@
 //! The HTML report over a 100k-row window: 12 features (3 categorical; `employment_type`
 //! has 5 values in the baseline population plus a new one here), 50k outcomes, read from
-//! the file store, gathered and rendered.
+//! the file store, gathered and rendered; then the same with the segments table by
+//! `employment_type` (`scorewatch report --segment-by employment_type`), whose reference
+//! is the model's 5,000-row training set, read and scored on each report.
 //!
 //! `cargo bench -p scorewatch-core --bench report`; figures in `docs/performance.md`.
 
@@ -9,7 +11,8 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use scorewatch_core::{
     FsyncPolicy, OutcomeRecord, PipelineRunner, PredictionRecord, ReportRequest, Rng, RunRequest,
-    Scenario, Store, StoreOptions, TrainingSetName, gather_report, render_html, write_sample_csv,
+    Scenario, SegmentOptions, Store, StoreOptions, TrainingSetName, gather_report, render_html,
+    write_sample_csv,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -89,9 +92,20 @@ fn bench(c: &mut Criterion) {
         since: None,
         until: None,
         rows: ROWS,
+        segment_by: None,
+        segment_options: SegmentOptions::default(),
+    };
+    let segmented = ReportRequest {
+        segment_by: Some("employment_type".to_owned()),
+        ..request.clone()
     };
     let html = render_html(&gather_report(&store, &request).expect("report"));
     eprintln!("report over {ROWS} rows: {} bytes of HTML", html.len());
+    let html = render_html(&gather_report(&store, &segmented).expect("report"));
+    eprintln!(
+        "report over {ROWS} rows with segments: {} bytes of HTML",
+        html.len()
+    );
 
     let mut group = c.benchmark_group("report");
     group.sample_size(10);
@@ -99,6 +113,9 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(std::time::Duration::from_secs(10));
     group.bench_function("gather_and_render_100k", |b| {
         b.iter(|| render_html(&gather_report(&store, &request).expect("report")));
+    });
+    group.bench_function("gather_and_render_100k_segments", |b| {
+        b.iter(|| render_html(&gather_report(&store, &segmented).expect("report")));
     });
     let data = gather_report(&store, &request).expect("report");
     group.bench_function("render_only", |b| b.iter(|| render_html(&data)));

@@ -134,10 +134,10 @@ pub use model::{
 pub use monitoring::{
     EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, TrainingReference,
     data_quality_of_newest, drift_report_of_newest, drift_report_of_records,
-    drift_report_of_window, drift_segments_of_newest, estimate_of_newest_unlabelled,
-    estimated_metrics_entry, metrics_segments_of_newest, production_metrics,
-    production_metrics_of_records, production_metrics_of_window, segment_columns, served_estimator,
-    window_of_records,
+    drift_report_of_window, drift_segments_of_newest, drift_segments_of_records,
+    estimate_of_newest_unlabelled, estimated_metrics_entry, metrics_segments_of_newest,
+    metrics_segments_of_records, production_metrics, production_metrics_of_records,
+    production_metrics_of_window, segment_columns, served_estimator, window_of_records,
 };
 pub use pipeline::{
     DEFAULT_MIN_PRODUCTION_ROWS, DEFAULT_TRAINING_FILE, PipelineError, PipelineRunner, RunReport,
@@ -156,7 +156,7 @@ pub use records::{
 };
 pub use report::{
     DEFAULT_REPORT_RUNS, MAX_REPORT_ROWS, ReportData, ReportError, ReportModel, ReportRequest,
-    ReportWindow, gather_report, render_html,
+    ReportSegments, ReportWindow, gather_report, gather_report_with, render_html,
 };
 pub use sample::{
     Application, Rng, SAMPLE_COLUMNS, SampleError, SampleGenerator, Scenario, write_sample_csv,

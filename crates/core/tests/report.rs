@@ -7,9 +7,11 @@
 use std::sync::Arc;
 
 use scorewatch_core::{
-    MetricSource, OutcomeRecord, PipelineRunner, PredictionRecord, ReportError, ReportRequest, Rng,
-    RunRequest, Scenario, Store, StoreOptions, TrainingSetName, classification_metrics,
-    drift_report_of_newest, gather_report, render_html, write_sample_csv,
+    Alert, AlertRule, AlertState, DeliveryStatus, MetricSource, OutcomeRecord, PipelineRunner,
+    PredictionRecord, ReportError, ReportRequest, Rng, RunRequest, Scenario, SegmentError,
+    SegmentOptions, SegmentStatus, Severity, Store, StoreOptions, TrainingReference,
+    TrainingSetName, classification_metrics, drift_report_of_newest, drift_segments_of_newest,
+    gather_report, metrics_segments_of_newest, render_html, write_sample_csv,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -102,6 +104,8 @@ fn request(rows: usize) -> ReportRequest {
         since: None,
         until: None,
         rows,
+        segment_by: None,
+        segment_options: SegmentOptions::default(),
     }
 }
 
@@ -248,6 +252,10 @@ fn store_strings_are_escaped_and_nothing_is_fetched() {
     let f = fixture(100, Scenario::NewSegment, Some(hostile));
     let mut data = gather_report(&f.store, &request(1_000)).unwrap();
     let clean = render_html(&data);
+    // The hostile value is also a segment of `employment_type`: text, never markup.
+    let segmented = render_html(&gather_report(&f.store, &segments_request(1_000, 10)).unwrap());
+    assert!(segmented.contains("<tr data-segment=\"&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=https://x.example/a.png&gt;\""));
+    assert!(!segmented.contains("<script") && !segmented.contains("<img"));
     for needle in [
         "<script", "src=", "href=", "@import", "url(", "http://", "https://",
     ] {
@@ -273,6 +281,234 @@ fn store_strings_are_escaped_and_nothing_is_fetched() {
     ] {
         assert!(clean.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
+    for table in ["segment-drift", "segment-metrics"] {
+        assert!(
+            segmented.contains(&format!("<table id=\"{table}\">")),
+            "{table}"
+        );
+    }
+}
+
+fn segments_request(rows: usize, min_rows: u64) -> ReportRequest {
+    ReportRequest {
+        segment_by: Some("employment_type".to_owned()),
+        segment_options: SegmentOptions { min_rows },
+        ..request(rows)
+    }
+}
+
+#[test]
+fn segments_of_the_default_window_are_the_segment_endpoints_results() {
+    let f = fixture(400, Scenario::NewSegment, None);
+    let options = SegmentOptions { min_rows: 30 };
+    let data = gather_report(&f.store, &segments_request(400, 30)).unwrap();
+    let table = data.segments.as_ref().unwrap();
+    assert_eq!(
+        (table.column.as_str(), table.min_rows),
+        ("employment_type", 30)
+    );
+
+    let model = f.store.models().load_current().unwrap().unwrap();
+    let training = TrainingReference::load(&f.store, &model).unwrap();
+    let mut drift = drift_segments_of_newest(
+        &f.store,
+        &model,
+        &training,
+        "employment_type",
+        400,
+        &options,
+    )
+    .unwrap()
+    .unwrap();
+    let metrics = metrics_segments_of_newest(&f.store, &model, "employment_type", 400, &options)
+        .unwrap()
+        .unwrap();
+    let gathered = table.drift.clone().unwrap();
+    drift.computed_at = gathered.computed_at;
+    assert_eq!(gathered, drift);
+    assert_eq!(table.metrics.as_ref(), Some(&metrics));
+    // NewSegment brings an employment type the training data never had: its reference
+    // side is empty, so it is listed as thin, not judged.
+    let thin: Vec<&str> = drift
+        .segments
+        .iter()
+        .filter(|s| s.status == SegmentStatus::Insufficient)
+        .map(|s| s.segment.as_str())
+        .collect();
+    assert!(!thin.is_empty(), "{drift:?}");
+
+    let html = render_html(&data);
+    for s in &drift.segments {
+        let row = format!("<tr data-segment=\"{}\" data-status=\"", s.segment);
+        assert!(html.contains(&row), "{}", s.segment);
+    }
+    for name in thin {
+        let row =
+            format!("<tr data-segment=\"{name}\" data-status=\"insufficient\" class=\"thin\">");
+        assert!(html.contains(&row), "{name} is marked thin");
+    }
+    assert!(html.contains("<section id=\"segments\" data-column=\"employment_type\">"));
+}
+
+#[test]
+fn segments_follow_the_reports_window() {
+    let f = fixture(300, Scenario::Baseline, None);
+    let data = gather_report(
+        &f.store,
+        &ReportRequest {
+            since: Some(f.start + Duration::minutes(100)),
+            until: Some(f.start + Duration::minutes(199)),
+            ..segments_request(10_000, 10)
+        },
+    )
+    .unwrap();
+    let table = data.segments.unwrap();
+    let drift = table.drift.unwrap();
+    assert_eq!(drift.current.rows, 100);
+    assert!(
+        drift.current.description.contains(" since "),
+        "{}",
+        drift.current.description
+    );
+    let current: u64 = drift.segments.iter().map(|s| s.current_rows).sum();
+    assert_eq!(current, 100);
+    let metrics = table.metrics.unwrap();
+    assert_eq!((metrics.rows, metrics.labelled_rows), (100, 50));
+}
+
+#[test]
+fn an_unknown_segment_column_lists_the_models_features() {
+    let f = fixture(20, Scenario::Baseline, None);
+    let err = gather_report(
+        &f.store,
+        &ReportRequest {
+            segment_by: Some("region".to_owned()),
+            ..request(100)
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Segment(SegmentError::UnknownColumn { column, .. }) if column == "region"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("unknown segment column 'region'; valid columns: age, ")
+            && text.contains("employment_type"),
+        "{text}"
+    );
+}
+
+#[test]
+fn segments_of_an_empty_window_say_so() {
+    let f = fixture(20, Scenario::Baseline, None);
+    let data = gather_report(
+        &f.store,
+        &ReportRequest {
+            until: Some(f.start - Duration::days(1)),
+            ..segments_request(100, 10)
+        },
+    )
+    .unwrap();
+    let table = data.segments.as_ref().unwrap();
+    assert!(table.drift.is_none() && table.metrics.is_none());
+    let html = render_html(&data);
+    assert!(
+        html.contains("No drift per segment: no prediction of model"),
+        "{html}"
+    );
+    assert!(html.contains("No performance per segment: the window holds no prediction."));
+}
+
+#[test]
+fn a_changed_training_set_leaves_segment_drift_out_with_the_reason() {
+    let f = fixture(100, Scenario::Baseline, None);
+    let mut other = Vec::new();
+    write_sample_csv(&mut other, 50, 9, Scenario::Baseline).unwrap();
+    f.store
+        .training_sets()
+        .write(&TrainingSetName::parse("applications.csv").unwrap(), &other)
+        .unwrap();
+    let data = gather_report(&f.store, &segments_request(100, 10)).unwrap();
+    let table = data.segments.as_ref().unwrap();
+    assert!(table.drift.is_none());
+    assert!(
+        table
+            .drift_missing
+            .as_deref()
+            .unwrap()
+            .contains("changed since it was trained"),
+        "{table:?}"
+    );
+    // The metrics need no reference.
+    assert_eq!(table.metrics.as_ref().unwrap().rows, 100);
+}
+
+fn alert(rule: AlertRule, severity: Severity, state: AlertState, summary: &str) -> Alert {
+    Alert {
+        id: uuid::Uuid::now_v7().to_string(),
+        rule,
+        subject: "score".to_owned(),
+        state,
+        severity,
+        since: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
+        resolved_at: None,
+        summary: summary.to_owned(),
+        details: serde_json::json!({}),
+        acked_at: None,
+        acked_by: None,
+        last_notified_at: None,
+        delivery: DeliveryStatus::default(),
+    }
+}
+
+#[test]
+fn the_header_lists_the_firing_alerts_or_says_none_fire() {
+    let f = fixture(20, Scenario::Baseline, None);
+    let html = render_html(&gather_report(&f.store, &request(100)).unwrap());
+    assert!(
+        html.contains("<p class=\"muted\">No alerts firing.</p>"),
+        "{html}"
+    );
+
+    let firing = [
+        alert(
+            AlertRule::ScoreDrift,
+            Severity::Warning,
+            AlertState::Firing,
+            "Score drift: PSI 0.14 (moderate)",
+        ),
+        alert(
+            AlertRule::NoTraffic,
+            Severity::Critical,
+            AlertState::Firing,
+            "No prediction for 2 h <b>",
+        ),
+        alert(
+            AlertRule::PipelineFailed,
+            Severity::Critical,
+            AlertState::Resolved,
+            "Pipeline failed",
+        ),
+    ];
+    f.store
+        .alerts()
+        .update(&mut |book| book.alerts.extend(firing.iter().cloned()))
+        .unwrap();
+    let data = gather_report(&f.store, &request(100)).unwrap();
+    assert_eq!(data.firing_alerts.len(), 2);
+    let html = render_html(&data);
+    assert!(!html.contains("No alerts firing."));
+    assert!(html.contains("<strong>2 alerts firing</strong>"), "{html}");
+    // Critical first; summaries escaped; the resolved one left out.
+    let critical = html
+        .find("<li data-rule=\"no_traffic\" data-severity=\"critical\"><span class=\"severity critical\">critical</span> No prediction for 2 h &lt;b&gt;")
+        .unwrap();
+    let warning = html
+        .find("<li data-rule=\"score_drift\" data-severity=\"warning\"><span class=\"severity warning\">warning</span> Score drift: PSI 0.14 (moderate)")
+        .unwrap();
+    assert!(critical < warning);
+    assert!(!html.contains("Pipeline failed"));
 }
 
 /// Writes a sample report for a look in a browser (`cargo test -p scorewatch-core --test

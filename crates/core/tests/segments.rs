@@ -9,7 +9,7 @@ use scorewatch_core::{
     DEFAULT_TRAINING_FILE, FsyncPolicy, Model, MonitorError, OutcomeRecord, PipelineRunner,
     PredictionRecord, RunRequest, Scenario, SegmentError, SegmentOptions, SegmentStatus, Store,
     StoreOptions, TrainingReference, drift_segments_of_newest, metrics_segments_of_newest, roc_auc,
-    write_sample_csv,
+    served_estimator, write_sample_csv,
 };
 use time::OffsetDateTime;
 
@@ -79,6 +79,11 @@ fn rows(
 /// Logs baseline predictions for every employment type but `salaried`, whose rows come
 /// from the score-inflation scenario; every prediction gets its outcome.
 fn log_predictions(fixture: &Fixture) -> Vec<(String, f64, bool)> {
+    log_predictions_labelling(fixture, 1)
+}
+
+/// As [`log_predictions`], with an outcome for every `every`-th prediction only.
+fn log_predictions_labelling(fixture: &Fixture, every: usize) -> Vec<(String, f64, bool)> {
     let model = &fixture.model;
     let names: Vec<String> = model.artifact().schema.names().map(str::to_owned).collect();
     let baseline = rows(model, 3000, 12, Scenario::Baseline);
@@ -115,11 +120,13 @@ fn log_predictions(fixture: &Fixture) -> Vec<(String, f64, bool)> {
             decision: u8::from(score >= model.threshold()),
             features: cells,
         });
-        outcomes.push(OutcomeRecord {
-            prediction_id: id,
-            timestamp: OffsetDateTime::now_utc(),
-            actual: u8::from(label),
-        });
+        if i % every == 0 {
+            outcomes.push(OutcomeRecord {
+                prediction_id: id,
+                timestamp: OffsetDateTime::now_utc(),
+                actual: u8::from(label),
+            });
+        }
         logged.push((segment, score, label));
     }
     fixture
@@ -247,4 +254,54 @@ fn no_prediction_yet_is_none() {
     )
     .unwrap();
     assert!(result.is_none());
+}
+
+#[test]
+fn segment_estimates_are_the_estimator_over_each_segments_unlabelled_rows() {
+    let fixture = trained();
+    // Every other prediction has its outcome; the others are estimated.
+    let logged = log_predictions_labelling(&fixture, 2);
+    let result = metrics_segments_of_newest(
+        &fixture.store,
+        &fixture.model,
+        "employment_type",
+        100_000,
+        &SegmentOptions { min_rows: 50 },
+    )
+    .unwrap()
+    .unwrap();
+    let estimator = served_estimator(fixture.model.artifact(), None).unwrap();
+    let mut estimated = 0;
+    for segment in &result.segments {
+        // The log is read newest first.
+        let unlabelled: Vec<f64> = logged
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(i, r)| i % 2 == 1 && r.0 == segment.segment)
+            .map(|(_, r)| r.1)
+            .collect();
+        assert_eq!(segment.unlabelled_rows, unlabelled.len() as u64);
+        if unlabelled.len() < 50 {
+            assert_eq!(segment.estimated_roc_auc, None);
+            assert!(
+                segment.undefined["estimated_roc_auc"].starts_with("too few unlabelled rows"),
+                "{segment:?}"
+            );
+            continue;
+        }
+        let expected = estimator.estimate(&unlabelled, None).unwrap().estimated;
+        let close =
+            |got: Option<f64>, want: Option<f64>| (got.unwrap() - want.unwrap()).abs() < 1e-12;
+        assert!(
+            close(segment.estimated_roc_auc, expected.roc_auc),
+            "{segment:?}"
+        );
+        assert!(
+            close(segment.estimated_accuracy, expected.accuracy),
+            "{segment:?}"
+        );
+        estimated += 1;
+    }
+    assert!(estimated >= 3, "{result:?}");
 }

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use scorewatch_core::{
-    MAX_REPORT_ROWS, ReportRequest, Store, StoreOptions, VerdictStatus, gather_report, render_html,
+    DEFAULT_MIN_SEGMENT_ROWS, MAX_REPORT_ROWS, ReportRequest, SegmentOptions, Store, StoreOptions,
+    VerdictStatus, gather_report, render_html,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -33,6 +34,15 @@ pub struct ReportArgs {
     /// The newest this many predictions of the window (the server's default drift window).
     #[arg(long, default_value_t = DEFAULT_DRIFT_WINDOW)]
     pub rows: usize,
+    /// Add the segments table: drift and metrics per value of this feature of the model
+    /// (an unknown column is an error that lists the valid ones).
+    #[arg(long, value_name = "COL")]
+    pub segment_by: Option<String>,
+    /// Fewest rows a segment needs to be judged; thinner segments are listed and
+    /// marked, never judged.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_SEGMENT_ROWS,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_segment_rows: u64,
 }
 
 fn parse_instant(value: &str) -> Result<OffsetDateTime, String> {
@@ -44,7 +54,7 @@ fn parse_instant(value: &str) -> Result<OffsetDateTime, String> {
 /// The report request of `args`, checked.
 ///
 /// # Errors
-/// `--rows` out of range, or `--since` after `--until`.
+/// `--rows` out of range, `--since` after `--until`, or `--min-segment-rows` 0.
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     if args.rows == 0 || args.rows > MAX_REPORT_ROWS {
         bail!(
@@ -57,11 +67,18 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     {
         bail!("--since must not be after --until");
     }
+    if args.min_segment_rows == 0 {
+        bail!("--min-segment-rows must be at least 1");
+    }
     Ok(ReportRequest {
         model_version: args.model_version.clone(),
         since: args.since,
         until: args.until,
         rows: args.rows,
+        segment_by: args.segment_by.clone(),
+        segment_options: SegmentOptions {
+            min_rows: args.min_segment_rows,
+        },
     })
 }
 
@@ -70,7 +87,8 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
 ///
 /// # Errors
 /// Bad arguments, a store that cannot be opened or read, an unknown model version (the
-/// message lists the published ones), or an output file that cannot be written; the
+/// message lists the published ones), an unknown `--segment-by` column (the message
+/// lists the model's features), or an output file that cannot be written; the
 /// output file is then unchanged.
 pub fn run(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let request = request(args)?;
@@ -88,7 +106,11 @@ pub fn run(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             data_dir.display()
         )
     })?;
-    let data = gather_report(&store, &request)?;
+    let data = gather_report(&store, &request).map_err(|err| match err {
+        // The message lists the valid columns; say which flag it is about.
+        scorewatch_core::ReportError::Segment(err) => anyhow::anyhow!("--segment-by: {err}"),
+        other => other.into(),
+    })?;
     let html = render_html(&data);
     write_atomically(&args.out, html.as_bytes())?;
     let verdict = match data.drift.as_ref().map(|d| d.verdict.status) {

@@ -33,7 +33,27 @@ pub struct PredictionsQuery {
     pub model_version: Option<String>,
 }
 
-pub(super) fn instant(
+/// The `since`/`until` of a query, parsed and checked: each an RFC 3339 instant, and
+/// `since` not after `until`. Problems are added to `problems`.
+pub(super) fn time_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    problems: &mut Vec<FieldProblem>,
+) -> (Option<OffsetDateTime>, Option<OffsetDateTime>) {
+    let since = instant("since", since, problems);
+    let until = instant("until", until, problems);
+    if let (Some(since), Some(until)) = (since, until)
+        && since > until
+    {
+        problems.push(FieldProblem {
+            field: "since".to_owned(),
+            problem: "must not be after until".to_owned(),
+        });
+    }
+    (since, until)
+}
+
+fn instant(
     field: &str,
     value: Option<&str>,
     problems: &mut Vec<FieldProblem>,
@@ -74,16 +94,11 @@ pub async fn get_predictions(
             problem: format!("must be between 1 and {MAX_LIMIT}"),
         });
     }
-    let since = instant("since", query.since.as_deref(), &mut problems);
-    let until = instant("until", query.until.as_deref(), &mut problems);
-    if let (Some(since), Some(until)) = (since, until)
-        && since > until
-    {
-        problems.push(FieldProblem {
-            field: "since".to_owned(),
-            problem: "must not be after until".to_owned(),
-        });
-    }
+    let (since, until) = time_range(
+        query.since.as_deref(),
+        query.until.as_deref(),
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ApiError::InvalidFields(problems));
     }

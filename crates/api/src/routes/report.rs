@@ -4,12 +4,16 @@
 use actix_web::http::header::{ContentDisposition, ContentType};
 use actix_web::{HttpResponse, get, web};
 use scorewatch_core::views::FieldProblem;
-use scorewatch_core::{MAX_REPORT_ROWS, ReportError, ReportRequest, gather_report, render_html};
+use scorewatch_core::{
+    DEFAULT_MIN_SEGMENT_ROWS, MAX_REPORT_ROWS, MonitorError, ReportError, ReportRequest,
+    SegmentOptions, gather_report_with, render_html,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::predictions::instant;
+use super::predictions::time_range;
 use super::responses::{BadRequest, Invalid, MissingKey, WrongKey};
+use super::segments::segment_error;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -27,13 +31,21 @@ pub struct ReportQuery {
     /// `--drift-window`, so the report shows what `POST /monitoring/drift/run` computes;
     /// at most 1,000,000).
     pub rows: Option<usize>,
+    /// Add the segments table: drift and metrics per value of this column (one of the
+    /// model's features), as `GET /monitoring/drift?segment_by=` and
+    /// `GET /monitoring/metrics/segments` compute them, over the report's window.
+    pub segment_by: Option<String>,
+    /// With `segment_by`: fewest rows a segment needs to be judged (default 100, at
+    /// least 1); thinner segments are listed and marked, never judged.
+    pub min_rows: Option<u64>,
 }
 
 /// One self-contained HTML page (inline CSS and SVG, no script, no external URL): model,
 /// verdict, training/validation/production metrics with their history, score
-/// distribution, feature drift, data quality and recent pipeline runs of the window. An
-/// empty window gives a page that says so. An unknown `model_version` is 422 and lists
-/// the published versions.
+/// distribution, feature drift, data quality, the alerts firing, drift and metrics per
+/// segment (with `segment_by`) and recent pipeline runs of the window. An empty window
+/// gives a page that says so. An unknown `model_version` is 422 and lists the published
+/// versions; an unknown `segment_by` is 422 and lists the model's features.
 #[utoipa::path(
     tag = "monitoring",
     params(ReportQuery),
@@ -56,14 +68,16 @@ pub async fn get_report(
             problem: format!("must be between 1 and {MAX_REPORT_ROWS}"),
         });
     }
-    let since = instant("since", query.since.as_deref(), &mut problems);
-    let until = instant("until", query.until.as_deref(), &mut problems);
-    if let (Some(since), Some(until)) = (since, until)
-        && since > until
-    {
+    let (since, until) = time_range(
+        query.since.as_deref(),
+        query.until.as_deref(),
+        &mut problems,
+    );
+    let min_rows = query.min_rows.unwrap_or(DEFAULT_MIN_SEGMENT_ROWS);
+    if min_rows == 0 {
         problems.push(FieldProblem {
-            field: "since".to_owned(),
-            problem: "must not be after until".to_owned(),
+            field: "min_rows".to_owned(),
+            problem: "must be at least 1".to_owned(),
         });
     }
     if !problems.is_empty() {
@@ -74,15 +88,28 @@ pub async fn get_report(
         since,
         until,
         rows,
+        segment_by: query.segment_by,
+        segment_options: SegmentOptions { min_rows },
     };
     let state = state.into_inner();
-    let gathered = web::block(move || gather_report(&state.store, &request))
-        .await
-        .map_err(ApiError::internal)?;
+    let gathered = web::block(move || {
+        // The served model's training rows, loaded once and kept (used only when the
+        // report is about the served model); a report that cannot use them says why.
+        let training = match (&request.segment_by, state.served()) {
+            (Some(_), Some(served)) => served.training_reference(&state.store).ok(),
+            _ => None,
+        };
+        gather_report_with(&state.store, &request, training.as_deref())
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let data = match gathered {
         Ok(data) => data,
         Err(err @ (ReportError::UnknownVersion { .. } | ReportError::InvalidVersion(_))) => {
             return Err(ApiError::invalid("model_version", err.to_string()));
+        }
+        Err(ReportError::Segment(err)) => {
+            return Err(segment_error("segment_by", MonitorError::Segment(err)));
         }
         Err(err) => return Err(ApiError::internal(err)),
     };

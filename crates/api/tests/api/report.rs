@@ -154,6 +154,182 @@ async fn rendered_numbers_are_the_json_endpoints_numbers() {
     assert_eq!(text(&page, "td[data-rows=\"production\"]"), "60");
 }
 
+/// The text of the cell of `metric` in the row of `segment` of table `table`.
+fn segment_cell(page: &Html, table: &str, segment: &str, metric: &str) -> String {
+    text(
+        page,
+        &format!("#{table} tr[data-segment=\"{segment}\"] td[data-metric=\"{metric}\"]"),
+    )
+}
+
+/// A JSON number to four decimals as the page writes it, `n/a` for `null`.
+fn four_or_na(value: &Value) -> String {
+    if value.is_null() {
+        "n/a".to_owned()
+    } else {
+        four(value)
+    }
+}
+
+#[tokio::test]
+async fn segments_table_numbers_are_the_segment_endpoints_numbers() {
+    // Arrange: the report's default window is the drift window, as the endpoints' is.
+    let app = app_with_traffic().await;
+    let drift = app
+        .get_json("/monitoring/drift?segment_by=employment_type&min_rows=10")
+        .await;
+    let drift = &drift["by_segment"];
+    let metrics = app
+        .get_json("/monitoring/metrics/segments?by=employment_type&min_rows=10")
+        .await;
+
+    // Act
+    let (_, html) = report(&app, "?segment_by=employment_type&min_rows=10").await;
+    let page = Html::parse_document(&html);
+
+    // Assert: the same segments in the same (worst first) order, and their numbers.
+    let order = |table: &str| -> Vec<String> {
+        page.select(&select(&format!("#{table} tbody tr")))
+            .filter_map(|row| row.value().attr("data-segment").map(str::to_owned))
+            .collect()
+    };
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("segments")
+            .iter()
+            .map(|s| s["segment"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(order("segment-drift"), names(&drift["segments"]));
+    assert_eq!(order("segment-metrics"), names(&metrics["segments"]));
+    check_drift_rows(&page, drift);
+    check_metrics_rows(&page, &metrics);
+    let sections: Vec<&str> = page
+        .select(&select("body > section"))
+        .filter_map(|s| s.value().attr("id"))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "performance",
+            "score",
+            "drift",
+            "quality",
+            "segments",
+            "runs",
+            "how-to-read"
+        ]
+    );
+    assert!(text(&page, "#alerts").starts_with("No alerts firing"));
+}
+
+/// Each drift segment's numbers in `#segment-drift`, and thin ones marked.
+fn check_drift_rows(page: &Html, drift: &Value) {
+    let mut thin = 0;
+    for s in drift["segments"].as_array().expect("segments") {
+        let name = s["segment"].as_str().expect("name");
+        let cell = |metric| segment_cell(page, "segment-drift", name, metric);
+        assert_eq!(
+            cell("reference_rows"),
+            s["reference_rows"].to_string(),
+            "{name}"
+        );
+        assert_eq!(
+            cell("current_rows"),
+            s["current_rows"].to_string(),
+            "{name}"
+        );
+        assert_eq!(cell("score_psi"), four_or_na(&s["score_psi"]), "{name}");
+        let ks = cell("score_ks");
+        assert!(
+            ks.starts_with(&four_or_na(&s["score_ks"]["statistic"])),
+            "{name}: {ks}"
+        );
+        let row = page
+            .select(&select(&format!(
+                "#segment-drift tr[data-segment=\"{name}\"]"
+            )))
+            .next()
+            .expect("row");
+        assert_eq!(
+            row.value().attr("data-status"),
+            s["status"].as_str(),
+            "{name}"
+        );
+        if s["status"] == "insufficient" {
+            // Thin: listed with its counts, marked, and no verdict.
+            thin += 1;
+            assert_eq!(row.value().attr("class"), Some("thin"), "{name}");
+            assert!(
+                !row.text().collect::<String>().contains("DRIFTED"),
+                "{name}"
+            );
+        }
+    }
+    assert!(
+        thin > 0,
+        "120 rows over 5 segments leave a thin one at 10 rows: {drift}"
+    );
+}
+
+/// Each metrics segment's numbers in `#segment-metrics`.
+fn check_metrics_rows(page: &Html, metrics: &Value) {
+    let mut estimated = 0;
+    for s in metrics["segments"].as_array().expect("segments") {
+        let name = s["segment"].as_str().expect("name");
+        let cell = |metric| segment_cell(page, "segment-metrics", name, metric);
+        assert_eq!(cell("rows"), s["rows"].to_string(), "{name}");
+        assert_eq!(
+            cell("labelled_rows"),
+            s["labelled_rows"].to_string(),
+            "{name}"
+        );
+        for metric in [
+            "positive_rate",
+            "roc_auc",
+            "gini",
+            "ks",
+            "brier",
+            "estimated_roc_auc",
+            "estimated_accuracy",
+        ] {
+            assert_eq!(cell(metric), four_or_na(&s[metric]), "{name} {metric}");
+        }
+        if !s["estimated_roc_auc"].is_null() {
+            estimated += 1;
+        }
+    }
+    assert!(estimated > 0, "{metrics}");
+}
+
+#[tokio::test]
+async fn an_unknown_segment_column_is_422_listing_the_valid_columns() {
+    let app = spawn_app().await;
+    app.train().await;
+    let response = app
+        .get("/monitoring/report?segment_by=region")
+        .send()
+        .await
+        .expect("request");
+    let body = expect_error(response, 422, "invalid_fields").await;
+    let problem = &body.error.details[0];
+    assert_eq!(problem.field, "segment_by");
+    assert!(
+        problem
+            .problem
+            .starts_with("unknown segment column 'region'; valid columns: age, ")
+            && problem.problem.contains("employment_type"),
+        "{problem:?}"
+    );
+    let response = app
+        .get("/monitoring/report?segment_by=employment_type&min_rows=0")
+        .send()
+        .await
+        .expect("request");
+    let body = expect_error(response, 422, "invalid_fields").await;
+    assert_eq!(body.error.details[0].field, "min_rows");
+}
+
 #[tokio::test]
 async fn page_is_self_contained_html() {
     let app = app_with_traffic().await;

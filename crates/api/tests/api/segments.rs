@@ -64,6 +64,24 @@ async fn metrics_by_segment_count_the_labelled_rows_of_each_segment() {
     assert_eq!((result.rows, result.labelled_rows), (120, 100));
     let labelled: u64 = result.segments.iter().map(|s| s.labelled_rows).sum();
     assert_eq!(labelled, 100);
+    // The 20 without an outcome are estimated where a segment has at least 5 of them.
+    let unlabelled: u64 = result.segments.iter().map(|s| s.unlabelled_rows).sum();
+    assert_eq!(unlabelled, 20);
+    for s in &result.segments {
+        if s.unlabelled_rows < 5 {
+            assert_eq!(s.estimated_roc_auc, None, "{s:?}");
+            assert_eq!(
+                s.undefined["estimated_accuracy"],
+                format!(
+                    "too few unlabelled rows: {}, at least 5 needed",
+                    s.unlabelled_rows
+                )
+            );
+        } else {
+            let accuracy = s.estimated_accuracy.expect("a calibrated model");
+            assert!((0.0..=1.0).contains(&accuracy), "{s:?}");
+        }
+    }
     for s in &result.segments {
         if s.labelled_rows < 5 {
             assert!(s.insufficient.is_some() && s.roc_auc.is_none(), "{s:?}");

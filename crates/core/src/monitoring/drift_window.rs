@@ -113,20 +113,7 @@ pub fn drift_report_of_records(
         return Ok(None);
     }
     let window = window_of_records(profile, log_features, records)?;
-    let description = if query.since.is_none() && query.until.is_none() {
-        format!("newest {} predictions of model {version}", records.len())
-    } else {
-        format!(
-            "{} predictions of model {version}{}{}",
-            records.len(),
-            query
-                .since
-                .map_or_else(String::new, |t| format!(" since {}", rfc3339(t))),
-            query
-                .until
-                .map_or_else(String::new, |t| format!(" until {}", rfc3339(t))),
-        )
-    };
+    let description = window_description(version, records.len(), query);
     let options = DriftOptions {
         reference: WindowSpec {
             description: format!("training data of model {version}"),
@@ -145,6 +132,24 @@ pub fn drift_report_of_records(
         ..DriftOptions::default()
     };
     Ok(Some(compute_report(profile, &window, &options)?))
+}
+
+/// How a drift report names its current side: `rows` predictions of model `version`
+/// that `query` selected.
+pub(super) fn window_description(version: &str, rows: usize, query: &PredictionQuery) -> String {
+    if query.since.is_none() && query.until.is_none() {
+        format!("newest {rows} predictions of model {version}")
+    } else {
+        format!(
+            "{rows} predictions of model {version}{}{}",
+            query
+                .since
+                .map_or_else(String::new, |t| format!(" since {}", rfc3339(t))),
+            query
+                .until
+                .map_or_else(String::new, |t| format!(" until {}", rfc3339(t))),
+        )
+    }
 }
 
 /// An instant as RFC 3339, as the JSON documents write it.

@@ -27,7 +27,8 @@ pub use production::{
 };
 pub use schedule::IntervalSchedule;
 pub use segments::{
-    TrainingReference, drift_segments_of_newest, metrics_segments_of_newest, segment_columns,
+    TrainingReference, drift_segments_of_newest, drift_segments_of_records,
+    metrics_segments_of_newest, metrics_segments_of_records, segment_columns,
 };
 
 use crate::classification::MetricsError;

@@ -9,6 +9,8 @@
 //! which the overall profile leaves out; both are samples of the same data, so a
 //! segment's bins differ only by sampling noise.
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::path::PathBuf;
 
 use crate::drift::{DriftOptions, WindowSpec};
@@ -21,6 +23,8 @@ use crate::segment::{
 use crate::store::{PredictionQuery, Store, TrainingSetName, feature_positions, outcome_labels};
 
 use super::MonitorError;
+use super::drift_window::window_description;
+use super::estimate::served_estimator;
 
 /// The columns the served model's predictions can be segmented by: its features, as
 /// logged with each prediction, in schema order.
@@ -154,8 +158,9 @@ impl TrainingReference {
 /// `model`, split by their value of `column`, each against the same segment of the
 /// model's `training` set. `Ok(None)` when the model has no prediction yet.
 ///
-/// This is the one function behind `GET /monitoring/drift?segment_by=` and the report's
-/// segments table. Computed on demand, never stored.
+/// This is the one function behind `GET /monitoring/drift?segment_by=`; the report's
+/// segments table calls [`drift_segments_of_records`] on the rows of its window, as this
+/// does on the newest rows. Computed on demand, never stored.
 ///
 /// # Errors
 /// [`MonitorError::Segment`] with [`SegmentError::UnknownColumn`] (listing the valid
@@ -170,6 +175,38 @@ pub fn drift_segments_of_newest(
     window_rows: usize,
     options: &SegmentOptions,
 ) -> Result<Option<DriftSegments>, MonitorError> {
+    // The column is checked before the log is read: a typo is a 422 even without rows.
+    column_kind(model, column)?;
+    let query = PredictionQuery {
+        model_version: Some(model.artifact().version.to_string()),
+        ..PredictionQuery::newest(window_rows)
+    };
+    let records = store.predictions().recent(&query)?;
+    drift_segments_of_records(
+        model,
+        training,
+        column,
+        (&store.predictions().feature_names()?, &records),
+        &query,
+        options,
+    )
+}
+
+/// Drift per segment of `column` of `records` (newest first, as `query` selected them
+/// from a log whose feature columns are `log_features`), predictions of the served
+/// `model`, each segment against the same segment of the model's `training` set.
+/// `Ok(None)` when there is no record.
+///
+/// # Errors
+/// As [`drift_segments_of_newest`], without the store errors.
+pub fn drift_segments_of_records(
+    model: &Model,
+    training: &TrainingReference,
+    column: &str,
+    (log_features, records): (&[String], &[PredictionRecord]),
+    query: &PredictionQuery,
+    options: &SegmentOptions,
+) -> Result<Option<DriftSegments>, MonitorError> {
     let kind = column_kind(model, column)?;
     let version = model.artifact().version.to_string();
     if training.version != version {
@@ -178,21 +215,11 @@ pub fn drift_segments_of_newest(
             reason: format!("the training rows given are model {}'s", training.version),
         });
     }
-    let records = store.predictions().recent(&PredictionQuery {
-        model_version: Some(version.clone()),
-        ..PredictionQuery::newest(window_rows)
-    })?;
     if records.is_empty() {
         return Ok(None);
     }
     let reference = training.segment_rows(column, kind)?;
-    let current = current_rows(
-        model,
-        column,
-        kind,
-        &store.predictions().feature_names()?,
-        &records,
-    )?;
+    let current = current_rows(model, column, kind, log_features, records)?;
     let drift_options = DriftOptions {
         reference: WindowSpec {
             description: format!(
@@ -205,7 +232,7 @@ pub fn drift_segments_of_newest(
             rows: reference.rows(),
         },
         current: WindowSpec {
-            description: format!("newest {} predictions of model {version}", records.len()),
+            description: window_description(&version, records.len(), query),
             model_version: Some(version.clone()),
             from: records.last().map(|r| r.timestamp),
             to: records.first().map(|r| r.timestamp),
@@ -256,11 +283,14 @@ fn current_rows(
 /// Production metrics per segment of `column`: the newest `window_rows` predictions of
 /// the served `model` (current and archived logs of its feature set, as the production
 /// metrics read them), split by their value of `column`; each segment's predictions with
-/// an outcome give its AUC, Gini, KS and Brier. `Ok(None)` when the model has no
-/// prediction yet.
+/// an outcome give its AUC, Gini, KS and Brier, and those without one its estimated AUC
+/// and accuracy (CBPE, when the model has a calibration). `Ok(None)` when the model has
+/// no prediction yet.
 ///
-/// This is the one function behind `GET /monitoring/metrics/segments` and the report's
-/// per-segment performance. Computed on demand, never recorded in the metrics history.
+/// This is the one function behind `GET /monitoring/metrics/segments`; the report's
+/// segments table calls [`metrics_segments_of_records`] on the rows of its window, as
+/// this does on the newest rows. Computed on demand, never recorded in the metrics
+/// history.
 ///
 /// # Errors
 /// [`MonitorError::Segment`] with [`SegmentError::UnknownColumn`] (listing the valid
@@ -273,14 +303,11 @@ pub fn metrics_segments_of_newest(
     window_rows: usize,
     options: &SegmentOptions,
 ) -> Result<Option<MetricsSegments>, MonitorError> {
-    let kind = column_kind(model, column)?;
-    let artifact = model.artifact();
-    let version = artifact.version.to_string();
-    let features = segment_columns(model);
+    column_kind(model, column)?;
     let records = store.predictions().recent_with_features(
-        &features,
+        &segment_columns(model),
         &PredictionQuery {
-            model_version: Some(version),
+            model_version: Some(model.artifact().version.to_string()),
             ..PredictionQuery::newest(window_rows)
         },
     )?;
@@ -288,19 +315,43 @@ pub fn metrics_segments_of_newest(
         return Ok(None);
     }
     let labels = outcome_labels(store.outcomes())?;
-    // Rows come back in the model's feature order wherever they were read.
+    metrics_segments_of_records(model, column, &records, &labels, options)
+}
+
+/// Production metrics per segment of `column` of `records`: predictions of `model` whose
+/// features are in the model's order (as `recent_with_features` returns them), with
+/// the outcomes `labels` (by [`prediction_key`]). `Ok(None)` when there is no record.
+///
+/// # Errors
+/// As [`metrics_segments_of_newest`], without the store errors.
+pub fn metrics_segments_of_records<S: BuildHasher>(
+    model: &Model,
+    column: &str,
+    records: &[PredictionRecord],
+    labels: &HashMap<u128, bool, S>,
+    options: &SegmentOptions,
+) -> Result<Option<MetricsSegments>, MonitorError> {
+    let kind = column_kind(model, column)?;
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let artifact = model.artifact();
     let position = artifact.schema.position(column);
     let mut segments = LabelledSegments::new(column, kind);
-    for record in &records {
+    for record in records {
         let cell = position
             .and_then(|i| record.features.get(i))
             .and_then(Option::as_deref);
         let label = labels.get(&prediction_key(&record.prediction_id)).copied();
         segments.push(cell, record.score, label)?;
     }
+    // The same estimator as `GET /monitoring/performance-estimate`, over all rows at
+    // once (no chunks): a segment's estimate covers its unlabelled rows.
+    let estimator = served_estimator(artifact, None).map_err(|why| why.to_string());
     Ok(Some(metrics_segments(
         segments,
         model.threshold(),
         options,
+        estimator.as_ref().map_err(String::as_str),
     )?))
 }

@@ -2,11 +2,18 @@
 
 use time::OffsetDateTime;
 
+use std::collections::HashMap;
+
 use crate::drift::{DriftReport, ReferenceProfile};
-use crate::model::ModelVersion;
-use crate::monitoring::{MonitorError, drift_report_of_records, production_metrics_of_records};
-use crate::records::{MetricSource, MetricsEntry, RunRecord};
-use crate::store::{PredictionQuery, Store, outcome_labels};
+use crate::error_chain::error_chain;
+use crate::model::{Model, ModelVersion};
+use crate::monitoring::{
+    MonitorError, TrainingReference, drift_report_of_records, drift_segments_of_records,
+    metrics_segments_of_records, production_metrics_of_records, segment_columns,
+};
+use crate::records::{Alert, AlertState, MetricSource, MetricsEntry, PredictionRecord, RunRecord};
+use crate::segment::{DriftSegments, MetricsSegments, SegmentError, SegmentOptions};
+use crate::store::{ModelStore, PredictionQuery, Store, outcome_labels};
 
 use super::ReportError;
 
@@ -30,6 +37,27 @@ pub struct ReportRequest {
     /// so that a report without `since`/`until` shows what `POST /monitoring/drift/run`
     /// computes).
     pub rows: usize,
+    /// Add the segments table: drift and metrics per value of this feature.
+    pub segment_by: Option<String>,
+    /// How the segments are judged (the minimum rows).
+    pub segment_options: SegmentOptions,
+}
+
+/// Drift and metrics per segment of the window, as `GET /monitoring/drift?segment_by=`
+/// and `GET /monitoring/metrics/segments` compute them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSegments {
+    /// The segment column.
+    pub column: String,
+    /// Fewest rows a segment needs to be judged.
+    pub min_rows: u64,
+    /// Drift per segment against the same segment of the training set, worst first.
+    pub drift: Option<DriftSegments>,
+    /// Why there is no drift per segment (empty window, training set gone or changed).
+    pub drift_missing: Option<String>,
+    /// Production (and estimated) metrics per segment, worst first; `None` for an empty
+    /// window.
+    pub metrics: Option<MetricsSegments>,
 }
 
 /// The model a report is about, as its artifact describes it.
@@ -95,6 +123,11 @@ pub struct ReportData {
     pub pipeline_state: String,
     /// The newest pipeline runs, newest first (at most [`DEFAULT_REPORT_RUNS`]).
     pub runs: Vec<RunRecord>,
+    /// The alerts firing when the report was gathered, newest first (as
+    /// `GET /monitoring/alerts?state=firing`).
+    pub firing_alerts: Vec<Alert>,
+    /// The segments table, when asked for (and a model is published).
+    pub segments: Option<ReportSegments>,
 }
 
 /// Reads and computes what the report of `request` shows. Nothing is written: the
@@ -102,9 +135,117 @@ pub struct ReportData {
 ///
 /// # Errors
 /// [`ReportError::UnknownVersion`] listing the published versions when the requested one
-/// is not among them; otherwise when the store cannot be read or a number cannot be
-/// computed.
+/// is not among them; [`ReportError::Segment`] for a `segment_by` that is not one of
+/// the model's features (listing them), a column with too many values or a bad minimum;
+/// otherwise when the store cannot be read or a number cannot be computed.
 pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportData, ReportError> {
+    gather_report_with(store, request, None)
+}
+
+/// As [`gather_report`], with the segments' reference already loaded (the API keeps the
+/// served model's); it is used only when it is the reported model's. Without it, a
+/// report with segments loads the model's training set.
+///
+/// # Errors
+/// As [`gather_report`].
+pub fn gather_report_with(
+    store: &Store,
+    request: &ReportRequest,
+    training: Option<&TrainingReference>,
+) -> Result<ReportData, ReportError> {
+    let mut data = report_without_model(store, request)?;
+    let models = store.models();
+    let Some((version, current)) = reported_version(models, request.model_version.as_deref())?
+    else {
+        return Ok(data);
+    };
+    let model = models.load(&version)?;
+    let profile = models.load_profile(&version)?;
+    let artifact = model.artifact();
+    let name = version.as_str().to_owned();
+    let features: Vec<String> = artifact.schema.names().map(str::to_owned).collect();
+    // Checked before anything is read: a typo fails fast, whatever the window holds.
+    if let Some(column) = &request.segment_by {
+        if !features.contains(column) {
+            return Err(ReportError::Segment(SegmentError::UnknownColumn {
+                column: column.clone(),
+                valid: segment_columns(&model),
+            }));
+        }
+        request.segment_options.check()?;
+    }
+    let query = PredictionQuery {
+        since: request.since,
+        until: request.until,
+        model_version: Some(name.clone()),
+        offset: 0,
+        limit: request.rows,
+    };
+
+    // The rows are read once, from every log of the model's feature set (as the
+    // production metrics read them); every number below is computed from them.
+    let records = store
+        .predictions()
+        .recent_with_features(&features, &query)?;
+    data.window.rows = records.len() as u64;
+    data.window.from = records.last().map(|r| r.timestamp);
+    data.window.to = records.first().map(|r| r.timestamp);
+    let labels = if records.is_empty() {
+        HashMap::new()
+    } else {
+        outcome_labels(store.outcomes())?
+    };
+    let rows = (features.as_slice(), records.as_slice(), &labels);
+    // The segments table (a drift report and metrics per segment) costs about as much
+    // as the other numbers together; it is computed beside them, on a second core.
+    let (numbers, table) = std::thread::scope(|scope| {
+        let table = request.segment_by.as_deref().map(|column| {
+            let training = training.filter(|t| t.version == name);
+            let (model, query) = (&model, &query);
+            let options = &request.segment_options;
+            scope.spawn(move || segments(store, model, (column, options), training, rows, query))
+        });
+        let numbers = window_numbers(&name, profile.as_ref(), artifact.threshold, rows, &query);
+        let table = table.map(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (numbers, table)
+    });
+    let numbers = numbers?;
+    data.drift = numbers.drift;
+    data.drift_missing = numbers.drift_missing;
+    data.production = numbers.production;
+    data.segments = table.transpose()?;
+
+    // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
+    let history: Vec<MetricsEntry> = store
+        .metrics()
+        .history()?
+        .into_iter()
+        .filter(|e| e.model_version.as_deref() == Some(name.as_str()))
+        .collect();
+    let latest = |source: MetricSource| history.iter().rev().find(|e| e.source == source).cloned();
+    data.training = latest(MetricSource::Training);
+    data.validation = latest(MetricSource::Validation);
+    data.history = history;
+    data.model = Some(ReportModel {
+        version: name,
+        current,
+        created_at: artifact.created_at,
+        threshold: artifact.threshold,
+        training_rows: artifact.training_rows,
+        validation_rows: artifact.validation_rows,
+        features,
+        has_profile: profile.is_some(),
+    });
+    Ok(data)
+}
+
+/// What a report shows before its model is known: the pipeline, the alerts and the
+/// requested window, nothing read from it yet.
+fn report_without_model(store: &Store, request: &ReportRequest) -> Result<ReportData, ReportError> {
     let generated_at = OffsetDateTime::now_utc();
     let status = store.pipeline_status().load()?;
     let runs = status
@@ -114,7 +255,7 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
         .take(DEFAULT_REPORT_RUNS)
         .cloned()
         .collect();
-    let mut data = ReportData {
+    Ok(ReportData {
         generated_at,
         model: None,
         window: ReportWindow {
@@ -133,113 +274,157 @@ pub fn gather_report(store: &Store, request: &ReportRequest) -> Result<ReportDat
         history: Vec::new(),
         pipeline_state: status.state.name().to_owned(),
         runs,
-    };
-    let models = store.models();
-    let current = models.current_version()?;
-    let version = match &request.model_version {
-        Some(name) => {
-            let version: ModelVersion = name.parse()?;
-            let known = models.versions()?;
-            if !known.contains(&version) {
-                let known: Vec<&str> = known.iter().map(ModelVersion::as_str).collect();
-                return Err(ReportError::UnknownVersion {
-                    version: name.clone(),
-                    known: if known.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        known.join(", ")
-                    },
-                });
-            }
-            version
-        }
-        None => match current.clone() {
-            Some(version) => version,
-            None => return Ok(data),
-        },
-    };
-    let model = models.load(&version)?;
-    let profile = models.load_profile(&version)?;
-    let artifact = model.artifact();
-    let name = version.as_str().to_owned();
-    let features: Vec<String> = artifact.schema.names().map(str::to_owned).collect();
-    let query = PredictionQuery {
-        since: request.since,
-        until: request.until,
-        model_version: Some(name.clone()),
-        offset: 0,
-        limit: request.rows,
-    };
-
-    read_window(
-        store,
-        &mut data,
-        (&name, &features, artifact.threshold),
-        profile.as_ref(),
-        &query,
-    )?;
-
-    // As `GET /monitoring/metrics`: a source's current value is the version's newest entry.
-    let history: Vec<MetricsEntry> = store
-        .metrics()
-        .history()?
-        .into_iter()
-        .filter(|e| e.model_version.as_deref() == Some(name.as_str()))
-        .collect();
-    let latest = |source: MetricSource| history.iter().rev().find(|e| e.source == source).cloned();
-    data.training = latest(MetricSource::Training);
-    data.validation = latest(MetricSource::Validation);
-    data.history = history;
-    data.model = Some(ReportModel {
-        version: name,
-        current: current.as_ref() == Some(&version),
-        created_at: artifact.created_at,
-        threshold: artifact.threshold,
-        training_rows: artifact.training_rows,
-        validation_rows: artifact.validation_rows,
-        features,
-        has_profile: profile.is_some(),
-    });
-    Ok(data)
+        firing_alerts: firing_alerts(store)?,
+        segments: None,
+    })
 }
 
-/// The window's rows, its drift report (or why there is none) and its production
-/// metrics. The rows are read once, from every log of the model's feature set (as the
-/// production metrics read them), and both numbers are computed from them by the same
-/// functions the JSON endpoints' computations call.
-fn read_window(
-    store: &Store,
-    data: &mut ReportData,
-    (name, features, threshold): (&str, &[String], f64),
+/// The version a report is about, and whether it is the current one: the `requested`
+/// one, which must be published, or else the current one; `None` before the first model.
+fn reported_version(
+    models: &dyn ModelStore,
+    requested: Option<&str>,
+) -> Result<Option<(ModelVersion, bool)>, ReportError> {
+    let current = models.current_version()?;
+    let Some(name) = requested else {
+        return Ok(current.map(|version| (version, true)));
+    };
+    let version: ModelVersion = name.parse()?;
+    let known = models.versions()?;
+    if !known.contains(&version) {
+        let known: Vec<&str> = known.iter().map(ModelVersion::as_str).collect();
+        return Err(ReportError::UnknownVersion {
+            version: name.to_owned(),
+            known: if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            },
+        });
+    }
+    let is_current = current.as_ref() == Some(&version);
+    Ok(Some((version, is_current)))
+}
+
+/// What [`window_numbers`] computes.
+struct WindowNumbers {
+    drift: Option<DriftReport>,
+    drift_missing: Option<String>,
+    production: Option<MetricsEntry>,
+}
+
+/// The window's drift report (or why there is none) and its production metrics,
+/// computed from its `records` (features in `features` order) and the outcomes
+/// `labels` by the functions the JSON endpoints' computations call.
+fn window_numbers(
+    name: &str,
     profile: Option<&ReferenceProfile>,
+    threshold: f64,
+    (features, records, labels): (&[String], &[PredictionRecord], &HashMap<u128, bool>),
     query: &PredictionQuery,
-) -> Result<(), ReportError> {
-    let records = store.predictions().recent_with_features(features, query)?;
-    data.window.rows = records.len() as u64;
-    data.window.from = records.last().map(|r| r.timestamp);
-    data.window.to = records.first().map(|r| r.timestamp);
+) -> Result<WindowNumbers, ReportError> {
     if records.is_empty() {
-        data.drift_missing = Some(format!(
-            "no prediction of model {name} falls in this window, so there is nothing to compare"
-        ));
-        return Ok(());
+        return Ok(WindowNumbers {
+            drift: None,
+            drift_missing: Some(empty_window(name)),
+            production: None,
+        });
     }
-    match profile {
-        Some(profile) => {
-            data.drift = drift_report_of_records(name, profile, features, &records, query)
-                .map_err(MonitorError::from)?;
-            data.drift_missing = None;
-        }
-        None => {
-            data.drift_missing = Some(format!(
+    let (drift, drift_missing) = match profile {
+        Some(profile) => (
+            drift_report_of_records(name, profile, features, records, query)
+                .map_err(MonitorError::from)?,
+            None,
+        ),
+        None => (
+            None,
+            Some(format!(
                 "model {name} was published without a reference profile, so drift cannot be computed"
-            ));
-        }
+            )),
+        ),
+    };
+    let production = if labels.is_empty() {
+        None
+    } else {
+        production_metrics_of_records(labels, name, records, threshold)
+            .map_err(MonitorError::from)?
+    };
+    Ok(WindowNumbers {
+        drift,
+        drift_missing,
+        production,
+    })
+}
+
+fn empty_window(name: &str) -> String {
+    format!("no prediction of model {name} falls in this window, so there is nothing to compare")
+}
+
+/// The alerts firing now, newest first.
+fn firing_alerts(store: &Store) -> Result<Vec<Alert>, ReportError> {
+    let book = store.alerts().load()?;
+    Ok(book
+        .alerts
+        .into_iter()
+        .rev()
+        .filter(|a| a.state == AlertState::Firing)
+        .collect())
+}
+
+/// The segments table: the window's `records` (features in `features` order, as read
+/// for the other numbers) per segment of `column`, by the functions behind
+/// `GET /monitoring/drift?segment_by=` and `GET /monitoring/metrics/segments`. A
+/// training set that is gone or changed leaves the drift out with the reason; the
+/// metrics need no reference.
+fn segments(
+    store: &Store,
+    model: &Model,
+    (column, options): (&str, &SegmentOptions),
+    training: Option<&TrainingReference>,
+    (features, records, labels): (&[String], &[PredictionRecord], &HashMap<u128, bool>),
+    query: &PredictionQuery,
+) -> Result<ReportSegments, ReportError> {
+    let mut table = ReportSegments {
+        column: column.to_owned(),
+        min_rows: options.min_rows,
+        drift: None,
+        drift_missing: None,
+        metrics: None,
+    };
+    let name = model.artifact().version.as_str();
+    if records.is_empty() {
+        table.drift_missing = Some(empty_window(name));
+        return Ok(table);
     }
-    let labels = outcome_labels(store.outcomes())?;
-    if !labels.is_empty() {
-        data.production = production_metrics_of_records(&labels, name, &records, threshold)
-            .map_err(MonitorError::from)?;
+    let loaded;
+    let training = match training {
+        Some(training) => Some(training),
+        None => match TrainingReference::load(store, model) {
+            Ok(training) => {
+                loaded = training;
+                Some(&loaded)
+            }
+            Err(err @ (MonitorError::ReferenceUnavailable { .. } | MonitorError::Data(_))) => {
+                table.drift_missing = Some(error_chain(&err));
+                None
+            }
+            Err(err) => return Err(err.into()),
+        },
+    };
+    if let Some(training) = training {
+        table.drift =
+            drift_segments_of_records(model, training, column, (features, records), query, options)
+                .map_err(segment_error)?;
     }
-    Ok(())
+    table.metrics = metrics_segments_of_records(model, column, records, labels, options)
+        .map_err(segment_error)?;
+    Ok(table)
+}
+
+/// A segment problem is the request's (a column with too many values), not the store's.
+fn segment_error(err: MonitorError) -> ReportError {
+    match err {
+        MonitorError::Segment(err) => ReportError::Segment(err),
+        other => ReportError::Monitor(other),
+    }
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::escape::{escape, instant};
 use super::gather::ReportData;
-use super::sections;
+use super::{sections, segment_table};
 
 /// The whole style sheet, screen and print. No `@import`, no `url(...)`, no web font: the
 /// page must look the same offline and in a mail client's preview.
@@ -36,13 +36,20 @@ tr.drifted td:first-child { border-left: 4px solid var(--bad); }
 .meter { display: inline-block; width: 120px; height: 10px; background: #eee; vertical-align: middle; }
 .meter span { display: block; height: 10px; background: var(--warn); }
 svg.plot { display: block; max-width: 100%; height: auto; }
+tr.thin td { color: var(--muted); }
+.thin-tag { display: inline-block; padding: 0 6px; border: 1px solid var(--muted); border-radius: 8px; font-size: 0.8em; color: var(--muted); }
+ul.alerts { list-style: none; padding: 0; }
+ul.alerts li { margin: 2px 0; }
+.severity { display: inline-block; min-width: 64px; padding: 1px 6px; border-radius: 4px; color: #fff; font-size: 0.85em; text-align: center; }
+.severity.critical { background: var(--bad); }
+.severity.warning { background: var(--warn); }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; }
 @media print {
   @page { size: A4; margin: 14mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
   h2 { break-after: avoid; }
   section, tr, svg.plot { break-inside: avoid; }
-  .verdict, th, .meter span, .band { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .verdict, th, .meter span, .band, .severity { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 ";
 
@@ -66,6 +73,7 @@ pub fn render_html(data: &ReportData) -> String {
     sections::score_distribution(&mut page, data);
     sections::drift_table(&mut page, data);
     sections::data_quality(&mut page, data);
+    segment_table::segments(&mut page, data);
     sections::pipeline_runs(&mut page, data);
     sections::how_to_read(&mut page, data);
     let _ = writeln!(

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::drift::{DriftReport, DriftRule, FeatureDrift, PsiBand, VerdictReason, VerdictStatus};
-use crate::records::{FeatureKind, MetricName, MetricSource, MetricsEntry};
+use crate::records::{Alert, FeatureKind, MetricName, MetricSource, MetricsEntry};
 
 use super::escape::{decimal, escape, instant, p_value, percent};
 use super::gather::ReportData;
@@ -41,7 +41,7 @@ fn band_name(band: PsiBand) -> &'static str {
     }
 }
 
-fn band_cell(band: Option<PsiBand>) -> String {
+pub(super) fn band_cell(band: Option<PsiBand>) -> String {
     band.map_or_else(
         || "<span class=\"muted\">n/a</span>".to_owned(),
         |band| {
@@ -129,6 +129,7 @@ pub fn header(page: &mut String, data: &ReportData, title: &str) {
     }
     page.push_str("</dl>\n");
     verdict(page, data);
+    firing_alerts(page, data);
     if window.rows == 0 {
         let _ = writeln!(
             page,
@@ -173,6 +174,35 @@ fn verdict(page: &mut String, data: &ReportData) {
         },
     }
     page.push_str("</div>\n");
+}
+
+/// The alerts firing when the report was made: severity and summary, most severe first.
+fn firing_alerts(page: &mut String, data: &ReportData) {
+    page.push_str("<div id=\"alerts\">\n");
+    if data.firing_alerts.is_empty() {
+        page.push_str("<p class=\"muted\">No alerts firing.</p>\n</div>\n");
+        return;
+    }
+    let mut alerts: Vec<&Alert> = data.firing_alerts.iter().collect();
+    // A stable sort: within a severity, newest first as gathered.
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.severity));
+    let _ = writeln!(
+        page,
+        "<p><strong>{} alert{} firing</strong> (when the report was made):</p>\n<ul class=\"alerts\">",
+        alerts.len(),
+        if alerts.len() == 1 { "" } else { "s" }
+    );
+    for alert in alerts {
+        let severity = alert.severity.as_str();
+        let _ = writeln!(
+            page,
+            "<li data-rule=\"{}\" data-severity=\"{severity}\"><span class=\"severity {severity}\">{severity}</span> {} <span class=\"muted\">since {}</span></li>",
+            alert.rule.as_str(),
+            escape(&alert.summary),
+            instant(alert.since)
+        );
+    }
+    page.push_str("</ul>\n</div>\n");
 }
 
 /// Training, validation and production metrics, and the history plot.

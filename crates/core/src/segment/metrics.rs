@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::columns::{entry_or_refuse, segment_key};
 use super::{SegmentError, SegmentOptions};
 use crate::classification::classification_metrics;
+use crate::estimate::CbpeEstimator;
 use crate::records::{FeatureKind, MetricName};
 
 /// The metrics a segment reports, beside its counts.
@@ -41,6 +42,17 @@ pub struct SegmentMetrics {
     pub ks: Option<f64>,
     /// Mean squared error of the scores, as `sklearn.metrics.brier_score_loss`.
     pub brier: Option<f64>,
+    /// Those without an outcome: the rows the estimate covers.
+    #[serde(default)]
+    pub unlabelled_rows: u64,
+    /// ROC AUC estimated without outcomes (CBPE, as `GET /monitoring/performance-estimate`)
+    /// over the unlabelled rows; `null` with the reason in `undefined` when the model
+    /// has no calibration or the segment too few unlabelled rows.
+    #[serde(default)]
+    pub estimated_roc_auc: Option<f64>,
+    /// Accuracy at the threshold, estimated the same way.
+    #[serde(default)]
+    pub estimated_accuracy: Option<f64>,
     /// Fewer labelled rows than the minimum: why no metric was computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insufficient: Option<String>,
@@ -73,6 +85,7 @@ struct Part {
     rows: u64,
     scores: Vec<f64>,
     labels: Vec<bool>,
+    unlabelled: Vec<f64>,
 }
 
 /// Scored predictions split by segment, with their outcomes where known.
@@ -121,6 +134,8 @@ impl LabelledSegments {
         if let Some(label) = label {
             part.scores.push(score);
             part.labels.push(label);
+        } else {
+            part.unlabelled.push(score);
         }
         self.rows += 1;
         Ok(())
@@ -142,9 +157,16 @@ impl LabelledSegments {
 /// probabilities). Below the minimum, the counts and the positive rate only; each
 /// metric is `null` with the reason in `undefined` and in `insufficient`.
 ///
+/// With an `estimator` (CBPE, NannyML's confidence-based performance estimation), a
+/// segment with at least `options.min_rows` unlabelled rows also gets the estimated AUC
+/// and accuracy of those rows, exactly [`CbpeEstimator::estimate`]'s overall values.
+/// Otherwise (`Err(reason)`: the model has no calibration; or too few unlabelled rows)
+/// both are `null` with the reason in `undefined`.
+///
 /// # Errors
 /// [`SegmentError::BadMinRows`]; [`SegmentError::Metrics`] naming the segment for a
-/// score that is not finite or a threshold that is not finite.
+/// score that is not finite or a threshold that is not finite;
+/// [`SegmentError::Estimate`] naming the segment when a score is not a probability.
 ///
 /// # Examples
 /// ```
@@ -154,7 +176,7 @@ impl LabelledSegments {
 ///     rows.push(Some("web"), score, Some(label)).unwrap();
 /// }
 /// rows.push(Some("branch"), 0.4, Some(true)).unwrap();
-/// let result = metrics_segments(rows, 0.5, &SegmentOptions { min_rows: 4 }).unwrap();
+/// let result = metrics_segments(rows, 0.5, &SegmentOptions { min_rows: 4 }, Err("no calibration")).unwrap();
 /// assert_eq!(result.segments[0].segment, "web");
 /// assert_eq!(result.segments[0].roc_auc, Some(0.75));
 /// assert!(result.segments[1].insufficient.is_some());
@@ -163,6 +185,7 @@ pub fn metrics_segments(
     segments: LabelledSegments,
     threshold: f64,
     options: &SegmentOptions,
+    estimator: Result<&CbpeEstimator, &str>,
 ) -> Result<MetricsSegments, SegmentError> {
     let options = options.check()?;
     let mut entries = Vec::with_capacity(segments.parts.len());
@@ -177,6 +200,9 @@ pub fn metrics_segments(
             labelled_rows: labelled,
             positives,
             positive_rate: (labelled > 0).then(|| positives as f64 / labelled as f64),
+            unlabelled_rows: part.unlabelled.len() as u64,
+            estimated_roc_auc: None,
+            estimated_accuracy: None,
             roc_auc: None,
             gini: None,
             ks: None,
@@ -219,6 +245,7 @@ pub fn metrics_segments(
                 }
             }
         }
+        estimate(&mut entry, &part.unlabelled, options.min_rows, estimator)?;
         entries.push(entry);
     }
     entries.sort_by(worst_first);
@@ -230,6 +257,47 @@ pub fn metrics_segments(
         labelled_rows,
         segments: entries,
     })
+}
+
+/// The estimated AUC and accuracy of `entry`'s `unlabelled` scores, or why not.
+fn estimate(
+    entry: &mut SegmentMetrics,
+    unlabelled: &[f64],
+    min_rows: u64,
+    estimator: Result<&CbpeEstimator, &str>,
+) -> Result<(), SegmentError> {
+    let reason = match estimator {
+        Err(why) => Some(why.to_owned()),
+        Ok(_) if (unlabelled.len() as u64) < min_rows => Some(format!(
+            "too few unlabelled rows: {}, at least {min_rows} needed",
+            unlabelled.len()
+        )),
+        Ok(estimator) => {
+            let report =
+                estimator
+                    .estimate(unlabelled, None)
+                    .map_err(|source| SegmentError::Estimate {
+                        segment: entry.segment.clone(),
+                        source,
+                    })?;
+            entry.estimated_roc_auc = report.estimated.roc_auc;
+            entry.estimated_accuracy = report.estimated.accuracy;
+            None
+        }
+    };
+    let undefined = "undefined for these rows (e.g. every calibrated score is 0 or 1)";
+    for (name, value) in [
+        ("estimated_roc_auc", entry.estimated_roc_auc),
+        ("estimated_accuracy", entry.estimated_accuracy),
+    ] {
+        if value.is_none() {
+            entry.undefined.insert(
+                name.to_owned(),
+                reason.clone().unwrap_or_else(|| undefined.to_owned()),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// With an AUC before without; the lower AUC first; then more labelled rows; then the

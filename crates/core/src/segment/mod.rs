@@ -31,6 +31,7 @@ use std::path::PathBuf;
 
 use crate::classification::MetricsError;
 use crate::drift::DriftError;
+use crate::estimate::EstimateError;
 
 /// Default minimum rows for a segment to be judged: with ten decile bins this leaves
 /// about ten rows per bin, below which a PSI or an AUC is mostly noise.
@@ -130,6 +131,15 @@ pub enum SegmentError {
         /// The cause.
         #[source]
         source: DriftError,
+    },
+    /// A segment's performance could not be estimated.
+    #[error("segment '{segment}': estimating its performance failed")]
+    Estimate {
+        /// The segment value.
+        segment: String,
+        /// The cause.
+        #[source]
+        source: EstimateError,
     },
     /// A segment's metrics could not be computed.
     #[error("segment '{segment}': computing its metrics failed")]

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::drift::{CurrentWindow, DriftOptions, PsiBand, ReferenceProfile, compute_report};
+use crate::estimate::CbpeEstimator;
 use crate::records::FeatureKind;
 
 /// Agreement with scipy / scikit-learn (float summation order differs).
@@ -268,7 +269,13 @@ fn labelled() -> LabelledSegments {
 
 #[test]
 fn segment_metrics_match_scikit_learn() {
-    let result = metrics_segments(labelled(), 0.5, &SegmentOptions { min_rows: 5 }).unwrap();
+    let result = metrics_segments(
+        labelled(),
+        0.5,
+        &SegmentOptions { min_rows: 5 },
+        Err("no calibration"),
+    )
+    .unwrap();
     let order: Vec<&str> = result.segments.iter().map(|s| s.segment.as_str()).collect();
     // a (AUC 0.83) before b (AUC 0.92); then d (6 labelled, one class), c (3), (missing) (0)
     assert_eq!(order, ["a", "b", "d", "c", "(missing)"]);
@@ -285,7 +292,20 @@ fn segment_metrics_match_scikit_learn() {
     close(a.ks, 0.666_666_666_666_666_6, TOLERANCE);
     // sklearn.metrics.brier_score_loss(a_y, a_s) -> 0.1615666666666667
     close(a.brier, 0.161_566_666_666_666_7, TOLERANCE);
-    assert!(a.undefined.is_empty() && a.insufficient.is_none());
+    assert!(a.insufficient.is_none());
+    // Only the estimates are undefined, with the reason given.
+    let undefined: Vec<(&str, &str)> = a
+        .undefined
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        undefined,
+        [
+            ("estimated_accuracy", "no calibration"),
+            ("estimated_roc_auc", "no calibration")
+        ]
+    );
 
     let b = &result.segments[1];
     // sklearn.metrics.roc_auc_score(b_y, b_s) -> 0.92
@@ -321,4 +341,38 @@ fn segment_metrics_match_scikit_learn() {
     let missing = &result.segments[4];
     assert_eq!(missing.positive_rate, None);
     assert_eq!(missing.undefined["positive_rate"], "no labelled rows");
+}
+
+#[test]
+fn segment_estimates_are_cbpe_over_each_segments_unlabelled_rows() {
+    // Calibrated on A's labelled scores; each segment's unlabelled rows are estimated.
+    let estimator = CbpeEstimator::fit(&A_SCORES, &A_LABELS.map(|y| y == 1), 0.5, None).unwrap();
+    let mut rows = LabelledSegments::new("channel", FeatureKind::Categorical);
+    let web: Vec<f64> = (0..8).map(|i| 0.05 + f64::from(i) * 0.12).collect();
+    for &s in &web {
+        rows.push(Some("web"), s, None).unwrap();
+    }
+    rows.push(Some("web"), 0.9, Some(true)).unwrap();
+    // Two unlabelled rows: under the minimum of 4.
+    rows.push(Some("branch"), 0.3, None).unwrap();
+    rows.push(Some("branch"), 0.6, None).unwrap();
+    let result =
+        metrics_segments(rows, 0.5, &SegmentOptions { min_rows: 4 }, Ok(&estimator)).unwrap();
+    let by = |name: &str| result.segments.iter().find(|s| s.segment == name).unwrap();
+
+    let expected = estimator.estimate(&web, None).unwrap().estimated;
+    let web_result = by("web");
+    assert_eq!(web_result.unlabelled_rows, 8);
+    assert!(expected.roc_auc.is_some() && expected.accuracy.is_some());
+    assert_eq!(web_result.estimated_roc_auc, expected.roc_auc);
+    assert_eq!(web_result.estimated_accuracy, expected.accuracy);
+    assert!(!web_result.undefined.contains_key("estimated_roc_auc"));
+
+    let branch = by("branch");
+    assert_eq!(branch.unlabelled_rows, 2);
+    assert_eq!(branch.estimated_roc_auc, None);
+    assert_eq!(
+        branch.undefined["estimated_accuracy"],
+        "too few unlabelled rows: 2, at least 4 needed"
+    );
 }
