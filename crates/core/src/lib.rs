@@ -170,7 +170,7 @@ pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
 #[cfg(feature = "testing")]
 pub use store::{
     CURRENT_FILE, DriftReportsDocument, FileOutcomeLog, FilePredictionLog, MODEL_FILE,
-    MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
+    ExpiredArchive, MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
 };
 pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,

@@ -28,11 +28,13 @@ use crate::records::PredictionRecord;
 mod archives;
 mod file_log;
 mod paging;
+mod rotation;
 mod row;
 
 #[cfg(feature = "testing")]
 pub use archives::list_prediction_archives;
 pub use file_log::FilePredictionLog;
+pub use rotation::ExpiredArchive;
 
 /// The fixed leading columns of `predictions_log.csv`; feature columns follow.
 pub const PREDICTION_BASE_COLUMNS: [&str; 5] = [
@@ -158,6 +160,27 @@ pub trait PredictionLog: Send + Sync + Debug {
             return Ok(());
         }
         self.scan(visit)
+    }
+
+    /// Streams every prediction stamped at or after `since`, in the order of
+    /// [`PredictionLog::scan_all`], until `visit` breaks. The file backend skips, unopened,
+    /// every archive that ended before `since`, so a start-up scan over a horizon costs
+    /// what the horizon holds. The default filters [`PredictionLog::scan_all`].
+    ///
+    /// # Errors
+    /// As [`PredictionLog::scan_all`].
+    fn scan_since(
+        &self,
+        since: OffsetDateTime,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.scan_all(&mut |record| {
+            if record.timestamp < since {
+                Ok(ControlFlow::Continue(()))
+            } else {
+                visit(record)
+            }
+        })
     }
 
     /// As [`PredictionLog::recent`] over every log whose feature columns are `features`:
