@@ -169,8 +169,8 @@ pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
 #[cfg(feature = "testing")]
 pub use store::{
-    CURRENT_FILE, DriftReportsDocument, FileOutcomeLog, FilePredictionLog, MODEL_FILE,
-    ExpiredArchive, MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
+    CURRENT_FILE, DriftReportsDocument, ExpiredArchive, FileOutcomeLog, FilePredictionLog,
+    MODEL_FILE, MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
 };
 pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,

@@ -146,10 +146,13 @@ pub(super) fn list_archives(log_path: &Path) -> Result<Vec<Archive>, StoreError>
             .map_err(|e| StoreError::io("inspect", entry.path(), e))?
             .is_file();
         if is_file {
-            found.push(((key, n), Archive {
-                path: entry.path(),
-                kind,
-            }));
+            found.push((
+                (key, n),
+                Archive {
+                    path: entry.path(),
+                    kind,
+                },
+            ));
         }
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -164,9 +167,10 @@ pub(super) fn log_dir(log_path: &Path) -> &Path {
 }
 
 fn log_stem(log_path: &Path) -> String {
-    log_path
-        .file_stem()
-        .map_or_else(|| "predictions_log".into(), |s| s.to_string_lossy().into_owned())
+    log_path.file_stem().map_or_else(
+        || "predictions_log".into(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 /// The first name not yet taken of `<stem>.<middle>[-N].csv` beside `path`.

@@ -3,8 +3,8 @@
 
 use std::fmt::Debug;
 use std::fs;
-use std::ops::ControlFlow;
 use std::num::NonZeroU32;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};

@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::archives::{Archive, ArchiveKind, free_archive_path, list_archives, log_dir, open_archive};
 use super::PREDICTION_BASE_COLUMNS;
+use super::archives::{Archive, free_archive_path, list_archives, log_dir, open_archive};
 use crate::store::StoreError;
 use crate::store::atomic::sync_dir;
 use crate::store::csv_log::CsvLog;
@@ -84,19 +84,24 @@ pub struct ExpiredArchive {
 /// The archives whose every row is older than `days` days before `now`: by name, a
 /// dated archive whose day ended, or a switch whose instant passed, before
 /// `now - days`.
-pub(super) fn expired(archives: Vec<Archive>, now: OffsetDateTime, days: NonZeroU32) -> Vec<Archive> {
+pub(super) fn expired(
+    archives: Vec<Archive>,
+    now: OffsetDateTime,
+    days: NonZeroU32,
+) -> Vec<Archive> {
     let cutoff = now - Duration::days(i64::from(days.get()));
     archives
         .into_iter()
-        .filter(|archive| match archive.kind {
-            ArchiveKind::Dated(_) | ArchiveKind::Switched(_) => archive.rows_before() <= cutoff,
-        })
+        .filter(|archive| archive.rows_before() <= cutoff)
         .collect()
 }
 
 /// Deletes `archive` (a whole file, never part of one), logging its name and row count
 /// at info. The caller holds the log's write lock, so no read has it open by name.
-pub(super) fn delete_archive(archive: &Archive, days: NonZeroU32) -> Result<ExpiredArchive, StoreError> {
+pub(super) fn delete_archive(
+    archive: &Archive,
+    days: NonZeroU32,
+) -> Result<ExpiredArchive, StoreError> {
     let rows = count_rows(&archive.path)?;
     fs::remove_file(&archive.path).map_err(|e| StoreError::io("delete", &archive.path, e))?;
     tracing::info!(
