@@ -169,14 +169,14 @@ pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
 #[cfg(feature = "testing")]
 pub use store::{
-    CURRENT_FILE, DriftReportsDocument, ExpiredArchive, FileOutcomeLog, FilePredictionLog,
-    MODEL_FILE, MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
+    CURRENT_FILE, DriftReportsDocument, FileOutcomeLog, FilePredictionLog, MODEL_FILE,
+    MetricsDocument, ModelRegistry, PROFILE_FILE, list_prediction_archives,
 };
 pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,
-    DataLayout, DriftReportStore, DriftReportSummary, FsyncPolicy, InitAction, InitEntry,
-    InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog,
-    PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store, StoreBackends,
-    StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary, TrainingSets,
-    feature_positions, init, outcome_labels,
+    DataLayout, DriftReportStore, DriftReportSummary, ExpiredArchive, FsyncPolicy, InitAction,
+    InitEntry, InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK,
+    OutcomeLog, PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store,
+    StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary,
+    TrainingSets, feature_positions, init, outcome_labels,
 };

@@ -20,6 +20,7 @@ mod predict;
 mod predictions;
 mod report;
 mod restart;
+mod retention;
 mod segments;
 mod training_data;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).

@@ -161,6 +161,7 @@ impl FilePredictionLog {
     /// # Errors
     /// [`StoreError::Io`] when the directory cannot be listed, or
     /// [`StoreError::CsvRow`] when the current log's oldest row is corrupt.
+    #[cfg(feature = "testing")]
     pub fn oldest_day(&self) -> Result<Option<Date>, StoreError> {
         let log = self
             .log
