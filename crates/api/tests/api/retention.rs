@@ -160,3 +160,50 @@ async fn without_retention_every_archive_is_kept_and_read() {
         [recent.prediction_id.as_str(), old.prediction_id.as_str()]
     );
 }
+
+/// Memory follows the horizon: the index built over a history of 20,000 old and 5,000
+/// recent predictions holds only the recent ones, at about 12 bytes each.
+#[test]
+fn the_outcome_index_holds_only_the_horizon() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("store opens");
+    let features = vec!["income".to_owned()];
+    for (days_ago, rows) in [(500, 20_000), (10, 5_000)] {
+        let batch: Vec<PredictionRecord> = (0..rows)
+            .map(|i| {
+                let mut record = made_days_ago(days_ago);
+                record.timestamp += Duration::milliseconds(i);
+                record.prediction_id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+                    uuid::NoContext,
+                    u64::try_from(record.timestamp.unix_timestamp()).expect("after 1970"),
+                    u32::try_from(i % 1000).expect("small") * 1_000_000,
+                ))
+                .to_string();
+                record
+            })
+            .collect();
+        store
+            .predictions()
+            .append(&features, &batch)
+            .expect("append");
+    }
+    let now = OffsetDateTime::now_utc();
+    let horizon = scorewatch_api::index::OutcomeIndex::build(&store, now - Duration::days(400))
+        .expect("index");
+    let history = scorewatch_api::index::OutcomeIndex::build(&store, now - Duration::days(4000))
+        .expect("index");
+    assert_eq!(horizon.len(), 5_000);
+    assert_eq!(history.len(), 25_000);
+    // 12 bytes a key and a few 16-byte runs (the flags' bits are not counted).
+    eprintln!(
+        "index: horizon {} B for 5,000 rows, whole history {} B for 25,000",
+        horizon.heap_bytes(),
+        history.heap_bytes(),
+    );
+    assert!(
+        horizon.heap_bytes() <= 5_000 * 12 + 4 * 16,
+        "{}",
+        horizon.heap_bytes()
+    );
+    assert!(history.heap_bytes() >= 25_000 * 12);
+}
