@@ -5,6 +5,7 @@
 //! [`Config`]'s `Debug` never prints them.
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ pub const DEFAULT_DRIFT_WINDOW: usize = 10_000;
 pub const DEFAULT_DRIFT_MIN_INTERVAL_SECS: u64 = 60;
 /// Default outcomes between two production metrics computations.
 pub const DEFAULT_METRICS_EVERY: u64 = 500;
+/// Default `--outcome-horizon-days`: outcomes are taken for predictions up to 400 days
+/// old (a year of loan or churn labels, with a month to spare).
+pub const DEFAULT_OUTCOME_HORIZON_DAYS: NonZeroU32 = NonZeroU32::new(400).expect("400 > 0");
 /// Environment variable holding the API keys, comma separated.
 pub const API_KEYS_ENV: &str = "SCOREWATCH_API_KEYS";
 
@@ -118,6 +122,39 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK_SECRET", value_parser = parse_secret,
         hide_env_values = true)]
     pub alert_webhook_secret: Option<Secret>,
+    // File backend retention (issue 14).
+    /// Delete prediction archives (one per UTC day) whose every row is older than this
+    /// many days, at start and at each daily rotation. Off by default: nothing is deleted
+    /// unless asked.
+    #[arg(long, env = "SCOREWATCH_RETENTION_DAYS", value_name = "DAYS",
+        value_parser = parse_days, allow_negative_numbers = true)]
+    pub retention_days: Option<NonZeroU32>,
+    /// Outcomes are taken for predictions up to this many days old; the outcome index
+    /// (memory) holds only those. An older id gets 422 `outside_outcome_horizon`.
+    #[arg(long, env = "SCOREWATCH_OUTCOME_HORIZON_DAYS", value_name = "DAYS",
+        value_parser = parse_days, allow_negative_numbers = true,
+        default_value_t = DEFAULT_OUTCOME_HORIZON_DAYS)]
+    pub outcome_horizon_days: NonZeroU32,
+}
+
+/// Checks a number of days: a whole number, 1 or more.
+///
+/// # Errors
+/// A message saying what the value should be (clap names the flag and the value).
+pub fn parse_days(raw: &str) -> Result<NonZeroU32, String> {
+    let days: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| "must be a whole number of days, such as 30".to_owned())?;
+    u32::try_from(days)
+        .ok()
+        .and_then(NonZeroU32::new)
+        .ok_or_else(|| {
+            format!(
+                "must be 1 day or more (and at most {}), not {days}",
+                u32::MAX
+            )
+        })
 }
 
 /// A webhook URL. Its `Debug` shows only the scheme and host: a Slack webhook's path
@@ -243,6 +280,11 @@ pub struct Config {
     pub alert_webhook_secret: Option<Secret>,
     /// When failed notifications are tried again (not a flag: tests shorten it).
     pub alert_retry: RetryPolicy,
+    // File backend retention (issue 14).
+    /// Prediction archives older than this many days are deleted (`None`: kept).
+    pub retention_days: Option<NonZeroU32>,
+    /// Outcomes are taken for predictions up to this many days old.
+    pub outcome_horizon_days: NonZeroU32,
 }
 
 impl Config {
@@ -273,6 +315,8 @@ impl Config {
             alert_webhooks: Vec::new(),
             alert_webhook_secret: None,
             alert_retry: RetryPolicy::default(),
+            retention_days: None,
+            outcome_horizon_days: DEFAULT_OUTCOME_HORIZON_DAYS,
         }
     }
 
@@ -316,6 +360,8 @@ impl Config {
             alert_webhooks: args.alert_webhooks,
             alert_webhook_secret: args.alert_webhook_secret,
             alert_retry: RetryPolicy::default(),
+            retention_days: args.retention_days,
+            outcome_horizon_days: args.outcome_horizon_days,
         }
     }
 }
@@ -470,5 +516,57 @@ mod tests {
             flag.get_env(),
             Some(std::ffi::OsStr::new("SCOREWATCH_MIN_PRODUCTION_ROWS"))
         );
+    }
+
+    // File backend retention (issue 14).
+    #[test]
+    fn retention_is_off_and_the_horizon_400_days_by_default() {
+        let args = Wrapper::try_parse_from(["x"])
+            .expect("defaults parse")
+            .serve;
+        assert_eq!(args.retention_days, None);
+        assert_eq!(args.outcome_horizon_days.get(), 400);
+        let set = Wrapper::try_parse_from([
+            "x",
+            "--retention-days",
+            "30",
+            "--outcome-horizon-days",
+            "90",
+        ])
+        .expect("flags parse")
+        .serve;
+        let config = Config::from_args(set, PathBuf::from("d"), None);
+        assert_eq!(config.retention_days.map(NonZeroU32::get), Some(30));
+        assert_eq!(config.outcome_horizon_days.get(), 90);
+        let command = <Wrapper as clap::CommandFactory>::command();
+        for (id, env) in [
+            ("retention_days", "SCOREWATCH_RETENTION_DAYS"),
+            ("outcome_horizon_days", "SCOREWATCH_OUTCOME_HORIZON_DAYS"),
+        ] {
+            let flag = command
+                .get_arguments()
+                .find(|arg| arg.get_id() == id)
+                .expect("the flag exists");
+            assert_eq!(flag.get_env(), Some(std::ffi::OsStr::new(env)));
+        }
+    }
+
+    #[test]
+    fn day_counts_that_are_zero_negative_or_not_numbers_are_refused_naming_the_flag() {
+        for flag in ["--retention-days", "--outcome-horizon-days"] {
+            for (value, reason) in [
+                ("0", "must be 1 day or more"),
+                ("-3", "must be 1 day or more"),
+                ("ten", "must be a whole number of days"),
+                ("1.5", "must be a whole number of days"),
+                ("99999999999", "must be 1 day or more"),
+            ] {
+                let err = Wrapper::try_parse_from(["x", flag, value])
+                    .expect_err("a bad day count is refused");
+                let text = err.to_string();
+                assert!(text.contains(flag), "{flag} {value}: {text}");
+                assert!(text.contains(reason), "{flag} {value}: {text}");
+            }
+        }
     }
 }

@@ -91,6 +91,12 @@ pub enum ApiError {
     /// Well-formed JSON whose fields are invalid; lists every problem.
     #[error("invalid fields: {}", .0.len())]
     InvalidFields(Vec<FieldProblem>),
+    /// An outcome for a prediction older than `serve --outcome-horizon-days`.
+    #[error("{message}")]
+    OutsideOutcomeHorizon {
+        /// The id, its age, the horizon and the flag that sets it.
+        message: String,
+    },
     /// The service cannot answer yet (for example, no model is published).
     #[error("{message}")]
     NotReady {
@@ -165,6 +171,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::InvalidFields(_) => "invalid_fields",
+            Self::OutsideOutcomeHorizon { .. } => "outside_outcome_horizon",
             Self::NotReady { .. } => "not_ready",
             Self::StorageUnavailable { .. } => "storage_unavailable",
             Self::DeadlineExceeded { .. } => "deadline_exceeded",
@@ -211,7 +218,9 @@ impl ResponseError for ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidFields(_) | Self::OutsideOutcomeHorizon { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::NotReady { .. }
             | Self::StorageUnavailable { .. }
             | Self::DeadlineExceeded { .. } => StatusCode::SERVICE_UNAVAILABLE,

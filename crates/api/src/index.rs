@@ -23,6 +23,7 @@ use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
 use scorewatch_core::{Store, prediction_key};
+use time::OffsetDateTime;
 
 /// How far from the end an out-of-order id is put in place directly (moving at most this
 /// many entries), rather than held aside: two workers racing within a millisecond insert
@@ -228,10 +229,11 @@ pub struct OutcomeIndex {
 }
 
 impl OutcomeIndex {
-    /// Builds the index from the logs: every prediction ever logged, in the archived
-    /// prediction logs (older feature sets) as in the current one, so that a late
-    /// outcome for a prediction made before a feature-set switch is still accepted
-    /// after a restart, as it is in the server that made the switch.
+    /// Builds the index from the logs: every prediction stamped at or after `since` (the
+    /// outcome horizon's start, see [`crate::horizon`]), in the archived prediction logs
+    /// (older feature sets, earlier days) as in the current one, so that a late outcome
+    /// for a prediction made before a feature-set switch or a rotation is still accepted
+    /// after a restart. Archives that ended before `since` are not read.
     ///
     /// The logs, oldest first, are in id order but for rare races, so keys are packed as
     /// they are read; the few out of order are sorted and merged in once at the end (no
@@ -239,10 +241,10 @@ impl OutcomeIndex {
     ///
     /// # Errors
     /// When a log row is corrupt.
-    pub fn build(store: &Store) -> anyhow::Result<Self> {
+    pub fn build(store: &Store, since: OffsetDateTime) -> anyhow::Result<Self> {
         let mut keys = Keys::default();
         let mut stragglers = Vec::new();
-        store.predictions().scan_all(&mut |record| {
+        store.predictions().scan_since(since, &mut |record| {
             let key = prediction_key(&record.prediction_id);
             if keys.last().is_none_or(|last| last < key) {
                 keys.push(key);

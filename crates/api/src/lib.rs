@@ -25,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod feature_issues;
+pub mod horizon;
 pub mod index;
 pub mod prometheus;
 pub mod routes;

@@ -101,7 +101,11 @@ impl Application {
     /// When the directory is locked or corrupt, the keys cannot be loaded or generated,
     /// or the address cannot be bound.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let store = Store::open(&config.data_dir, StoreOptions::default())
+        let options = StoreOptions {
+            prediction_retention_days: config.retention_days,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(&config.data_dir, options)
             .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
         let report = store.open_report();
         if report.predictions_dropped_bytes > 0 || report.outcomes_dropped_bytes > 0 {

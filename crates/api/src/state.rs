@@ -21,6 +21,7 @@ use crate::served::Served;
 use crate::storage_health::StorageHealth;
 use crate::write_gate::WriteGate;
 
+use crate::horizon::OutcomeHorizon;
 pub use crate::index::OutcomeIndex;
 
 /// The nice value of background report threads: drift and production metrics are
@@ -88,9 +89,12 @@ impl AppState {
         let served = Served::load_current(store.models())
             .context("refusing to start: the current model cannot be served")?
             .map(|served| Arc::new(served.count_issues_in(&feature_issues)));
-        let index = OutcomeIndex::build(&store)?;
+        let horizon = OutcomeHorizon::new(config.outcome_horizon_days);
+        let index = OutcomeIndex::build(&store, horizon.start(time::OffsetDateTime::now_utc()))?;
         tracing::info!(
             predictions = index.len(),
+            index_bytes = index.heap_bytes(),
+            outcome_horizon_days = horizon.days(),
             model = served.as_ref().map_or("none", |s| s.version.as_str()),
             "state loaded"
         );

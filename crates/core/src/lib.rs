@@ -177,9 +177,9 @@ pub use store::{
 };
 pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,
-    DataLayout, DriftReportStore, DriftReportSummary, FsyncPolicy, InitAction, InitEntry,
-    InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog,
-    PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store, StoreBackends,
-    StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary, TrainingSets,
-    feature_positions, init, outcome_labels,
+    DataLayout, DriftReportStore, DriftReportSummary, ExpiredArchive, FsyncPolicy, InitAction,
+    InitEntry, InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK,
+    OutcomeLog, PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store,
+    StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary,
+    TrainingSets, feature_positions, init, outcome_labels,
 };

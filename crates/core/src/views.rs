@@ -247,6 +247,10 @@ pub enum OutcomeStatus {
     UnknownId,
     /// An outcome for this id was already recorded (a single post of it gets 409).
     Duplicate,
+    /// The id's prediction is older than the outcome horizon (`serve
+    /// --outcome-horizon-days`), so the server no longer takes outcomes for it (a single
+    /// post of it gets 422 `outside_outcome_horizon`).
+    OutsideOutcomeHorizon,
 }
 
 /// Per-item result of `POST /monitoring/outcomes`.

@@ -10,10 +10,11 @@ use scorewatch_core::views::{
 use time::OffsetDateTime;
 
 use super::responses::{
-    BadRequest, Conflict, Invalid, MissingKey, NotFound, PayloadTooLarge, Unavailable,
+    BadRequest, Conflict, MissingKey, NotFound, OutcomeInvalid, PayloadTooLarge, Unavailable,
     UnsupportedMediaType, WrongKey,
 };
 use crate::error::ApiError;
+use crate::horizon::OutcomeHorizon;
 use crate::state::AppState;
 
 fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiError> {
@@ -57,15 +58,16 @@ fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiErro
 }
 
 /// Records observed labels. A batch (`{"outcomes": [...]}`) reports each item as
-/// `accepted`, `unknown_id` or `duplicate`; a single outcome for an unknown id is 404 and
-/// a second outcome for the same id is 409. Production metrics are recomputed every
+/// `accepted`, `unknown_id`, `duplicate` or `outside_outcome_horizon`; a single outcome
+/// for an unknown id is 404, a second outcome for the same id is 409, and one for a
+/// prediction older than `--outcome-horizon-days` is 422 `outside_outcome_horizon`. Production metrics are recomputed every
 /// `--metrics-every` outcomes.
 #[utoipa::path(
     tag = "monitoring",
     request_body = OutcomesRequest,
     responses(
         (status = 200, description = "Per-item results", body = OutcomesResponse),
-        NotFound, Conflict, Invalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
+        NotFound, Conflict, OutcomeInvalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
     ),
     security(("api_key" = []))
 )]
@@ -80,6 +82,7 @@ pub async fn post_outcomes(
     };
     check(&items, batch, state.config.batch_limit)?;
     let timestamp = OffsetDateTime::now_utc();
+    let horizon = OutcomeHorizon::new(state.config.outcome_horizon_days);
     let mut results = Vec::with_capacity(items.len());
     let mut accepted = Vec::new();
     {
@@ -88,6 +91,9 @@ pub async fn post_outcomes(
         let mut in_batch = HashSet::new();
         for item in &items {
             let status = match index.outcome_recorded(&item.prediction_id) {
+                None if horizon.refusal(&item.prediction_id, timestamp).is_some() => {
+                    OutcomeStatus::OutsideOutcomeHorizon
+                }
                 None => OutcomeStatus::UnknownId,
                 Some(true) => OutcomeStatus::Duplicate,
                 Some(false) if !in_batch.insert(item.prediction_id.as_str()) => {
@@ -122,6 +128,13 @@ pub async fn post_outcomes(
                             "an outcome for prediction {} was already recorded",
                             items[0].prediction_id
                         ),
+                    });
+                }
+                OutcomeStatus::OutsideOutcomeHorizon => {
+                    return Err(ApiError::OutsideOutcomeHorizon {
+                        message: horizon
+                            .refusal(&items[0].prediction_id, timestamp)
+                            .unwrap_or_default(),
                     });
                 }
                 OutcomeStatus::Accepted => {}

@@ -100,6 +100,18 @@ pub struct UnsupportedMediaType(ErrorBody);
 )]
 pub struct Invalid(ErrorBody);
 
+/// 422 of `POST /monitoring/outcomes`.
+#[derive(IntoResponses)]
+#[response(
+    status = 422,
+    description = "Well-formed but invalid (`invalid_fields`: `error.details` lists every \
+                   invalid field), or a single outcome for a prediction older than the \
+                   outcome horizon (`outside_outcome_horizon`: `serve \
+                   --outcome-horizon-days`, 400 by default; the message names the \
+                   prediction's day and the horizon)"
+)]
+pub struct OutcomeInvalid(ErrorBody);
+
 /// 503.
 #[derive(IntoResponses)]
 #[response(

@@ -22,6 +22,7 @@ mod predictions;
 mod prometheus_rules;
 mod report;
 mod restart;
+mod retention;
 mod segments;
 mod training_data;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).

@@ -21,6 +21,7 @@ mod pipeline_status;
 mod predictions;
 mod training_sets;
 
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -38,7 +39,9 @@ pub use model_registry::{ModelRegistry, RegistryError};
 pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OutcomeLog};
 pub use pipeline_status::{DEFAULT_PIPELINE_RUNS_RETENTION, PipelineStatusStore};
-pub use predictions::{FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery};
+pub use predictions::{
+    ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
+};
 pub use training_sets::{
     FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,
 };
@@ -72,6 +75,9 @@ pub struct StoreOptions {
     pub pipeline_runs_retention: usize,
     /// Resolved alerts kept (default [`DEFAULT_ALERTS_RETENTION`]).
     pub alerts_retention: usize,
+    /// Prediction archives whose every row is older than this many days are deleted at
+    /// open and at each daily rotation (default `None`: every archive is kept).
+    pub prediction_retention_days: Option<NonZeroU32>,
     /// Create missing directories and files as [`init`] does (default `true`); when
     /// `false` a missing file is an error.
     pub create_missing: bool,
@@ -85,6 +91,7 @@ impl Default for StoreOptions {
             drift_retention: DEFAULT_DRIFT_RETENTION,
             pipeline_runs_retention: DEFAULT_PIPELINE_RUNS_RETENTION,
             alerts_retention: DEFAULT_ALERTS_RETENTION,
+            prediction_retention_days: None,
             create_missing: true,
         }
     }
@@ -197,6 +204,8 @@ impl Store {
         )?);
         let (predictions, predictions_open) =
             FilePredictionLog::open(&layout.predictions_log(), &tmp, options.fsync)?;
+        let predictions = predictions.with_retention(options.prediction_retention_days);
+        predictions.apply_retention(time::OffsetDateTime::now_utc())?;
         let (outcomes, outcomes_open) =
             FileOutcomeLog::open(&layout.outcomes_log(), options.fsync)?;
         report.predictions_dropped_bytes = predictions_open.dropped_bytes;

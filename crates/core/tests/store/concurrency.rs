@@ -65,10 +65,19 @@ fn sixteen_threads_append_160000_complete_rows_with_unique_ids() {
     assert_eq!(per_version.len() as u64, THREADS);
     assert!(per_version.values().all(|&n| n == ROWS_PER_THREAD));
 
-    let text = std::fs::read_to_string(store.layout().predictions_log()).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len() as u64, 1 + THREADS * ROWS_PER_THREAD);
-    assert!(lines.iter().all(|l| l.split(',').count() == 8));
+    // The rows span three UTC days (one a second from T0), so the log rotated under the
+    // sixteen writers: every row is in exactly one of the files, whole.
+    let log = store.layout().predictions_log();
+    let archives = scorewatch_core::list_prediction_archives(&log).unwrap();
+    assert!(!archives.is_empty());
+    let mut rows = 0;
+    for path in archives.iter().chain([&log]) {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.iter().all(|l| l.split(',').count() == 8));
+        rows += lines.len() as u64 - 1;
+    }
+    assert_eq!(rows, THREADS * ROWS_PER_THREAD);
 
     let newest = store
         .predictions()

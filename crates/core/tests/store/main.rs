@@ -13,4 +13,5 @@ mod init;
 mod json_docs;
 mod lock;
 mod predictions;
+mod rotation;
 mod torn_tail;

@@ -4,15 +4,21 @@
 //! `decision`, then one column per model feature in schema order. When a model with a
 //! different feature set logs, the old log is archived as
 //! `predictions_log.<UTC timestamp>.csv` beside it and a new one begun, so a row never
-//! disagrees with its header.
+//! disagrees with its header. When the first row of a later UTC day arrives, the log is
+//! rotated into `predictions_log.<YYYY-MM-DD>.csv` (its newest day) and continues with
+//! the same columns (see `rotation` for why a day, and its crash-safe order).
 //!
-//! Archives are read-only: nothing here opens one for writing. Where each kind of read
-//! looks:
+//! Archives are read-only but for retention, which deletes whole expired files. Where
+//! each kind of read looks:
 //! - [`PredictionLog::recent`] (`GET /monitoring/predictions`) and
-//!   [`PredictionLog::scan`] read the current log only, so a page costs what it reads
-//!   from the current log's tail whatever the archives hold.
-//! - [`PredictionLog::scan_archives`] and [`PredictionLog::scan_all`] stream the archives
-//!   (oldest first), so that every prediction ever logged stays known (late outcomes).
+//!   [`PredictionLog::scan`] read the current feature set: the current log, then its
+//!   dated archives since the last switch. A page costs what it reads, newest first,
+//!   whatever the archives hold.
+//! - [`PredictionLog::scan_archives`] streams the older feature sets' archives, and
+//!   [`PredictionLog::scan_all`] every archive then the current log (oldest first), so
+//!   that every prediction kept stays known (late outcomes).
+//! - [`PredictionLog::scan_since`] as `scan_all` from an instant on, skipping unopened the
+//!   archives that ended before it (the outcome index's horizon).
 //! - [`PredictionLog::recent_with_features`] continues from the current log into the
 //!   archives of one feature set (a model version's rows can only be there), so a model's
 //!   production metrics find its labelled rows wherever they live.
@@ -28,11 +34,13 @@ use crate::records::PredictionRecord;
 mod archives;
 mod file_log;
 mod paging;
+mod rotation;
 mod row;
 
 #[cfg(feature = "testing")]
 pub use archives::list_prediction_archives;
 pub use file_log::FilePredictionLog;
+pub use rotation::ExpiredArchive;
 
 /// The fixed leading columns of `predictions_log.csv`; feature columns follow.
 pub const PREDICTION_BASE_COLUMNS: [&str; 5] = [
@@ -158,6 +166,27 @@ pub trait PredictionLog: Send + Sync + Debug {
             return Ok(());
         }
         self.scan(visit)
+    }
+
+    /// Streams every prediction stamped at or after `since`, in the order of
+    /// [`PredictionLog::scan_all`], until `visit` breaks. The file backend skips, unopened,
+    /// every archive that ended before `since`, so a start-up scan over a horizon costs
+    /// what the horizon holds. The default filters [`PredictionLog::scan_all`].
+    ///
+    /// # Errors
+    /// As [`PredictionLog::scan_all`].
+    fn scan_since(
+        &self,
+        since: OffsetDateTime,
+        visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        self.scan_all(&mut |record| {
+            if record.timestamp < since {
+                Ok(ControlFlow::Continue(()))
+            } else {
+                visit(record)
+            }
+        })
     }
 
     /// As [`PredictionLog::recent`] over every log whose feature columns are `features`:
