@@ -1,12 +1,15 @@
 //! Alerts end to end: a failed pipeline run fires `pipeline_failed`, a real webhook
 //! receiver (a plain TCP server in the test) gets it signed, after refusing the first
-//! tries or across a restart, and the resolved notification follows the firing one.
+//! tries or across a restart, and the resolved notification follows the firing one; a
+//! score drift that clears sends its resolved notification; a receiver that hangs does
+//! not hold up `/predict`.
 
 // Helpers of these tests panic on failure like the tests themselves.
 #![allow(clippy::unwrap_used, clippy::format_collect)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,11 +40,14 @@ impl Received {
 }
 
 /// A webhook receiver that answers 500 to its first `fail_first` requests, then 200.
+/// While `held` is set, a request it has read waits unanswered (a receiver that hangs).
 #[derive(Clone)]
 struct Receiver {
     url: String,
     fail_first: Arc<Mutex<usize>>,
     got: Arc<Mutex<Vec<Received>>>,
+    held: Arc<AtomicBool>,
+    arrived: Arc<AtomicUsize>,
 }
 
 impl Receiver {
@@ -52,6 +58,8 @@ impl Receiver {
             url,
             fail_first: Arc::new(Mutex::new(fail_first)),
             got: Arc::new(Mutex::new(Vec::new())),
+            held: Arc::new(AtomicBool::new(false)),
+            arrived: Arc::new(AtomicUsize::new(0)),
         };
         let shared = receiver.clone();
         std::thread::spawn(move || {
@@ -86,6 +94,10 @@ impl Receiver {
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).is_err() {
             return;
+        }
+        self.arrived.fetch_add(1, Ordering::SeqCst);
+        while self.held.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(10));
         }
         let answered = {
             let mut fail = self.fail_first.lock().unwrap();
@@ -420,5 +432,154 @@ async fn a_significant_score_drift_fires_a_critical_alert() {
     assert_eq!(score["severity"], "critical");
     assert_eq!(score["subject"], "score");
     assert_eq!(score["details"]["report_id"], report["id"]);
+    app.stop().await;
+}
+
+/// Applications whose scores all sit far above the reference's (the score's PSI is
+/// significant), or, with `shifted` false, applications like the training set's.
+fn scored_applications(
+    rows: usize,
+    seed: u64,
+    shifted: bool,
+) -> Vec<serde_json::Map<String, Value>> {
+    let mut instances = crate::helpers::applications(rows, seed);
+    if shifted {
+        for instance in &mut instances {
+            instance.insert("recent_delinquencies".into(), json!(6));
+            instance.insert("debt_to_income".into(), json!(0.9));
+            instance.insert("utilization".into(), json!(0.99));
+        }
+    }
+    instances
+}
+
+/// Predicts `instances` in one batch and runs a drift report over the window.
+async fn predict_and_run_drift(
+    app: &TestApp,
+    instances: &[serde_json::Map<String, Value>],
+) -> Value {
+    let response = app
+        .post_json("/predict", &json!({ "instances": instances }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.post("/monitoring/drift/run").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_score_drift_that_clears_sends_the_resolved_notification_after_the_firing_one() {
+    let receiver = Receiver::start(0);
+    let url = parse_webhook_url(&receiver.url).expect("a valid URL");
+    // A window of 1,000 rows, so that a window of ordinary applications replaces the
+    // shifted one entirely (and its score PSI, about 9 bins / 1,000 rows, is stable).
+    let app = spawn_with(tempfile::tempdir().unwrap(), |config| {
+        config.alert_webhooks = vec![url];
+        config.alert_webhook_secret = Some(Secret::new(SECRET));
+        config.alert_retry = fast_retries();
+        config.drift_window = 1_000;
+    })
+    .await;
+    app.train().await;
+
+    let report = predict_and_run_drift(&app, &scored_applications(1_000, 5, true)).await;
+    assert_eq!(
+        report["score"]["psi_band"], "significant",
+        "{}",
+        report["score"]
+    );
+    receiver
+        .wait_for("the score drift's firing notification", |got| {
+            got.iter().any(|r| r.json()["rule"] == "score_drift")
+        })
+        .await;
+
+    // Ordinary applications: every drift report from now on finds the score stable, and
+    // the alert resolves after `resolve_after` such evaluations in a row.
+    let mut resolved = false;
+    for round in 0..5 {
+        let report =
+            predict_and_run_drift(&app, &scored_applications(1_000, 100 + round, false)).await;
+        assert_eq!(report["score"]["psi_band"], "stable", "{}", report["score"]);
+        let score = alerts(&app, "").await;
+        let score = score
+            .iter()
+            .find(|a| a["rule"] == "score_drift")
+            .expect("the alert");
+        if score["state"] == "resolved" {
+            resolved = true;
+            break;
+        }
+    }
+    assert!(
+        resolved,
+        "the score alert resolved within 5 clear drift reports"
+    );
+    receiver
+        .wait_for("the score drift's resolved notification", |got| {
+            got.iter()
+                .any(|r| r.json()["rule"] == "score_drift" && r.json()["state"] == "resolved")
+        })
+        .await;
+
+    let score: Vec<Value> = receiver
+        .accepted()
+        .into_iter()
+        .filter(|body| body["rule"] == "score_drift")
+        .collect();
+    let states: Vec<&str> = score.iter().map(|b| b["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["firing", "resolved"], "{score:?}");
+    assert_eq!(score[0]["severity"], "critical");
+    assert_eq!(
+        score[0]["started_at"], score[1]["started_at"],
+        "the same alert"
+    );
+    for received in receiver.received() {
+        verify(&received);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_does_not_hold_up_predict() {
+    let receiver = Receiver::start(0);
+    receiver.held.store(true, Ordering::SeqCst);
+    let app = spawn_alerting(tempfile::tempdir().unwrap(), &receiver).await;
+    app.train().await;
+    fail_a_run(&app).await;
+    for _ in 0..1200 {
+        if receiver.arrived.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        receiver.arrived.load(Ordering::SeqCst) > 0,
+        "the notification reached the receiver in 60 s"
+    );
+
+    // The receiver holds the notification's request open; predictions are answered
+    // meanwhile. The bound is a liveness check (a blocked /predict would wait for the
+    // receiver, held for as long as this test runs), not a speed measurement.
+    for instance in crate::helpers::applications(20, 3) {
+        let answer = tokio::time::timeout(
+            Duration::from_secs(30),
+            app.post_json("/predict", &json!({ "features": instance })),
+        )
+        .await
+        .expect("/predict answered while the webhook receiver hung");
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "the receiver was still holding the notification"
+    );
+
+    receiver.held.store(false, Ordering::SeqCst);
+    receiver
+        .wait_for("the held notification answered", |got| {
+            got.iter().any(|r| r.answered == 200)
+        })
+        .await;
     app.stop().await;
 }
