@@ -230,6 +230,7 @@ fn try_evaluate(
             NotifyPolicy {
                 targets: &targets,
                 renotify,
+                resolve_after: alerting.rules.resolve_after,
             },
             now,
         );

@@ -569,6 +569,7 @@ fn alert(
         acked_by: None,
         last_notified_at: Some(since),
         delivery: scorewatch_core::DeliveryStatus::default(),
+        clear_streak: 0,
     }
 }
 
