@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::quality::IssueKind;
-use crate::records::Severity;
+use crate::records::{IssueKind, Severity};
 
 /// Default `performance_drop.max_drop` (and the issue's "more than 0.05 below
 /// validation").

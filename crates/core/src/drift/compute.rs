@@ -166,6 +166,8 @@ pub fn compute_report(
         drifted_share,
         dataset_drift,
         verdict,
+        // The monitoring layer fills it from the log rows behind the window.
+        data_quality: None,
     })
 }
 

@@ -226,8 +226,7 @@ fn read_window(
     }
     match profile {
         Some(profile) => {
-            data.drift = drift_report_of_records(name, profile, features, &records, query)
-                .map_err(MonitorError::from)?;
+            data.drift = drift_report_of_records(name, profile, features, &records, query)?;
             data.drift_missing = None;
         }
         None => {

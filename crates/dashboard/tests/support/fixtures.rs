@@ -279,6 +279,7 @@ pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
         drifted_share: 2.0 / 3.0,
         dataset_drift: true,
         verdict,
+        data_quality: None,
     }
 }
 
