@@ -195,7 +195,7 @@ async fn each_kind_of_issue_is_counted_per_feature_and_the_prediction_is_served(
 #[tokio::test]
 async fn the_drift_report_carries_the_data_quality_of_its_window() {
     let app = spawn_with(tempfile::tempdir().expect("temp dir"), |c| {
-        c.drift_window = 4
+        c.drift_window = 4;
     })
     .await;
     app.train().await;
