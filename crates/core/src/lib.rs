@@ -8,7 +8,7 @@
 //!   with [`MetricName`], [`PipelineStatus`] with its [`Stage`]s, [`FeatureKind`], a
 //!   window's [`DataQualitySummary`]).
 //! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`]
-//!   (whose `data_quality` section monitoring fills for a window of logged predictions).
+//!   (whose `data_quality` section monitoring fills from the logged rows it read).
 //! - classification: [`ClassificationMetrics`] of a scored, labelled sample
 //!   ([`classification_metrics`], [`roc_auc`], [`calibration_table`], ...).
 //! - estimate: performance without labels (NannyML's CBPE): [`CbpeEstimator`] calibrates

@@ -166,7 +166,7 @@ pub fn compute_report(
         drifted_share,
         dataset_drift,
         verdict,
-        // The monitoring layer fills it from the log rows behind the window.
+        // Filled by the caller that read the rows (monitoring, `scorewatch drift`).
         data_quality: None,
     })
 }

@@ -152,8 +152,8 @@ pub struct WindowSpec {
     pub rows: u64,
 }
 
-/// A full drift report: every feature, the score, the verdict and, for a window of the
-/// prediction log, the window's data quality.
+/// A full drift report: every feature, the score, the verdict and the current window's
+/// data quality.
 ///
 /// Reports saved before `verdict` existed still load: their verdict is derived from the
 /// fields they did save (the score's PSI band and `dataset_drift`), which is what
@@ -189,9 +189,10 @@ pub struct DriftReport {
     /// Drifted or stable, and the rules that fired.
     pub verdict: DriftVerdict,
     /// Per feature, the missing, out-of-training-range and unseen-category counts and
-    /// shares over the same current rows. Set when the current window comes from the
-    /// prediction log (the monitoring layer computes it from the rows it read for the
-    /// drift); absent for two CSV files and for reports saved before it existed.
+    /// shares over the same current rows. Set by whoever read those rows: the monitoring
+    /// layer for a window of the prediction log, `scorewatch drift` for a CSV file.
+    /// Absent from reports saved before it existed ([`compute_report`](super::compute_report)
+    /// alone leaves it unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_quality: Option<DataQualitySummary>,
 }
