@@ -274,7 +274,7 @@ impl AppState {
                 drifted = report.verdict.is_drifted(),
                 "drift report computed"
             );
-            alerts::after_drift_report(self, &served.version, profile);
+            alerts::after_drift_report(self, report);
         }
         Ok(report)
     }

@@ -78,6 +78,25 @@ fn json_report_has_every_feature_and_the_score() {
         assert!(json.get(field).is_some(), "{field}");
     }
     assert_eq!(json["features"][1]["ks"]["method"], "exact");
+    // The current file's data quality (issue 16): income was 0..=96 in the reference;
+    // shifted by 40, its values 97..=136 are outside that range: i % 97 in 57..=96, 40
+    // rows in each of the two full cycles of 97 among the 200 rows.
+    let quality = &json["data_quality"];
+    assert_eq!(quality["rows"], 200);
+    let income = &quality["features"][1];
+    assert_eq!(income["name"], "income");
+    assert_eq!(income["training_range"], serde_json::json!([0.0, 96.0]));
+    assert_eq!(income["out_of_range"], 80);
+    assert_eq!(income["out_of_range_share"], 0.4);
+    assert_eq!(income["missing"], 0);
+    assert_eq!(
+        quality["features"][0]["unseen_category"], 0,
+        "ages 0..50 all seen"
+    );
+    assert!(
+        quality.get("from").is_none(),
+        "a CSV file has no timestamps"
+    );
     assert!(
         ["drifted", "stable"].contains(&json["verdict"]["status"].as_str().unwrap()),
         "{}",

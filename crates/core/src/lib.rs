@@ -5,8 +5,10 @@
 //! `docs/architecture.md` has the graph):
 //!
 //! - records: what is stored ([`PredictionRecord`], [`OutcomeRecord`], [`MetricsEntry`]
-//!   with [`MetricName`], [`PipelineStatus`] with its [`Stage`]s, [`FeatureKind`]).
-//! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`].
+//!   with [`MetricName`], [`PipelineStatus`] with its [`Stage`]s, [`FeatureKind`], a
+//!   window's [`DataQualitySummary`]).
+//! - drift: PSI, KS and chi-square on frozen reference profiles, and [`DriftReport`]
+//!   (whose `data_quality` section monitoring fills from the logged rows it read).
 //! - classification: [`ClassificationMetrics`] of a scored, labelled sample
 //!   ([`classification_metrics`], [`roc_auc`], [`calibration_table`], ...).
 //! - estimate: performance without labels (NannyML's CBPE): [`CbpeEstimator`] calibrates
@@ -27,7 +29,8 @@
 //! - pipeline: the training pipeline's [`PipelineRunner`], which runs the stages and
 //!   records [`PipelineStatus`].
 //! - monitoring: what the service computes between requests
-//!   ([`drift_report_of_newest`], [`data_quality_of_newest`], [`production_metrics`],
+//!   ([`drift_report_of_newest`] with its data quality, [`data_quality_of_newest`],
+//!   [`production_metrics`],
 //!   [`estimate_of_newest_unlabelled`],
 //!   [`IntervalSchedule`]).
 //! - alerts: [`evaluate_rules`] judges the [`AlertRules`] (defaults, or a TOML file)
@@ -92,8 +95,8 @@ pub use alerts::{
     AlertTransitionError, ChangeKind, DEFAULT_MAX_AUC_DROP, DEFAULT_MAX_MISSING_SHARE,
     DEFAULT_MAX_OUT_OF_RANGE_SHARE, DEFAULT_MAX_UNSEEN_CATEGORY_SHARE, DEFAULT_MIN_ESTIMATED_ROWS,
     DEFAULT_MIN_LABELLED_ROWS, DEFAULT_MIN_QUALITY_ROWS, DEFAULT_NO_TRAFFIC_MINUTES,
-    DEFAULT_RENOTIFY_MINUTES, DataQualityRule, EstimatedPerformanceDropRule, Evaluation,
-    FeatureDriftRule, Finding, NoTrafficRule, NotifyPolicy, PerformanceDropRule,
+    DEFAULT_RENOTIFY_MINUTES, DEFAULT_RESOLVE_AFTER, DataQualityRule, EstimatedPerformanceDropRule,
+    Evaluation, FeatureDriftRule, Finding, NoTrafficRule, NotifyPolicy, PerformanceDropRule,
     PipelineFailedRule, RetryPolicy, ScoreDriftRule, Share, StorageCondition, StorageDegradedRule,
     Traffic, WebhookBody, acknowledge, apply_evaluation, drop_unknown_targets, due_notifications,
     evaluate_rules, next_due_at, record_delivered, record_failed, transition as alert_transition,
@@ -146,13 +149,12 @@ pub use pipeline::{
 /// What a run records, for tests that check it (`features = ["testing"]`).
 #[cfg(feature = "testing")]
 pub use pipeline::{INTERRUPTED, PRODUCTION_SOURCE};
-pub use quality::{
-    DataQualitySummary, FeatureQuality, IssueKind, QualityChecker, QualityError, summarize_window,
-};
+pub use quality::{QualityChecker, QualityError, summarize_current_window, summarize_window};
 pub use records::{
-    Alert, AlertBook, AlertRule, AlertState, DataSource, DeliveryStatus, FeatureKind, MetricBounds,
-    MetricName, MetricSource, MetricsEntry, Notification, OutcomeRecord, PipelineState,
-    PipelineStatus, PredictionRecord, RunOutcome, RunRecord, Severity, Stage, prediction_key,
+    Alert, AlertBook, AlertRule, AlertState, DataQualitySummary, DataSource, DeliveryStatus,
+    FeatureKind, FeatureQuality, IssueKind, MetricBounds, MetricName, MetricSource, MetricsEntry,
+    Notification, OutcomeRecord, PipelineState, PipelineStatus, PredictionRecord, RunOutcome,
+    RunRecord, Severity, Stage, prediction_key,
 };
 pub use report::{
     DEFAULT_REPORT_RUNS, MAX_REPORT_ROWS, ReportData, ReportError, ReportModel, ReportRequest,

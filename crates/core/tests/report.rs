@@ -128,6 +128,9 @@ fn default_window_is_the_drift_report_of_the_newest_rows() {
     assert_eq!(drift.features, newest.features);
     assert_eq!(drift.score, newest.score);
     assert_eq!(drift.verdict, newest.verdict);
+    // The page's data-quality table is the report's own section (issue 16).
+    assert_eq!(drift.data_quality, newest.data_quality);
+    assert_eq!(drift.data_quality.as_ref().unwrap().rows, 200);
     assert_eq!(data.model.as_ref().unwrap().version, f.version);
     assert!(data.training.is_some() && data.validation.is_some());
 }
@@ -264,6 +267,7 @@ fn store_strings_are_escaped_and_nothing_is_fetched() {
     // Names and labels come from files a user wrote: put markup in each kind of string.
     let drift = data.drift.as_mut().unwrap();
     drift.features[0].name = hostile.to_owned();
+    drift.data_quality.as_mut().unwrap().features[0].name = hostile.to_owned();
     drift.features[0].bins[0].label = hostile.to_owned();
     drift.score.as_mut().unwrap().bins[0].label = hostile.to_owned();
     data.pipeline_state = hostile.to_owned();
@@ -459,6 +463,7 @@ fn alert(rule: AlertRule, severity: Severity, state: AlertState, summary: &str) 
         acked_by: None,
         last_notified_at: None,
         delivery: DeliveryStatus::default(),
+        clear_streak: 0,
     }
 }
 

@@ -11,9 +11,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use scorewatch_core::{
-    AlertInputs, AlertRules, ChangeKind, DataQualitySummary, MetricSource, MetricsEntry,
-    NotifyPolicy, PredictionQuery, ReferenceProfile, RetryPolicy, StorageCondition, Traffic,
-    apply_evaluation, data_quality_of_newest, error_chain, evaluate_rules, webhook_id,
+    AlertInputs, AlertRules, ChangeKind, DataQualitySummary, DriftReport, MetricSource,
+    MetricsEntry, NotifyPolicy, PredictionQuery, RetryPolicy, StorageCondition, Traffic,
+    apply_evaluation, error_chain, evaluate_rules, webhook_id,
 };
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -137,24 +137,13 @@ pub fn evaluate(state: &AppState, trigger: &'static str) {
     evaluate_with(state, trigger, None);
 }
 
-/// After a drift report of model `version`: evaluates every rule, the data-quality rule
-/// too, on the summary of the same window (the newest `drift_window` predictions)
-/// against `profile`. The summary is computed only here, so the other triggers leave
-/// the data-quality alerts as they are; a summary that fails is logged and the other
-/// rules are evaluated all the same.
-pub fn after_drift_report(state: &AppState, version: &str, profile: &ReferenceProfile) {
-    let quality = if state.alerting.rules.data_quality.enabled {
-        match data_quality_of_newest(&state.store, version, profile, state.config.drift_window) {
-            Ok(summary) => Some(summary),
-            Err(err) => {
-                tracing::warn!(error = %error_chain(&err), "data quality of the drift window not computed");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    evaluate_with(state, "drift report", quality.as_ref());
+/// After a drift report: evaluates every rule, the data-quality rule too, on the
+/// report's own `data_quality` section (the same rows the drift was computed on, the
+/// newest `drift_window` predictions). Only this trigger passes a summary, so the other
+/// triggers leave the data-quality alerts as they are; a report without the section
+/// (none is computed without one today) leaves them as they are too.
+pub fn after_drift_report(state: &AppState, report: &DriftReport) {
+    evaluate_with(state, "drift report", report.data_quality.as_ref());
 }
 
 fn evaluate_with(state: &AppState, trigger: &'static str, quality: Option<&DataQualitySummary>) {
@@ -230,6 +219,7 @@ fn try_evaluate(
             NotifyPolicy {
                 targets: &targets,
                 renotify,
+                resolve_after: alerting.rules.resolve_after,
             },
             now,
         );

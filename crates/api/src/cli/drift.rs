@@ -10,7 +10,7 @@ use scorewatch_core::{
     CsvColumnOptions, DEFAULT_MIN_SEGMENT_ROWS, DriftOptions, DriftReport, DriftSegments,
     DriftVerdict, FeatureDrift, FeatureKind, PsiBand, SegmentCsv, SegmentOptions, SegmentStatus,
     VerdictReason, VerdictStatus, WindowSpec, compute_report, csv_segment_columns, drift_segments,
-    profile_and_window_from_csv, segment_columns_from_csv,
+    profile_and_window_from_csv, segment_columns_from_csv, summarize_current_window,
 };
 use serde::Serialize;
 
@@ -81,7 +81,10 @@ pub fn build_report(args: &DriftArgs) -> anyhow::Result<DriftReport> {
         current: spec(&args.current, current_rows),
         ..DriftOptions::default()
     };
-    Ok(compute_report(&profile, &window, &drift_options)?)
+    let mut report = compute_report(&profile, &window, &drift_options)?;
+    // The current file's data quality, from the window already read (issue 16).
+    report.data_quality = Some(summarize_current_window(&profile, &window));
+    Ok(report)
 }
 
 /// Builds the per-segment reports of `--segment-by`, given the whole `report` (whose

@@ -139,9 +139,13 @@ async fn a_data_quality_alert_fires_for_the_feature_after_a_drift_report_and_res
         &text,
     );
 
-    // A clean window: the next drift report resolves it.
+    // A clean window: it resolves after `resolve_after` (3 by default) clear evaluations;
+    // each drift report is one (other triggers may add more, which only resolve it
+    // sooner).
     predict_batch(&app, &vec![clean.clone(); 200]).await;
-    run_drift(&app).await;
+    for _ in 0..scorewatch_core::DEFAULT_RESOLVE_AFTER {
+        run_drift(&app).await;
+    }
     let found = alerts_of(&app, "data_quality").await;
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["state"], "resolved");
@@ -247,7 +251,12 @@ async fn a_storage_health_change_fires_and_resolves_the_storage_alert() {
     if !crate::disk_faults::is_root() {
         return skip_or_fail(TEST, "needs root to write through a read-only directory");
     }
-    let app = spawn_with(tempfile::tempdir().unwrap(), |_| {}).await;
+    // One clear evaluation resolves (the health change is one; waiting for two more
+    // once-a-minute ones would only slow the test, `resolve_after` has core tests).
+    let app = spawn_with(tempfile::tempdir().unwrap(), |c| {
+        c.alert_rules.resolve_after = std::num::NonZeroU32::MIN;
+    })
+    .await;
     let tmp = DataLayout::new(app.path()).tmp_dir();
     set_mode(&tmp, 0o555);
     let alert = wait_for(&app, "storage_degraded", "firing").await;

@@ -167,8 +167,15 @@ async fn spawn_alerting(dir: tempfile::TempDir, receiver: &Receiver) -> TestApp 
         config.alert_webhooks = vec![url];
         config.alert_webhook_secret = Some(Secret::new(SECRET));
         config.alert_retry = fast_retries();
+        resolve_at_the_first_clear(config);
     })
     .await
+}
+
+/// One clear evaluation resolves an alert, so that a good run (one evaluation) resolves
+/// the failed run's alert; more clear evaluations in a row are the core's tests.
+fn resolve_at_the_first_clear(config: &mut scorewatch_api::config::Config) {
+    config.alert_rules.resolve_after = std::num::NonZeroU32::MIN;
 }
 
 /// Runs the pipeline on a training file without a target column: the run fails.
@@ -355,7 +362,7 @@ async fn an_undelivered_notification_is_delivered_after_a_restart() {
 
 #[tokio::test]
 async fn ack_needs_the_key_knows_the_id_and_refuses_a_resolved_alert() {
-    let app = spawn_app().await;
+    let app = spawn_with(tempfile::tempdir().unwrap(), resolve_at_the_first_clear).await;
     fail_a_run(&app).await;
     let alert = wait_for_alert(&app, "firing", |a| a["state"] == "firing").await;
     let id = alert["id"].as_str().unwrap();

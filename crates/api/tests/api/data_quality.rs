@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use scorewatch_core::{DataLayout, FeatureReference, PROFILE_FILE, ReferenceProfile};
 use serde_json::{Map, Value, json};
 
-use crate::helpers::{TestApp, expect_error, promtool_check, spawn_app};
+use crate::helpers::{TestApp, expect_error, promtool_check, spawn_app, spawn_with};
 
 type Counters = BTreeMap<(String, String), u64>;
 
@@ -186,6 +186,95 @@ async fn each_kind_of_issue_is_counted_per_feature_and_the_prediction_is_served(
         .await
         .expect("request");
     expect_error(response, 422, "invalid_fields").await;
+    app.stop().await;
+}
+
+/// Issue 16: a drift report carries the data quality of its own window, the same numbers
+/// `GET /monitoring/data-quality` gives for that window (the newest `--drift-window`
+/// predictions), and rows older than the window count in neither.
+#[tokio::test]
+async fn the_drift_report_carries_the_data_quality_of_its_window() {
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), |c| {
+        c.drift_window = 4;
+    })
+    .await;
+    app.train().await;
+    let profile = profile(&app).await;
+    let clean = clean_application(&profile);
+    let with = |name: &str, value: Value| {
+        let mut features = clean.clone();
+        features.insert(name.to_owned(), value);
+        json!({ "features": features })
+    };
+    let age_max = match &profile
+        .features
+        .iter()
+        .find(|f| f.name == "age")
+        .expect("age")
+        .reference
+    {
+        FeatureReference::Numeric(p) => *p.sorted_values.last().expect("ages"),
+        FeatureReference::Categorical(_) => panic!("age is numeric"),
+    };
+    // Oldest first; the first two fall outside the window of 4.
+    for body in [
+        with("loan_purpose", json!("spaceship")),
+        with("utilization", Value::Null),
+        json!({ "features": clean }),
+        with("age", json!(age_max + 1.0)),
+        with("loan_purpose", json!("spaceship")),
+        with("utilization", Value::Null),
+    ] {
+        predict_ok(&app, &body).await;
+    }
+
+    let response = app
+        .post("/monitoring/drift/run")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let run: Value = response.json().await.expect("json");
+    let view = app.get_json("/monitoring/drift").await;
+    let summary = app.get_json("/monitoring/data-quality").await;
+
+    let report = &view["report"];
+    assert_eq!(report["id"], run["id"], "the run's report is the latest");
+    let section = &report["data_quality"];
+    assert_eq!(section["rows"], 4);
+    assert_eq!(section["rows"], report["current"]["rows"]);
+    assert_eq!(section["model_version"], report["current"]["model_version"]);
+    assert_eq!(section["from"], report["current"]["from"]);
+    assert_eq!(section["to"], report["current"]["to"]);
+    // Every count and share of every feature, as the data-quality endpoint computes them.
+    assert_eq!(
+        section, &summary,
+        "drift report vs /monitoring/data-quality"
+    );
+    assert_eq!(run["data_quality"], summary, "as the run answered it");
+    let feature = |name: &str| {
+        section["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {section}"))
+            .clone()
+    };
+    assert_eq!(feature("utilization")["missing"], 1);
+    assert_eq!(feature("utilization")["missing_share"], 0.25);
+    assert_eq!(feature("age")["out_of_range"], 1);
+    assert_eq!(feature("age")["out_of_range_share"], 0.25);
+    assert_eq!(feature("loan_purpose")["unseen_category"], 1);
+    assert_eq!(feature("loan_purpose")["unseen_category_share"], 0.25);
+    // Stored with the report: the history's full report by id has it too.
+    let by_id = app
+        .get_json(&format!(
+            "/monitoring/drift?id={}",
+            run["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(&by_id["report"]["data_quality"], section);
     app.stop().await;
 }
 

@@ -78,6 +78,21 @@ async fn openapi_lists_every_route() {
             "StorageProblem.{field}: {storage}"
         );
     }
+    // Issue 16: the drift report's optional data-quality section is the summary's schema.
+    let drift_report = &doc["components"]["schemas"]["DriftReport"];
+    let section = &drift_report["properties"]["data_quality"];
+    assert!(
+        section
+            .to_string()
+            .contains("#/components/schemas/DataQualitySummary"),
+        "{section}"
+    );
+    assert!(
+        !drift_report["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("data_quality"))),
+        "reports saved before it have none: {drift_report}"
+    );
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
     let min_rows =
         &doc["components"]["schemas"]["RunPipelineRequest"]["properties"]["min_production_rows"];

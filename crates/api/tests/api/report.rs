@@ -130,6 +130,29 @@ async fn rendered_numbers_are_the_json_endpoints_numbers() {
             "{name}"
         );
     }
+    // The data-quality table is the report's `data_quality` section (issue 16).
+    let quality = drift["data_quality"]["features"]
+        .as_array()
+        .expect("the report's data_quality section");
+    assert_eq!(quality.len(), 12);
+    for feature in quality {
+        let name = feature["name"].as_str().expect("name");
+        for (attr, share) in [
+            ("data-out-of-range", "out_of_range_share"),
+            ("data-unseen", "unseen_category_share"),
+        ] {
+            let selector = format!("#quality-table tr[data-feature=\"{name}\"] td[{attr}]");
+            let cell = page
+                .select(&select(&selector))
+                .next()
+                .unwrap_or_else(|| panic!("no element matches {selector}"));
+            assert_eq!(
+                cell.attr(attr),
+                Some(four(&feature[share]).as_str()),
+                "{name} {attr}"
+            );
+        }
+    }
     let verdict = drift["verdict"]["status"].as_str().expect("status");
     assert!(
         text(&page, "#verdict").starts_with(&verdict.to_uppercase()),

@@ -9,8 +9,9 @@ use time::OffsetDateTime;
 use super::quality_rule::data_quality;
 use super::rules::{AlertRules, Share};
 use crate::drift::{DriftReport, PsiBand};
-use crate::quality::DataQualitySummary;
-use crate::records::{AlertRule, MetricName, MetricsEntry, PipelineStatus, RunOutcome, Severity};
+use crate::records::{
+    AlertRule, DataQualitySummary, MetricName, MetricsEntry, PipelineStatus, RunOutcome, Severity,
+};
 
 /// Whether the data directory takes writes, as `/health` says.
 #[derive(Debug, Clone, PartialEq, Eq)]

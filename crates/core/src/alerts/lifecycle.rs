@@ -2,6 +2,8 @@
 //! re-notification and acknowledgement. Pure: the book is changed in memory and the
 //! caller stores it.
 
+use std::num::NonZeroU32;
+
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -13,7 +15,8 @@ use crate::records::{Alert, AlertBook, AlertState, DeliveryStatus, Notification}
 pub enum AlertEvent {
     /// An evaluation found its condition (again).
     Fire,
-    /// An evaluation of its rule did not find it.
+    /// Evaluations of its rule did not find it, [`NotifyPolicy::resolve_after`] times in
+    /// a row (fewer only count, in [`Alert::clear_streak`]).
     Clear,
     /// Someone acknowledged it.
     Ack,
@@ -71,20 +74,25 @@ pub enum ChangeKind {
     Resolved,
 }
 
-/// How notifications are queued: to which webhooks, and how often a firing alert is
-/// repeated.
+/// How notifications are queued: to which webhooks, how often a firing alert is
+/// repeated, and how many clear evaluations it takes to resolve one (each resolution
+/// is a notification, so this is what keeps a flapping condition quiet).
 #[derive(Debug, Clone, Copy)]
 pub struct NotifyPolicy<'a> {
     /// The ids of the configured webhooks; one notification is queued per webhook.
     pub targets: &'a [String],
     /// Repeat a firing, unacknowledged alert after this long; `None`: never.
     pub renotify: Option<Duration>,
+    /// A firing alert resolves once this many evaluations in a row judged its rule and
+    /// found nothing (the rules' `resolve_after`).
+    pub resolve_after: NonZeroU32,
 }
 
 /// Applies an evaluation to the book: a finding without a firing alert of the same rule
-/// and subject starts one; one with it updates it; a firing alert of a judged rule
-/// without a finding resolves. Each start, escalation, due re-notification and
-/// resolution queues one notification per target.
+/// and subject starts one; one with it updates it (and resets its clear streak); a
+/// firing alert of a judged rule without a finding counts one more clear evaluation and
+/// resolves at `policy.resolve_after` of them in a row. Each start, escalation, due
+/// re-notification and resolution queues one notification per target.
 pub fn apply_evaluation(
     book: &mut AlertBook,
     evaluation: &Evaluation,
@@ -115,6 +123,10 @@ pub fn apply_evaluation(
             .any(|f| f.rule == alert.rule && f.subject == alert.subject);
         if alert.state == AlertState::Firing && evaluation.judged.contains(&alert.rule) && !still {
             let alert = &mut book.alerts[i];
+            alert.clear_streak = alert.clear_streak.saturating_add(1);
+            if alert.clear_streak < policy.resolve_after.get() {
+                continue;
+            }
             if let Ok(state) = transition(alert.state, AlertEvent::Clear) {
                 alert.state = state;
                 alert.resolved_at = Some(now);
@@ -140,18 +152,24 @@ fn new_alert(finding: &Finding, now: OffsetDateTime) -> Alert {
         acked_by: None,
         last_notified_at: None,
         delivery: DeliveryStatus::default(),
+        clear_streak: 0,
     }
 }
 
 /// Takes the newest finding into a firing alert; says whether to notify again.
+///
+/// The severity only rises while the alert fires: a score PSI hovering around 0.25
+/// alternates critical and warning findings, and lowering the severity on each warning
+/// would make each critical one a fresh escalation (a notification, the ack cleared).
 fn update_firing(
     alert: &mut Alert,
     finding: &Finding,
     policy: NotifyPolicy<'_>,
     now: OffsetDateTime,
 ) -> Option<ChangeKind> {
+    alert.clear_streak = 0;
     let escalated = finding.severity > alert.severity;
-    alert.severity = finding.severity;
+    alert.severity = alert.severity.max(finding.severity);
     alert.summary.clone_from(&finding.summary);
     alert.details = finding.details.clone();
     if escalated {

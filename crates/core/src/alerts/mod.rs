@@ -29,9 +29,9 @@ pub use rules::{
     AlertRules, AlertRulesError, DEFAULT_MAX_AUC_DROP, DEFAULT_MAX_MISSING_SHARE,
     DEFAULT_MAX_OUT_OF_RANGE_SHARE, DEFAULT_MAX_UNSEEN_CATEGORY_SHARE, DEFAULT_MIN_ESTIMATED_ROWS,
     DEFAULT_MIN_LABELLED_ROWS, DEFAULT_MIN_QUALITY_ROWS, DEFAULT_NO_TRAFFIC_MINUTES,
-    DEFAULT_RENOTIFY_MINUTES, DataQualityRule, EstimatedPerformanceDropRule, FeatureDriftRule,
-    NoTrafficRule, PerformanceDropRule, PipelineFailedRule, ScoreDriftRule, Share,
-    StorageDegradedRule,
+    DEFAULT_RENOTIFY_MINUTES, DEFAULT_RESOLVE_AFTER, DataQualityRule, EstimatedPerformanceDropRule,
+    FeatureDriftRule, NoTrafficRule, PerformanceDropRule, PipelineFailedRule, ScoreDriftRule,
+    Share, StorageDegradedRule,
 };
 pub use webhook::{WebhookBody, webhook_id};
 
@@ -39,3 +39,5 @@ pub use webhook::{WebhookBody, webhook_id};
 mod tests;
 #[cfg(test)]
 mod tests_estimate_quality;
+#[cfg(test)]
+mod tests_flapping;

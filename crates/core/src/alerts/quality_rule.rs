@@ -5,8 +5,7 @@ use serde_json::json;
 
 use super::evaluate::{Finding, rfc3339};
 use super::rules::DataQualityRule;
-use crate::quality::{DataQualitySummary, FeatureQuality, IssueKind};
-use crate::records::AlertRule;
+use crate::records::{AlertRule, DataQualitySummary, FeatureQuality, IssueKind};
 
 /// One finding per feature with a share above its threshold; its subject is the
 /// feature, so each feature's alert fires and resolves on its own. When several kinds

@@ -2,14 +2,13 @@
 //! (`scorewatch serve --alert-rules FILE`). Unknown keys are refused, and every error
 //! names the file, line and key, so a typo cannot silently turn a rule off.
 
-use std::num::NonZeroU64;
+use std::num::{NonZeroU32, NonZeroU64};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::quality::IssueKind;
-use crate::records::Severity;
+use crate::records::{IssueKind, Severity};
 
 /// Default `performance_drop.max_drop` (and the issue's "more than 0.05 below
 /// validation").
@@ -38,6 +37,12 @@ pub const DEFAULT_NO_TRAFFIC_MINUTES: u64 = 60;
 /// Default `renotify_minutes`: a firing alert nobody acknowledged is sent again after
 /// four hours.
 pub const DEFAULT_RENOTIFY_MINUTES: u64 = 240;
+
+/// Default `resolve_after`: a firing alert resolves after three evaluations in a row
+/// judged it clear. On the demo a drifted share sitting exactly at the threshold
+/// alternated every evaluation and fired and resolved 25 times in 6 minutes; one clear
+/// evaluation between findings no longer resolves it.
+pub const DEFAULT_RESOLVE_AFTER: u32 = 3;
 
 /// A share in [0, 1], checked where the file is read.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Deserialize)]
@@ -287,6 +292,9 @@ pub struct AlertRules {
     /// Minutes after which a firing, unacknowledged alert is notified again (default
     /// [`DEFAULT_RENOTIFY_MINUTES`]; 0: never).
     pub renotify_minutes: u64,
+    /// Consecutive evaluations that must judge a firing alert's rule clear before it
+    /// resolves (default [`DEFAULT_RESOLVE_AFTER`]; 1: the first clear one resolves it).
+    pub resolve_after: NonZeroU32,
     /// The score's PSI.
     pub score_drift: ScoreDriftRule,
     /// The drifted share of features.
@@ -309,6 +317,7 @@ impl Default for AlertRules {
     fn default() -> Self {
         Self {
             renotify_minutes: DEFAULT_RENOTIFY_MINUTES,
+            resolve_after: NonZeroU32::new(DEFAULT_RESOLVE_AFTER).unwrap_or(NonZeroU32::MIN),
             score_drift: ScoreDriftRule::default(),
             feature_drift: FeatureDriftRule::default(),
             performance_drop: PerformanceDropRule::default(),

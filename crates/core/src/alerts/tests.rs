@@ -11,7 +11,7 @@ use super::*;
 use crate::drift::DriftReport;
 use crate::records::{AlertBook, AlertRule, AlertState, MetricsEntry, PipelineStatus, Severity};
 
-const T0: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
+pub(super) const T0: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
 
 pub(super) fn inputs() -> AlertInputs<'static> {
     AlertInputs {
@@ -37,7 +37,7 @@ fn feature(name: &str, psi: f64, band: &str, drifted: bool) -> serde_json::Value
 
 /// A stored report (its verdict is derived on load) with the score's PSI and band and
 /// `drifted` of four features.
-fn report(score_psi: f64, score_band: &str, drifted: usize) -> DriftReport {
+pub(super) fn report(score_psi: f64, score_band: &str, drifted: usize) -> DriftReport {
     let features: Vec<_> = (0..4)
         .map(|i| feature(&format!("f{i}"), 0.01, "stable", i < drifted))
         .collect();
@@ -80,7 +80,7 @@ pub(super) fn only(evaluation: &Evaluation, rule: AlertRule) -> Option<&Finding>
     evaluation.findings.iter().find(|f| f.rule == rule)
 }
 
-fn empty_book() -> AlertBook {
+pub(super) fn empty_book() -> AlertBook {
     AlertBook {
         schema_version: 1,
         alerts: Vec::new(),
@@ -551,6 +551,8 @@ fn policy(targets: &[String]) -> NotifyPolicy<'_> {
     NotifyPolicy {
         targets,
         renotify: Some(Duration::hours(4)),
+        // Today's one-clear resolution; `tests_flapping` covers longer streaks.
+        resolve_after: std::num::NonZeroU32::MIN,
     }
 }
 

@@ -10,8 +10,8 @@ use time::{Duration, OffsetDateTime, macros::datetime};
 use super::tests::{inputs, metrics, only};
 use super::*;
 use crate::drift::{NamedColumn, ReferenceProfile};
-use crate::quality::{DataQualitySummary, summarize_window};
-use crate::records::{AlertRule, MetricsEntry, PredictionRecord, Severity};
+use crate::quality::summarize_window;
+use crate::records::{AlertRule, DataQualitySummary, MetricsEntry, PredictionRecord, Severity};
 
 const T0: OffsetDateTime = datetime!(2026-12-01 12:00 UTC);
 

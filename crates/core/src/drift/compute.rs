@@ -166,6 +166,8 @@ pub fn compute_report(
         drifted_share,
         dataset_drift,
         verdict,
+        // Filled by the caller that read the rows (monitoring, `scorewatch drift`).
+        data_quality: None,
     })
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::verdict::DriftVerdict;
-use crate::records::FeatureKind;
+use crate::records::{DataQualitySummary, FeatureKind};
 
 /// The conventional PSI bands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -152,11 +152,13 @@ pub struct WindowSpec {
     pub rows: u64,
 }
 
-/// A full drift report: every feature, the score, and the verdict.
+/// A full drift report: every feature, the score, the verdict and the current window's
+/// data quality.
 ///
 /// Reports saved before `verdict` existed still load: their verdict is derived from the
 /// fields they did save (the score's PSI band and `dataset_drift`), which is what
-/// [`DriftVerdict::judge`] would have said when they were computed.
+/// [`DriftVerdict::judge`] would have said when they were computed. Reports saved before
+/// `data_quality` existed load without one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(from = "StoredDriftReport")]
@@ -186,6 +188,13 @@ pub struct DriftReport {
     pub dataset_drift: bool,
     /// Drifted or stable, and the rules that fired.
     pub verdict: DriftVerdict,
+    /// Per feature, the missing, out-of-training-range and unseen-category counts and
+    /// shares over the same current rows. Set by whoever read those rows: the monitoring
+    /// layer for a window of the prediction log, `scorewatch drift` for a CSV file.
+    /// Absent from reports saved before it existed ([`compute_report`](super::compute_report)
+    /// alone leaves it unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_quality: Option<DataQualitySummary>,
 }
 
 /// [`DriftReport`] as read back, where `verdict` may be absent (saved before it existed).
@@ -205,6 +214,8 @@ struct StoredDriftReport {
     dataset_drift: bool,
     #[serde(default)]
     verdict: Option<DriftVerdict>,
+    #[serde(default)]
+    data_quality: Option<DataQualitySummary>,
 }
 
 impl From<StoredDriftReport> for DriftReport {
@@ -230,6 +241,7 @@ impl From<StoredDriftReport> for DriftReport {
             drifted_share: stored.drifted_share,
             dataset_drift: stored.dataset_drift,
             verdict,
+            data_quality: stored.data_quality,
         }
     }
 }

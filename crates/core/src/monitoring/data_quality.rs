@@ -1,7 +1,8 @@
 //! The data-quality summary of the newest predictions of the served model.
 
 use crate::drift::ReferenceProfile;
-use crate::quality::{DataQualitySummary, summarize_window};
+use crate::quality::summarize_window;
+use crate::records::DataQualitySummary;
 use crate::store::{PredictionQuery, Store};
 
 use super::MonitorError;

@@ -7,6 +7,7 @@ use crate::drift::{
     CurrentWindow, DriftError, DriftOptions, DriftReport, ReferenceProfile, WindowSpec,
     compute_report,
 };
+use crate::quality::summarize_window;
 use crate::records::PredictionRecord;
 use crate::store::{PredictionQuery, Store, feature_positions};
 
@@ -86,29 +87,32 @@ pub fn drift_report_of_window(
         ..query.clone()
     };
     let records = store.predictions().recent(&query)?;
-    Ok(drift_report_of_records(
+    drift_report_of_records(
         version,
         profile,
         &store.predictions().feature_names()?,
         &records,
         &query,
-    )?)
+    )
 }
 
 /// The drift report of `records` (newest first, as `query` selected them from a log
-/// whose feature columns are `log_features`) of model `version` against `profile`.
+/// whose feature columns are `log_features`) of model `version` against `profile`, with
+/// its `data_quality` section: the window summary ([`summarize_window`]) of the same
+/// rows, as `GET /monitoring/data-quality` computes it for its window.
 /// `Ok(None)` when there is no record. [`drift_report_of_window`] reads and calls this;
 /// the HTML report calls it on the rows it has already read for its other numbers.
 ///
 /// # Errors
-/// [`DriftError`] when a row does not fit the profile.
+/// [`MonitorError::Drift`] when a row does not fit the profile,
+/// [`MonitorError::Quality`] when a numeric cell is not a number.
 pub fn drift_report_of_records(
     version: &str,
     profile: &ReferenceProfile,
     log_features: &[String],
     records: &[PredictionRecord],
     query: &PredictionQuery,
-) -> Result<Option<DriftReport>, DriftError> {
+) -> Result<Option<DriftReport>, MonitorError> {
     if records.is_empty() {
         return Ok(None);
     }
@@ -131,7 +135,12 @@ pub fn drift_report_of_records(
         },
         ..DriftOptions::default()
     };
-    Ok(Some(compute_report(profile, &window, &options)?))
+    let mut report = compute_report(profile, &window, &options)?;
+    // From the rows already read, so the section describes exactly the drift's rows.
+    let mut quality = summarize_window(profile, log_features, records)?;
+    quality.model_version = Some(version.to_owned());
+    report.data_quality = Some(quality);
+    Ok(Some(report))
 }
 
 /// How a drift report names its current side: `rows` predictions of model `version`

@@ -13,6 +13,8 @@ mod estimate;
 mod production;
 mod schedule;
 mod segments;
+#[cfg(test)]
+mod tests;
 
 pub use data_quality::data_quality_of_newest;
 pub use drift_window::{

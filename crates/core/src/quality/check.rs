@@ -1,44 +1,8 @@
 //! The per-prediction check: one application's values against the reference profile.
 
-use serde::{Deserialize, Serialize};
-
 use crate::drift::{FeatureReference, ReferenceProfile};
 use crate::model::FeatureValue;
-use crate::records::FeatureKind;
-
-/// What can be wrong with one value of one feature, compared with the training data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum IssueKind {
-    /// The value is missing (`null`, an empty cell).
-    Missing,
-    /// A numeric value outside the training range `[min, max]`.
-    OutOfRange,
-    /// A categorical value that training never saw.
-    UnseenCategory,
-}
-
-impl IssueKind {
-    /// Every kind, in the order of [`IssueKind::index`].
-    pub const ALL: [Self; 3] = [Self::Missing, Self::OutOfRange, Self::UnseenCategory];
-
-    /// The kind's name as it appears in JSON and in the Prometheus label `issue`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Missing => "missing",
-            Self::OutOfRange => "out_of_range",
-            Self::UnseenCategory => "unseen_category",
-        }
-    }
-
-    /// The position in [`IssueKind::ALL`], for fixed-size per-kind counters.
-    #[must_use]
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::records::{FeatureKind, IssueKind};
 
 /// What one feature's values are compared with, derived once from the profile.
 #[derive(Debug, Clone)]

@@ -5,18 +5,23 @@
 //!
 //! Two entry points: [`QualityChecker`] is built once per served model and checks one
 //! application without allocating (the API counts its issues per feature); the window
-//! summary [`summarize_window`] gives per-feature counts and shares
-//! ([`DataQualitySummary`]) for the alert rules and the HTML report.
+//! summary [`summarize_window`] gives per-feature counts and shares of logged rows, a
+//! [`DataQualitySummary`](crate::records::DataQualitySummary), for the drift report's
+//! `data_quality` section, the alert rules and the HTML report;
+//! [`summarize_current_window`] gives the same of a drift window read from a CSV file.
 //!
-//! Sits after `model` in core's one-way stack: it uses `records`, `drift` (the reference
-//! profile) and `model` (the typed values), and the store and everything after it may
-//! use it.
+//! Sits after `model` in core's one-way stack: it uses `records` (where the summary's
+//! types live, so that the drift report can hold one without importing this module),
+//! `drift` (the reference profile) and `model` (the typed values), and the store and
+//! everything after it may use it.
 
 mod check;
+mod current;
 mod window;
 
-pub use check::{IssueKind, QualityChecker};
-pub use window::{DataQualitySummary, FeatureQuality, summarize_window};
+pub use check::QualityChecker;
+pub use current::summarize_current_window;
+pub use window::summarize_window;
 
 /// Why a window's data quality cannot be summarized.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use time::OffsetDateTime;
 
 use super::*;
-use crate::drift::{NamedColumn, ReferenceProfile};
+use crate::drift::{CurrentWindow, NamedColumn, ReferenceProfile};
 use crate::model::FeatureValue;
-use crate::records::{FeatureKind, PredictionRecord};
+use crate::records::{DataQualitySummary, FeatureKind, IssueKind, PredictionRecord};
 
 /// age in [21, 70] with one missing training value, purpose in {car, home}.
 fn profile() -> ReferenceProfile {
@@ -191,6 +191,46 @@ fn the_window_follows_the_logs_columns_and_a_feature_the_log_lacks_is_missing() 
         summary.features[1].unseen_category, 0,
         "purpose read from column 0"
     );
+}
+
+/// Issue 16: a drift window (a CSV file of `scorewatch drift`) is summarized with the
+/// same counts and shares as the same rows logged; only the timestamps are unknown.
+#[test]
+fn a_drift_window_summarizes_as_the_same_logged_rows() {
+    let profile = profile();
+    let cells = [
+        (Some("40"), Some("car")),
+        (Some("94.5"), Some("boat")),
+        (None, Some("")),
+        (Some("20"), Some("plane")),
+        (Some(" 21 "), Some("home")),
+        (Some("inf"), None),
+    ];
+    let records: Vec<_> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, &(age, purpose))| {
+            record(&format!("r{i}"), i64::try_from(i).unwrap(), age, purpose)
+        })
+        .collect();
+    let mut window = CurrentWindow::new(&profile);
+    for (age, purpose) in cells {
+        window.push_row(&[age, purpose], None).unwrap();
+    }
+
+    let of_window = summarize_current_window(&profile, &window);
+    let of_log = summarize_window(&profile, &log_features(), &records).unwrap();
+
+    assert_eq!(of_window.features, of_log.features);
+    assert_eq!(of_window.rows, 6);
+    assert_eq!((of_window.from, of_window.to), (None, None));
+    let age = &of_window.features[0];
+    // "inf" is missing on both sides, as drift reads it.
+    assert_eq!((age.missing, age.out_of_range), (2, 2));
+    assert_eq!(age.out_of_range_share, 0.5);
+    let purpose = &of_window.features[1];
+    assert_eq!((purpose.missing, purpose.unseen_category), (2, 2));
+    assert_eq!(purpose.unseen_category_share, 0.5);
 }
 
 #[test]

@@ -1,118 +1,10 @@
 //! The window summary: per feature, the shares of missing, out-of-range and unseen values
 //! among logged predictions.
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-
 use super::QualityError;
-use super::check::{IssueKind, QualityChecker};
+use super::check::QualityChecker;
 use crate::drift::{FeatureReference, ReferenceProfile};
-use crate::records::{FeatureKind, PredictionRecord};
-
-/// The data quality of one feature over a window of predictions.
-///
-/// Shares are fractions in `[0, 1]`. `missing_share` is over all `rows` of the window;
-/// `out_of_range_share` and `unseen_category_share` are over the `present` (non-missing)
-/// values, so that a mostly missing feature whose few values are all new still shows
-/// 1.0. A share whose denominator is 0 is 0.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FeatureQuality {
-    /// The feature.
-    pub name: String,
-    /// Numeric or categorical, as in the reference profile.
-    pub kind: FeatureKind,
-    /// Rows of the window.
-    pub rows: u64,
-    /// Rows with a value (`rows - missing`).
-    pub present: u64,
-    /// Rows with a missing value.
-    pub missing: u64,
-    /// Numeric values outside the training range (0 for a categorical feature).
-    pub out_of_range: u64,
-    /// Categorical values training never saw (0 for a numeric feature).
-    pub unseen_category: u64,
-    /// `missing / rows`.
-    pub missing_share: f64,
-    /// `out_of_range / present`.
-    pub out_of_range_share: f64,
-    /// `unseen_category / present`.
-    pub unseen_category_share: f64,
-    /// The missing share of the training data, to tell a feature that was always often
-    /// missing from one that became so.
-    pub reference_missing_share: f64,
-    /// The training range `[min, max]` of a numeric feature; absent for a categorical
-    /// feature or one training never saw a value of.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub training_range: Option<[f64; 2]>,
-}
-
-impl FeatureQuality {
-    /// The count of one kind of issue.
-    #[must_use]
-    pub fn count(&self, kind: IssueKind) -> u64 {
-        match kind {
-            IssueKind::Missing => self.missing,
-            IssueKind::OutOfRange => self.out_of_range,
-            IssueKind::UnseenCategory => self.unseen_category,
-        }
-    }
-
-    /// The share of one kind of issue, as the fields define it.
-    #[must_use]
-    pub fn share(&self, kind: IssueKind) -> f64 {
-        match kind {
-            IssueKind::Missing => self.missing_share,
-            IssueKind::OutOfRange => self.out_of_range_share,
-            IssueKind::UnseenCategory => self.unseen_category_share,
-        }
-    }
-}
-
-/// The data quality of a window of predictions against the model's reference profile:
-/// what the data-quality alert rules compare with their thresholds and what the HTML
-/// report shows.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DataQualitySummary {
-    /// The model version whose predictions these are, when the window is one version's
-    /// (monitoring's `data_quality_of_newest` sets it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model_version: Option<String>,
-    /// Rows (predictions) in the window.
-    pub rows: u64,
-    /// Timestamp of the oldest row, when the window has one.
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub from: Option<OffsetDateTime>,
-    /// Timestamp of the newest row, when the window has one.
-    #[serde(
-        default,
-        with = "time::serde::rfc3339::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub to: Option<OffsetDateTime>,
-    /// One entry per profile feature, in profile order.
-    pub features: Vec<FeatureQuality>,
-}
-
-impl DataQualitySummary {
-    /// The feature with the highest share of `kind`, if any feature has one above 0 (the
-    /// first such feature on a tie).
-    #[must_use]
-    pub fn worst(&self, kind: IssueKind) -> Option<&FeatureQuality> {
-        self.features.iter().filter(|f| f.share(kind) > 0.0).fold(
-            None,
-            |worst: Option<&FeatureQuality>, f| match worst {
-                Some(w) if w.share(kind) >= f.share(kind) => Some(w),
-                _ => Some(f),
-            },
-        )
-    }
-}
+use crate::records::{DataQualitySummary, FeatureQuality, IssueKind, PredictionRecord};
 
 /// Summarizes the data quality of `records` (rows of the prediction log, in any order)
 /// against `profile`: per profile feature, the rows with a missing value, a numeric value
@@ -184,16 +76,35 @@ pub fn summarize_window(
         }
     }
     let rows = records.len() as u64;
-    let features = profile
+    let features = features_of_counts(profile, &checker, rows, &counts);
+    Ok(DataQualitySummary {
+        model_version: None,
+        rows,
+        from: records.iter().map(|r| r.timestamp).min(),
+        to: records.iter().map(|r| r.timestamp).max(),
+        features,
+    })
+}
+
+/// Per profile feature (in profile order), its quality from its issue `counts` (indexed
+/// by [`IssueKind::index`]) among `rows` rows: the shares as [`FeatureQuality`] defines
+/// them. Both summaries, of logged rows and of a drift window, end here.
+pub(super) fn features_of_counts(
+    profile: &ReferenceProfile,
+    checker: &QualityChecker,
+    rows: u64,
+    counts: &[[u64; IssueKind::ALL.len()]],
+) -> Vec<FeatureQuality> {
+    profile
         .features
         .iter()
-        .zip(&counts)
+        .zip(counts)
         .enumerate()
         .map(|(i, (feature, counts))| {
             let missing = counts[IssueKind::Missing.index()];
             let out_of_range = counts[IssueKind::OutOfRange.index()];
             let unseen_category = counts[IssueKind::UnseenCategory.index()];
-            let present = rows - missing;
+            let present = rows.saturating_sub(missing);
             let (reference_missing, reference_rows) = match &feature.reference {
                 FeatureReference::Numeric(p) => (p.missing, p.rows()),
                 FeatureReference::Categorical(p) => (p.missing, p.rows()),
@@ -213,14 +124,7 @@ pub fn summarize_window(
                 training_range: checker.range(i).map(|(lo, hi)| [lo, hi]),
             }
         })
-        .collect();
-    Ok(DataQualitySummary {
-        model_version: None,
-        rows,
-        from: records.iter().map(|r| r.timestamp).min(),
-        to: records.iter().map(|r| r.timestamp).max(),
-        features,
-    })
+        .collect()
 }
 
 /// At most this many characters of a bad cell are quoted in an error.

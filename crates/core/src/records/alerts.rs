@@ -154,7 +154,9 @@ pub struct Alert {
     pub subject: String,
     /// Firing or resolved.
     pub state: AlertState,
-    /// The severity of the newest evaluation that found the condition.
+    /// The worst severity found since it started firing: a milder finding does not
+    /// lower it, so a value hovering at a band's edge cannot re-escalate it again and
+    /// again.
     pub severity: Severity,
     /// When it started firing.
     #[serde(with = "time::serde::rfc3339")]
@@ -179,6 +181,11 @@ pub struct Alert {
     /// Its webhook notifications.
     #[serde(default)]
     pub delivery: DeliveryStatus,
+    /// Consecutive evaluations that judged its rule clear of it while it fires; a
+    /// finding resets it, and it resolves when this reaches the rules' `resolve_after`.
+    /// Absent in books written before it existed, hence the default.
+    #[serde(default)]
+    pub clear_streak: u32,
 }
 
 /// One notification for one webhook, kept in the outbox until the webhook accepts it

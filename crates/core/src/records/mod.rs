@@ -10,9 +10,11 @@ mod features;
 mod metrics;
 mod pipeline;
 mod predictions;
+mod quality;
 
 pub use alerts::{Alert, AlertBook, AlertRule, AlertState, DeliveryStatus, Notification, Severity};
 pub use features::FeatureKind;
 pub use metrics::{MetricBounds, MetricName, MetricSource, MetricsEntry};
 pub use pipeline::{DataSource, PipelineState, PipelineStatus, RunOutcome, RunRecord, Stage};
 pub use predictions::{OutcomeRecord, PredictionRecord, prediction_key};
+pub use quality::{DataQualitySummary, FeatureQuality, IssueKind};

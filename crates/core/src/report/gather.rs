@@ -332,8 +332,7 @@ fn window_numbers(
     }
     let (drift, drift_missing) = match profile {
         Some(profile) => (
-            drift_report_of_records(name, profile, features, records, query)
-                .map_err(MonitorError::from)?,
+            drift_report_of_records(name, profile, features, records, query)?,
             None,
         ),
         None => (

@@ -445,42 +445,41 @@ pub fn drift_table(page: &mut String, data: &ReportData) {
     page.push_str("</tbody>\n</table>\n</section>\n");
 }
 
-/// Missing values per feature, and the share of categories the reference never saw.
+/// Per feature, the window's missing values beside the training data's, the numeric
+/// values outside the training range and the categories training never saw: the drift
+/// report's `data_quality` section, so the page shows the numbers the API serves.
 pub fn data_quality(page: &mut String, data: &ReportData) {
-    let Some(drift) = &data.drift else {
+    let Some(quality) = data.drift.as_ref().and_then(|d| d.data_quality.as_ref()) else {
         return;
     };
     page.push_str("<section id=\"quality\">\n<h2>Data quality</h2>\n");
     let _ = writeln!(
         page,
-        "<p>Missing values per feature in the {} predictions of the window, beside the training data's.</p>",
-        drift.current.rows
+        "<p>Missing values per feature in the {} predictions of the window, beside the training data's; \
+         values outside the training range and categories training never saw, as shares of the values present.</p>",
+        quality.rows
     );
     page.push_str(
         "<table id=\"quality-table\">\n<thead><tr><th>Feature</th><th class=\"num\">Missing (reference)</th>\
-         <th class=\"num\">Missing (current)</th><th></th><th class=\"num\">Unseen categories</th></tr></thead>\n<tbody>\n",
+         <th class=\"num\">Missing (current)</th><th></th><th class=\"num\">Outside training range</th>\
+         <th class=\"num\">Unseen categories</th></tr></thead>\n<tbody>\n",
     );
-    for feature in &drift.features {
-        let unseen = match feature.kind {
-            FeatureKind::Numeric => "—".to_owned(),
-            FeatureKind::Categorical => percent(
-                feature
-                    .bins
-                    .iter()
-                    .filter(|b| b.label == "unseen")
-                    .map(|b| b.current_share)
-                    .sum(),
-            ),
+    for feature in &quality.features {
+        let (out_of_range, unseen) = match feature.kind {
+            FeatureKind::Numeric => (percent(feature.out_of_range_share), "—".to_owned()),
+            FeatureKind::Categorical => ("—".to_owned(), percent(feature.unseen_category_share)),
         };
         let _ = writeln!(
             page,
-            "<tr data-feature=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\" data-missing=\"{}\">{}</td><td><span class=\"meter\"><span style=\"width:{:.1}%\"></span></span></td><td class=\"num\">{unseen}</td></tr>",
+            "<tr data-feature=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\" data-missing=\"{}\">{}</td><td><span class=\"meter\"><span style=\"width:{:.1}%\"></span></span></td><td class=\"num\" data-out-of-range=\"{}\">{out_of_range}</td><td class=\"num\" data-unseen=\"{}\">{unseen}</td></tr>",
             escape(&feature.name),
             escape(&feature.name),
-            percent(feature.missing_reference),
-            decimal(feature.missing_current),
-            percent(feature.missing_current),
-            100.0 * feature.missing_current.clamp(0.0, 1.0)
+            percent(feature.reference_missing_share),
+            decimal(feature.missing_share),
+            percent(feature.missing_share),
+            100.0 * feature.missing_share.clamp(0.0, 1.0),
+            decimal(feature.out_of_range_share),
+            decimal(feature.unseen_category_share),
         );
     }
     page.push_str("</tbody>\n</table>\n</section>\n");

@@ -58,6 +58,7 @@ pub fn drift_report(id: &str) -> DriftReport {
         drifted_share: 0.0,
         dataset_drift: false,
         verdict: DriftVerdict::judge(None, &[], 0.0, 0.5, false),
+        data_quality: None,
     }
 }
 

@@ -1,7 +1,7 @@
 use scorewatch_core::{
-    DataLayout, FeatureDrift, FeatureKind, MetricSource, MetricsEntry, PipelineState,
-    PipelineStatus, PsiBand, RunOutcome, RunRecord, Store, StoreOptions, VerdictReason,
-    VerdictStatus,
+    DataLayout, DataQualitySummary, FeatureDrift, FeatureKind, MetricSource, MetricsEntry,
+    PipelineState, PipelineStatus, PsiBand, RunOutcome, RunRecord, Store, StoreOptions,
+    VerdictReason, VerdictStatus,
 };
 
 use crate::helpers::{T0, drift_report, metrics_entry};
@@ -175,6 +175,75 @@ fn issue_16_a_report_saved_without_a_verdict_loads_with_one_derived() {
         }]
     );
 }
+
+/// A `drift_reports.json` written before reports had a `data_quality` section (this
+/// document is what that build wrote, verbatim but for the feature list) still opens:
+/// the old report reads without a section, a new report with one is saved beside it,
+/// and both read back as saved.
+#[test]
+fn issue_16_a_report_saved_without_data_quality_still_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = DataLayout::new(dir.path()).drift_reports();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, OLD_DRIFT_REPORTS).unwrap();
+
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    let old = store.drift_reports().latest().unwrap().unwrap();
+    assert_eq!(old.id, "019ad1c2-old");
+    assert_eq!(old.current.rows, 200);
+    assert_eq!(old.verdict.status, VerdictStatus::Stable);
+    assert_eq!(old.data_quality, None);
+
+    let mut new = drift_report("new");
+    new.data_quality = Some(DataQualitySummary {
+        model_version: Some("v1".to_owned()),
+        rows: 10,
+        from: Some(T0),
+        to: Some(T0),
+        features: Vec::new(),
+    });
+    store.drift_reports().save(new.clone()).unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+    assert_eq!(
+        store.drift_reports().get("019ad1c2-old").unwrap(),
+        Some(old)
+    );
+    assert_eq!(store.drift_reports().latest().unwrap(), Some(new));
+}
+
+/// `drift_reports.json` as the build before the `data_quality` section wrote it.
+const OLD_DRIFT_REPORTS: &str = r#"{
+  "schema_version": 1,
+  "reports": [
+    {
+      "id": "019ad1c2-old",
+      "computed_at": "2026-12-01T12:00:00Z",
+      "reference": {"description": "training data of model v1", "model_version": "v1", "rows": 1000},
+      "current": {
+        "description": "newest 200 predictions of model v1",
+        "model_version": "v1",
+        "from": "2026-12-01T11:00:00Z",
+        "to": "2026-12-01T11:59:00Z",
+        "rows": 200
+      },
+      "rule": {"rule": "psi_band", "min_band": "moderate"},
+      "dataset_drift_threshold": 0.5,
+      "features": [
+        {
+          "name": "age", "kind": "numeric", "n_reference": 1000, "n_current": 200,
+          "missing_reference": 0.0, "missing_current": 0.05, "psi": 0.02,
+          "psi_band": "stable", "bins": [], "ks": {"statistic": 0.04, "p_value": 0.9, "method": "exact"},
+          "drifted": false, "reason": "PSI band stable"
+        }
+      ],
+      "drifted_share": 0.0,
+      "dataset_drift": false,
+      "verdict": {"status": "stable", "reasons": []}
+    }
+  ]
+}"#;
 
 fn score_entry(psi: f64) -> FeatureDrift {
     FeatureDrift {

@@ -279,6 +279,7 @@ pub fn drift_report(id: &str, computed_at: OffsetDateTime) -> DriftReport {
         drifted_share: 2.0 / 3.0,
         dataset_drift: true,
         verdict,
+        data_quality: None,
     }
 }
 
@@ -569,6 +570,7 @@ fn alert(
         acked_by: None,
         last_notified_at: Some(since),
         delivery: scorewatch_core::DeliveryStatus::default(),
+        clear_streak: 0,
     }
 }
 
