@@ -164,6 +164,8 @@ pub use segment::{
     SegmentOptions, SegmentStatus, csv_segment_columns, drift_segments, metrics_segments,
     segment_columns_from_csv,
 };
+/// The pipeline status version a backend other than files writes (crates/postgres).
+pub use store::PIPELINE_STATUS_SCHEMA_VERSION;
 pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.

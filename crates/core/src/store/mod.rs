@@ -37,7 +37,9 @@ pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
 pub use model_registry::{ModelRegistry, RegistryError};
 pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OutcomeLog};
-pub use pipeline_status::{DEFAULT_PIPELINE_RUNS_RETENTION, PipelineStatusStore};
+pub use pipeline_status::{
+    DEFAULT_PIPELINE_RUNS_RETENTION, PIPELINE_STATUS_SCHEMA_VERSION, PipelineStatusStore,
+};
 pub use predictions::{FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery};
 pub use training_sets::{
     FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,
