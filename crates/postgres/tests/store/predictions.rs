@@ -176,6 +176,18 @@ fn a_new_feature_set_begins_a_new_log_and_archives_the_old_one() {
             old[0].clone()
         ])
     );
+    // A page that begins past the newest log's rows continues in the older one.
+    let page = |offset, limit| PredictionQuery {
+        offset,
+        limit,
+        ..PredictionQuery::default()
+    };
+    let skipped = log.recent_with_features(&ab, &page(2, 2)).unwrap();
+    assert_eq!(ids(&skipped), ids(&[old[1].clone(), old[0].clone()]));
+    let straddling = log.recent_with_features(&ab, &page(0, 2)).unwrap();
+    assert_eq!(ids(&straddling), ids(&[back[0].clone(), old[2].clone()]));
+    let past_the_end = log.recent_with_features(&ab, &page(4, 2)).unwrap();
+    assert!(past_the_end.is_empty());
 }
 
 #[test]
