@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod train;
@@ -28,6 +29,17 @@ pub struct Cli {
         default_value = "data"
     )]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database to keep everything in instead of the data directory
+    /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`). Only
+    /// `migrate` uses it so far; commands that open the store refuse it.
+    #[arg(
+        long,
+        global = true,
+        env = "SCOREWATCH_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -59,6 +71,9 @@ pub enum Command {
     /// Write the HTML report of a data window (model, performance, drift, data quality,
     /// pipeline runs) as one self-contained file.
     Report(report::ReportArgs),
+    /// Apply the PostgreSQL schema migrations to the database of `--database-url`
+    /// (under an advisory lock; a schema newer than this build is refused).
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs a parsed command line.
@@ -66,6 +81,20 @@ pub enum Command {
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database = migrate::database_url(cli.database_url.as_deref());
+    // Commands that open the store refuse a database until the backend is complete,
+    // rather than quietly using the data directory beside it.
+    let opens_store = match &cli.command {
+        Command::Serve(_) => Some("serve"),
+        Command::Train(_) => Some("train"),
+        Command::Init(_) => Some("init"),
+        Command::Demo(_) => Some("demo"),
+        Command::Report(_) => Some("report"),
+        _ => None,
+    };
+    if let Some(command) = opens_store {
+        migrate::refuse_database(command, database.as_ref())?;
+    }
     match cli.command {
         Command::Serve(args) => serve::run(args, &cli.data_dir),
         Command::Generate(args) => generate::run(&args),
@@ -76,5 +105,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Estimate(args) => estimate::run(&args),
         Command::Demo(args) => demo::run(*args, &cli.data_dir),
         Command::Report(args) => report::run(&cli.data_dir, &args),
+        Command::Migrate(args) => {
+            migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())
+        }
     }
 }
