@@ -1,6 +1,7 @@
 //! [`Action`]: what a tab or the app's chrome asks the app to do. The tabs push actions and
 //! the app carries them out, so neither depends on the other.
 
+use scorewatch_core::AlertState;
 use scorewatch_core::views::RunPipelineRequest;
 
 use crate::settings::Tab;
@@ -20,6 +21,10 @@ pub enum Action {
     ExportReport,
     /// Show a drift report: `None` for the latest.
     ShowDriftReport(Option<String>),
+    /// Show drift per segment of a column: `None` hides the segments.
+    SegmentDriftBy(Option<String>),
+    /// Ask for the segments again with this minimum of rows per side.
+    SegmentMinRows(u64),
     /// Apply the predictions filter (first page).
     ReloadPredictions,
     /// Append the next page of predictions.
@@ -32,4 +37,8 @@ pub enum Action {
     KeyChanged,
     /// Open a tab.
     SelectTab(Tab),
+    /// List the alerts in this state on the Alerts tab (`None`: all).
+    FilterAlerts(Option<AlertState>),
+    /// Acknowledge the alert with this id.
+    AckAlert(String),
 }

@@ -51,10 +51,10 @@ pub use format::{format_duration, format_time};
 pub use settings::{DEFAULT_API_URL, Settings, Tab};
 pub use startup::{KeySource, StartupOptions};
 pub use state::{
-    AUTH_BANNER_TITLE, Connection, DriftColumn, DriftState, FilterError, FollowUp, KPI_METRICS,
-    MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter, PredictionsRow,
-    PredictionsState, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, TimeRange, ViewState,
-    apply_drift, apply_drift_run, apply_predictions, apply_response, auth_warning, sorted_features,
-    storage_warning,
+    AUTH_BANNER_TITLE, AlertsState, Connection, DriftColumn, DriftState, FilterError, FollowUp,
+    KPI_METRICS, MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, Notice, NoticeLevel, PredictionFilter,
+    PredictionsRow, PredictionsState, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE,
+    TimeRange, ViewState, apply_drift, apply_drift_run, apply_predictions, apply_response,
+    auth_warning, critical_alerts_banner, delivery_text, sorted_features, storage_warning,
 };
 pub use tabs::metrics::{HistorySeries, history_series};

@@ -17,6 +17,8 @@ pub enum Tab {
     Metrics,
     /// The drift report.
     Drift,
+    /// Alerts, firing and resolved, with their delivery; ack.
+    Alerts,
     /// The prediction log.
     Predictions,
     /// Training runs.
@@ -25,10 +27,11 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in display order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Overview,
         Self::Metrics,
         Self::Drift,
+        Self::Alerts,
         Self::Predictions,
         Self::Pipeline,
     ];
@@ -40,6 +43,7 @@ impl Tab {
             Self::Overview => "Overview",
             Self::Metrics => "Metrics history",
             Self::Drift => "Drift",
+            Self::Alerts => "Alerts",
             Self::Predictions => "Predictions",
             Self::Pipeline => "Pipeline",
         }

@@ -198,6 +198,43 @@ fn dashboard_requests_against_a_real_server() {
     };
     assert_eq!(status.runs.len(), 1, "{status:?}");
 
+    // Issues 16 and 17: the alert lists decode; an ack goes to the alert's own URL, needs
+    // the key, and names an unknown id; a segment column is checked by the server.
+    for request in [Request::FiringAlerts, Request::Alerts(None)] {
+        let answer = execute(&http, base, None, &request);
+        assert!(matches!(answer, Ok(Payload::Alerts(_))), "{answer:?}");
+    }
+    let ack = Request::AckAlert("no-such-alert".into());
+    let refused = execute(&http, base, None, &ack).expect_err("refused without the key");
+    assert_eq!(refused.status(), Some(401), "{refused:?}");
+    let unknown = execute(&http, base, Some(&server.key), &ack).expect_err("unknown id");
+    assert_eq!(unknown.status(), Some(404), "{unknown:?}");
+    assert!(unknown.to_string().contains("no-such-alert"), "{unknown}");
+    let segments = |column: &str| Request::DriftSegments {
+        column: column.into(),
+        min_rows: 100,
+    };
+    let answer = execute(&http, base, None, &segments("employment_type"));
+    assert!(
+        matches!(answer, Ok(Payload::DriftSegments(_))),
+        "{answer:?}"
+    );
+    let metrics = Request::MetricsSegments {
+        column: "employment_type".into(),
+        min_rows: 100,
+    };
+    let answer = execute(&http, base, None, &metrics);
+    assert!(
+        matches!(answer, Ok(Payload::MetricsSegments(_))),
+        "{answer:?}"
+    );
+    let invalid = execute(&http, base, None, &segments("nope")).expect_err("unknown column");
+    assert_eq!(invalid.status(), Some(422), "{invalid:?}");
+    assert!(
+        invalid.to_string().contains("employment_type"),
+        "the valid columns are listed: {invalid}"
+    );
+
     // An unreachable port gives the error the dashboard shows as "unreachable".
     let closed = format!("http://127.0.0.1:{}", free_port());
     assert!(matches!(

@@ -19,7 +19,22 @@ impl DashboardApp {
                 self.send(ctx, Request::CancelPipeline);
             }
             Action::RunDriftCheck if self.key.is_some() => self.send(ctx, Request::RunDrift),
-            Action::RunPipeline(_) | Action::CancelPipeline | Action::RunDriftCheck => {}
+            Action::AckAlert(id) if self.key.is_some() => {
+                // One acknowledgement at a time: the buttons are disabled meanwhile.
+                if !self.in_flight.contains(&RequestKind::AckAlert) {
+                    self.send(ctx, Request::AckAlert(id));
+                }
+            }
+            Action::RunPipeline(_)
+            | Action::CancelPipeline
+            | Action::RunDriftCheck
+            | Action::AckAlert(_) => {}
+            Action::FilterAlerts(filter) => {
+                state::choose_alert_filter(&mut self.state.alerts, filter);
+                // A list of the previous filter may be on its way: this one wins.
+                self.in_flight.remove(&RequestKind::Alerts);
+                self.send_read(ctx, Request::Alerts(filter));
+            }
             Action::KeyChanged => {
                 tracing::info!(key_source = ?self.key_source, "api key changed");
                 self.state.auth_refused.clear();
@@ -38,13 +53,32 @@ impl DashboardApp {
                     },
                 );
             }
+            Action::SegmentDriftBy(column) => {
+                state::choose_segment_column(&mut self.state.drift, column);
+                // An answer for the previous column may be on its way: this one wins.
+                self.in_flight.remove(&RequestKind::DriftSegments);
+                self.in_flight.remove(&RequestKind::MetricsSegments);
+                self.refresh_segments(ctx);
+            }
+            Action::SegmentMinRows(min_rows) => {
+                self.state.drift.min_segment_rows = Some(min_rows);
+                self.in_flight.remove(&RequestKind::DriftSegments);
+                self.in_flight.remove(&RequestKind::MetricsSegments);
+                self.refresh_segments(ctx);
+            }
             Action::ReloadPredictions => self.reload_predictions(ctx),
             Action::ExportReport => self.send_read(ctx, Request::Report),
             Action::SelectTab(tab) => {
                 self.settings.tab = tab;
                 // The sets are listed only while the Pipeline tab is open (see `refresh`).
-                if tab == Tab::Pipeline {
-                    self.send_read(ctx, Request::TrainingSets);
+                match tab {
+                    Tab::Pipeline => self.send_read(ctx, Request::TrainingSets),
+                    // The list is read only while its tab is open, like the sets.
+                    Tab::Alerts => {
+                        self.send_read(ctx, Request::Alerts(self.state.alerts.filter));
+                    }
+                    Tab::Drift => self.refresh_segments(ctx),
+                    _ => {}
                 }
             }
             Action::LoadManyPredictions => {

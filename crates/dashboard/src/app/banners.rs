@@ -1,15 +1,23 @@
-//! The banners above every tab: the storage problem, a refused key, and the result of the
-//! last user action.
+//! The banners above every tab: the storage problem, firing critical alerts, a refused
+//! key, and the result of the last user action.
 
 use egui::{Color32, RichText};
 
+use crate::action::Action;
 use crate::app::DashboardApp;
+use crate::settings::Tab;
 use crate::state::{self, NoticeLevel};
 
 impl DashboardApp {
-    pub(super) fn banners(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn banners(&mut self, ui: &mut egui::Ui, actions: &mut Vec<Action>) {
         if let Some(detail) = state::storage_warning(&self.state) {
             storage_banner(ui, &detail);
+        }
+        if let Some(text) = state::critical_alerts_banner(&self.state)
+            && critical_alerts_banner(ui, &text)
+            && self.settings.tab != Tab::Alerts
+        {
+            actions.push(Action::SelectTab(Tab::Alerts));
         }
         if let Some(problem) = state::auth_warning(&self.state, self.key_source) {
             banner(
@@ -65,4 +73,25 @@ fn storage_banner(ui: &mut egui::Ui, detail: &str) {
             ui.label(RichText::new(detail).color(Color32::WHITE));
         });
     ui.add_space(4.0);
+}
+
+/// Filled in the error colour like the storage banner, and a button: a critical alert
+/// needs someone now, and one click shows the list where it can be acknowledged.
+/// Returns whether it was clicked.
+fn critical_alerts_banner(ui: &mut egui::Ui, text: &str) -> bool {
+    let button = egui::Button::new(
+        RichText::new(text)
+            .color(Color32::WHITE)
+            .strong()
+            .size(15.0),
+    )
+    .fill(crate::tabs::BAD)
+    .corner_radius(4.0)
+    .min_size(egui::vec2(ui.available_width(), 30.0));
+    let clicked = ui
+        .add(button)
+        .on_hover_text("Open the Alerts tab")
+        .clicked();
+    ui.add_space(4.0);
+    clicked
 }

@@ -140,7 +140,7 @@ impl DashboardApp {
             self.settings_window(&ctx, &mut actions);
         }
         egui::CentralPanel::default().show(ui, |ui| {
-            self.banners(ui);
+            self.banners(ui, &mut actions);
             if let Connection::Unreachable { error, .. } = &self.state.connection {
                 chrome::unreachable(ui, &self.settings.api_url, error);
                 return;
@@ -158,6 +158,14 @@ impl DashboardApp {
                         ui,
                         &mut self.state.drift,
                         self.key.is_some(),
+                        &mut actions,
+                    ),
+                    Tab::Alerts => tabs::alerts::show(
+                        ui,
+                        &self.state.alerts,
+                        self.state.errors.get(&RequestKind::Alerts),
+                        self.key.is_some(),
+                        self.in_flight.contains(&RequestKind::AckAlert),
                         &mut actions,
                     ),
                     Tab::Predictions => tabs::predictions::show(

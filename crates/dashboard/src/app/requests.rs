@@ -41,6 +41,16 @@ impl DashboardApp {
             },
         );
         self.send_read(ctx, Request::PipelineStatus);
+        // The banner above every tab needs the firing alerts whatever tab is open.
+        self.send_read(ctx, Request::FiringAlerts);
+        if self.settings.tab == Tab::Alerts {
+            self.send_read(ctx, Request::Alerts(self.state.alerts.filter));
+        }
+        // Drift per segment is computed for each request (it reads the training set):
+        // only while the Drift tab shows it.
+        if self.settings.tab == Tab::Drift {
+            self.refresh_segments(ctx);
+        }
         // Listing reads every training set on the server: only while someone may pick one.
         if self.settings.tab == Tab::Pipeline {
             self.send_read(ctx, Request::TrainingSets);
@@ -49,6 +59,22 @@ impl DashboardApp {
         // paged further than the first page, predictions refresh on request only.
         if self.state.predictions.rows.len() <= self.settings.page_size {
             self.reload_predictions(ctx);
+        }
+    }
+
+    /// Re-reads drift and production metrics per segment, when a segment column is
+    /// chosen.
+    pub(super) fn refresh_segments(&mut self, ctx: &egui::Context) {
+        if let Some(column) = self.state.drift.segment_by.clone() {
+            let min_rows = self.state.drift.segment_min_rows();
+            self.send_read(
+                ctx,
+                Request::MetricsSegments {
+                    column: column.clone(),
+                    min_rows,
+                },
+            );
+            self.send_read(ctx, Request::DriftSegments { column, min_rows });
         }
     }
 
@@ -104,6 +130,12 @@ impl DashboardApp {
                 FollowUp::PipelineStatus => self.send_read(ctx, Request::PipelineStatus),
                 FollowUp::All => self.refresh(ctx),
                 FollowUp::MorePredictions => self.handle(ctx, Action::LoadMorePredictions),
+                FollowUp::Alerts => {
+                    self.send_read(ctx, Request::FiringAlerts);
+                    if self.settings.tab == Tab::Alerts {
+                        self.send_read(ctx, Request::Alerts(self.state.alerts.filter));
+                    }
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::Duration;
 
+use scorewatch_core::AlertState;
 use scorewatch_core::views::ErrorBody;
 use serde::de::DeserializeOwned;
 
@@ -16,6 +17,12 @@ use crate::client::{ApiClient, Response};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Seconds to wait for a whole answer; a 10,000-row prediction page stays far below this.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an idle connection is kept for reuse: below the server's keep-alive (`serve
+/// --keep-alive`, 5 s by default). Refreshes come every 10 s, so a kept connection was
+/// usually closed by the server already, and a request sent on it just as the close
+/// arrives fails with "connection closed before message completed", which showed the
+/// "API unreachable" page for one refresh.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The real client: reqwest's blocking client, one short-lived thread per request, so a slow
 /// endpoint never holds up the others or the UI.
@@ -94,6 +101,7 @@ pub fn build_http() -> Result<reqwest::blocking::Client, ApiError> {
     reqwest::blocking::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .user_agent(concat!("scorewatch-dashboard/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|source| ApiError::Client {
@@ -113,7 +121,10 @@ pub fn execute(
     request: &Request,
 ) -> Result<Payload, ApiError> {
     let path = request.path();
-    let url = format!("{}{path}", base_url.trim_end_matches('/'));
+    let url = match request {
+        Request::AckAlert(id) => ack_url(base_url, id),
+        _ => format!("{}{path}", base_url.trim_end_matches('/')),
+    };
     let mut builder = if request.kind().is_write() {
         http.post(&url)
     } else {
@@ -140,6 +151,22 @@ pub fn execute(
             call(builder, &url, path).map(Payload::Drift)
         }
         Request::RunDrift => call(builder, &url, path).map(Payload::DriftRun),
+        Request::DriftSegments { column, min_rows } => call(
+            builder
+                .query(&[("segment_by", column.as_str())])
+                .query(&[("min_rows", min_rows)]),
+            &url,
+            path,
+        )
+        .map(Payload::DriftSegments),
+        Request::MetricsSegments { column, min_rows } => call(
+            builder
+                .query(&[("by", column.as_str())])
+                .query(&[("min_rows", min_rows)]),
+            &url,
+            path,
+        )
+        .map(Payload::MetricsSegments),
         Request::Predictions(query) => {
             call(builder.query(query), &url, path).map(Payload::Predictions)
         }
@@ -152,6 +179,21 @@ pub fn execute(
         }
         Request::PipelineStatus => call(builder, &url, path).map(Payload::PipelineStatus),
         Request::TrainingSets => call(builder, &url, path).map(Payload::TrainingSets),
+        Request::Alerts(state) => {
+            if let Some(state) = state {
+                builder = builder.query(&[("state", state.as_str())]);
+            }
+            call(builder, &url, path).map(Payload::Alerts)
+        }
+        Request::FiringAlerts => call(
+            builder.query(&[("state", AlertState::Firing.as_str())]),
+            &url,
+            path,
+        )
+        .map(Payload::Alerts),
+        Request::AckAlert(_) => {
+            call(builder, &url, path).map(|alert| Payload::AlertAcked(Box::new(alert)))
+        }
         Request::Report => {
             let response = check_status(send(builder, &url)?, path)?;
             response
@@ -162,6 +204,24 @@ pub fn execute(
                     source: Arc::new(source),
                 })
         }
+    }
+}
+
+/// The URL of `POST /monitoring/alerts/{id}/ack`, with the id percent-encoded as one path
+/// segment: ids are UUIDs, but whatever the server sent must not change the route.
+fn ack_url(base_url: &str, id: &str) -> String {
+    let base = base_url.trim_end_matches('/');
+    match reqwest::Url::parse(base) {
+        Ok(mut url) if !url.cannot_be_a_base() => {
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments
+                    .pop_if_empty()
+                    .extend(["monitoring", "alerts", id, "ack"]);
+            }
+            url.to_string()
+        }
+        // Not a URL: the request fails with reqwest's error naming it, like any other.
+        _ => format!("{base}/monitoring/alerts/{id}/ack"),
     }
 }
 

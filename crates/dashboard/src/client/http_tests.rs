@@ -174,3 +174,49 @@ fn unreachable_server_gives_unreachable_error_with_url() {
             .starts_with("cannot reach the api at http://127.0.0.1:1/health")
     );
 }
+
+/// Issue 16: the ack goes as a POST to the alert's own URL, with the key; the id is one
+/// path segment whatever it holds. The banner's poll asks for firing alerts only.
+#[test]
+fn ack_posts_to_the_alerts_url_with_the_key_and_the_banner_asks_for_firing_alerts() {
+    let http = build_http().unwrap();
+    let key = ApiKey::new("s3cret-key").unwrap();
+    let (base, server) = one_shot_server(
+        "409 Conflict",
+        r#"{"error":{"code":"alert_resolved","message":"alert a/1 is resolved"}}"#,
+    );
+    let err = execute(
+        &http,
+        &base,
+        Some(&key),
+        &Request::AckAlert("0192-a/1".into()),
+    )
+    .unwrap_err();
+    let received = server.join().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "/monitoring/alerts/{id}/ack answered 409: alert a/1 is resolved"
+    );
+    assert!(
+        received.starts_with("POST /monitoring/alerts/0192-a%2F1/ack "),
+        "{received}"
+    );
+    assert!(
+        received
+            .lines()
+            .any(|line| line.eq_ignore_ascii_case("x-api-key: s3cret-key")),
+        "{received}"
+    );
+
+    let (base, server) = one_shot_server("200 OK", r#"{"alerts":[]}"#);
+    let answer = execute(&http, &base, None, &Request::FiringAlerts).unwrap();
+    let received = server.join().unwrap();
+    assert!(
+        received.starts_with("GET /monitoring/alerts?state=firing "),
+        "{received}"
+    );
+    assert_eq!(
+        answer,
+        Payload::Alerts(scorewatch_core::views::AlertsView { alerts: Vec::new() })
+    );
+}

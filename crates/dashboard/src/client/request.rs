@@ -2,10 +2,10 @@
 //! back when it works ([`Payload`]).
 
 use scorewatch_core::views::{
-    DriftView, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
+    AlertsView, DriftView, Health, MetricsView, PredictionsPage, RunAccepted, RunPipelineRequest,
     TrainingSetList,
 };
-use scorewatch_core::{DriftReport, PipelineStatus};
+use scorewatch_core::{Alert, AlertState, DriftReport, MetricsSegments, PipelineStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -65,6 +65,21 @@ pub enum Request {
     },
     /// `POST /monitoring/drift/run`.
     RunDrift,
+    /// `GET /monitoring/drift?segment_by=COL&min_rows=N`: drift per segment.
+    DriftSegments {
+        /// The segment column.
+        column: String,
+        /// Fewest rows a segment needs on each side to be judged.
+        min_rows: u64,
+    },
+    /// `GET /monitoring/metrics/segments?by=COL&min_rows=N`: production metrics per
+    /// segment.
+    MetricsSegments {
+        /// The segment column.
+        column: String,
+        /// Fewest labelled rows a segment needs for its metrics.
+        min_rows: u64,
+    },
     /// `GET /monitoring/predictions`.
     Predictions(PredictionsQuery),
     /// `POST /monitoring/run-pipeline` with the options of the run.
@@ -77,6 +92,12 @@ pub enum Request {
     TrainingSets,
     /// `GET /monitoring/report`: the HTML report of the server's default window.
     Report,
+    /// `GET /monitoring/alerts[?state=]`: the Alerts tab's list (`None`: every state).
+    Alerts(Option<AlertState>),
+    /// `GET /monitoring/alerts?state=firing`: the banner's poll, on every refresh.
+    FiringAlerts,
+    /// `POST /monitoring/alerts/{id}/ack`: acknowledges the alert with this id.
+    AckAlert(String),
 }
 
 /// Which kind of call a [`Request`] is; used to avoid sending the same refresh twice.
@@ -90,6 +111,10 @@ pub enum RequestKind {
     Drift,
     /// `POST /monitoring/drift/run`.
     RunDrift,
+    /// `GET /monitoring/drift?segment_by=`.
+    DriftSegments,
+    /// `GET /monitoring/metrics/segments`.
+    MetricsSegments,
     /// `GET /monitoring/predictions`.
     Predictions,
     /// `POST /monitoring/run-pipeline`.
@@ -102,6 +127,13 @@ pub enum RequestKind {
     TrainingSets,
     /// `GET /monitoring/report`.
     Report,
+    /// `GET /monitoring/alerts` for the Alerts tab.
+    Alerts,
+    /// `GET /monitoring/alerts?state=firing` for the banner; apart from [`Self::Alerts`]
+    /// so the banner's poll never waits on, or replaces, the tab's list.
+    FiringAlerts,
+    /// `POST /monitoring/alerts/{id}/ack`.
+    AckAlert,
 }
 
 impl RequestKind {
@@ -111,7 +143,7 @@ impl RequestKind {
     pub fn is_write(self) -> bool {
         matches!(
             self,
-            Self::RunDrift | Self::RunPipeline | Self::CancelPipeline
+            Self::RunDrift | Self::RunPipeline | Self::CancelPipeline | Self::AckAlert
         )
     }
 }
@@ -125,12 +157,17 @@ impl Request {
             Self::Metrics { .. } => RequestKind::Metrics,
             Self::Drift { .. } => RequestKind::Drift,
             Self::RunDrift => RequestKind::RunDrift,
+            Self::DriftSegments { .. } => RequestKind::DriftSegments,
+            Self::MetricsSegments { .. } => RequestKind::MetricsSegments,
             Self::Predictions(_) => RequestKind::Predictions,
             Self::RunPipeline(_) => RequestKind::RunPipeline,
             Self::CancelPipeline => RequestKind::CancelPipeline,
             Self::PipelineStatus => RequestKind::PipelineStatus,
             Self::TrainingSets => RequestKind::TrainingSets,
             Self::Report => RequestKind::Report,
+            Self::Alerts(_) => RequestKind::Alerts,
+            Self::FiringAlerts => RequestKind::FiringAlerts,
+            Self::AckAlert(_) => RequestKind::AckAlert,
         }
     }
 
@@ -140,24 +177,24 @@ impl Request {
         match self.kind() {
             RequestKind::Health => "/health",
             RequestKind::Metrics => "/monitoring/metrics",
-            RequestKind::Drift => "/monitoring/drift",
+            RequestKind::Drift | RequestKind::DriftSegments => "/monitoring/drift",
             RequestKind::RunDrift => "/monitoring/drift/run",
+            RequestKind::MetricsSegments => "/monitoring/metrics/segments",
             RequestKind::Predictions => "/monitoring/predictions",
             RequestKind::RunPipeline => "/monitoring/run-pipeline",
             RequestKind::CancelPipeline => "/monitoring/pipeline/cancel",
             RequestKind::PipelineStatus => "/monitoring/pipeline-status",
             RequestKind::TrainingSets => "/monitoring/training-data",
             RequestKind::Report => "/monitoring/report",
+            RequestKind::Alerts | RequestKind::FiringAlerts => "/monitoring/alerts",
+            // The id goes into the URL (see `execute`); messages name the route.
+            RequestKind::AckAlert => "/monitoring/alerts/{id}/ack",
         }
     }
 }
 
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one payload per response, moved once; MetricsView grew with its estimated entry"
-)]
 pub enum Payload {
     /// Of `GET /health`.
     Health(Health),
@@ -168,6 +205,10 @@ pub enum Payload {
     Drift(DriftView),
     /// Of `POST /monitoring/drift/run`.
     DriftRun(DriftReport),
+    /// Of `GET /monitoring/drift?segment_by=` (its `by_segment`).
+    DriftSegments(DriftView),
+    /// Of `GET /monitoring/metrics/segments`.
+    MetricsSegments(MetricsSegments),
     /// Of `GET /monitoring/predictions`.
     Predictions(PredictionsPage),
     /// Of `POST /monitoring/run-pipeline`.
@@ -180,4 +221,8 @@ pub enum Payload {
     TrainingSets(TrainingSetList),
     /// Of `GET /monitoring/report`: the page's HTML.
     Report(String),
+    /// Of `GET /monitoring/alerts` (the tab's list or the banner's firing poll).
+    Alerts(AlertsView),
+    /// Of `POST /monitoring/alerts/{id}/ack`: the alert as acknowledged.
+    AlertAcked(Box<Alert>),
 }

@@ -2,7 +2,7 @@
 //! table's sort order, with the functions that apply drift answers to it.
 
 use scorewatch_core::views::{DriftSummary, DriftView};
-use scorewatch_core::{DriftReport, FeatureDrift};
+use scorewatch_core::{DriftReport, DriftSegments, FeatureDrift, MetricsSegments};
 
 /// A column of the drift table to sort by.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -39,6 +39,65 @@ pub struct DriftState {
     pub sort: DriftColumn,
     /// Sort direction.
     pub descending: bool,
+    /// The column the segments table splits by; `None` shows no segments.
+    pub segment_by: Option<String>,
+    /// Drift per segment of `segment_by`, worst first as the API sends it.
+    pub segments: Option<DriftSegments>,
+    /// Why the segments could not be read (the API's message).
+    pub segments_error: Option<String>,
+    /// Fewest rows a segment needs on each side to be judged; `None` for the API's
+    /// default.
+    pub min_segment_rows: Option<u64>,
+    /// Production metrics per segment of `segment_by`, worst (lowest AUC) first.
+    pub metrics_segments: Option<MetricsSegments>,
+    /// Why the metrics per segment could not be read (the API's message).
+    pub metrics_segments_error: Option<String>,
+}
+
+impl DriftState {
+    /// The minimum rows the segments are asked for with.
+    #[must_use]
+    pub fn segment_min_rows(&self) -> u64 {
+        self.min_segment_rows
+            .unwrap_or(scorewatch_core::DEFAULT_MIN_SEGMENT_ROWS)
+    }
+}
+
+/// The user chose a segment column (or none): what was shown for another one goes.
+pub fn choose_segment_column(drift: &mut DriftState, column: Option<String>) {
+    if drift.segment_by != column {
+        drift.segments = None;
+        drift.segments_error = None;
+        drift.metrics_segments = None;
+        drift.metrics_segments_error = None;
+    }
+    drift.segment_by = column;
+}
+
+/// Applies the `by_segment` of `GET /monitoring/drift?segment_by=column&min_rows=..`; an
+/// answer for a column or a minimum that is no longer chosen is dropped (the user may
+/// change both faster than the server answers).
+pub fn apply_drift_segments(drift: &mut DriftState, column: &str, min_rows: u64, view: DriftView) {
+    if drift.segment_by.as_deref() != Some(column) || drift.segment_min_rows() != min_rows {
+        return;
+    }
+    drift.segments_error = None;
+    drift.segments = view.by_segment;
+}
+
+/// Applies `GET /monitoring/metrics/segments?by=column&min_rows=..`, dropped like
+/// [`apply_drift_segments`] when the choice has changed since.
+pub fn apply_metrics_segments(
+    drift: &mut DriftState,
+    column: &str,
+    min_rows: u64,
+    metrics: MetricsSegments,
+) {
+    if drift.segment_by.as_deref() != Some(column) || drift.segment_min_rows() != min_rows {
+        return;
+    }
+    drift.metrics_segments_error = None;
+    drift.metrics_segments = Some(metrics);
 }
 
 /// The drift badge's text and whether it shows drift: the report's verdict with its first

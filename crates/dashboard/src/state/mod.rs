@@ -2,9 +2,10 @@
 //! persisted, and the plain functions that apply API answers to it.
 //!
 //! - `apply`: [`apply_response`], the entry point for every answer.
-//! - `drift`, `predictions`: each tab's own state and how its answers apply.
+//! - `alerts`, `drift`, `predictions`: each tab's own state and how its answers apply.
 //! - `banners`: the text of the banners above every tab.
 
+mod alerts;
 mod apply;
 mod banners;
 mod drift;
@@ -18,13 +19,17 @@ use time::OffsetDateTime;
 
 use crate::client::RequestKind;
 
+pub use alerts::{
+    AlertsState, can_ack, choose_alert_filter, critical_alerts_banner, delivery_text,
+};
 pub use apply::apply_response;
 pub use banners::{
     AUTH_BANNER_TITLE, SET_KEY_HINT, START_API_HINT, STORAGE_BANNER_TITLE, auth_warning,
     storage_warning,
 };
 pub use drift::{
-    DriftColumn, DriftState, apply_drift, apply_drift_run, drift_headline, sorted_features,
+    DriftColumn, DriftState, apply_drift, apply_drift_run, choose_segment_column, drift_headline,
+    sorted_features,
 };
 pub use predictions::{
     FilterError, MAX_LOADED_PREDICTIONS, MAX_PAGE_SIZE, PredictionFilter, PredictionsRow,
@@ -94,6 +99,8 @@ pub struct ViewState {
     pub predictions: PredictionsState,
     /// `GET /monitoring/pipeline-status`.
     pub pipeline: Option<PipelineStatus>,
+    /// Alerts tab and the critical-alert banner.
+    pub alerts: AlertsState,
     /// `GET /monitoring/training-data`: the sets a run can train on.
     pub training_sets: Option<Vec<TrainingSetSummary>>,
     /// Per-endpoint errors other than unreachability, shown in the tab concerned.
@@ -118,6 +125,8 @@ pub enum FollowUp {
     All,
     /// Fetch the next page of predictions (loading up to `load_until`).
     MorePredictions,
+    /// Re-read the alerts (one was acknowledged, or the ack was refused).
+    Alerts,
 }
 
 #[cfg(test)]

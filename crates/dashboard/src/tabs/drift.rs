@@ -67,6 +67,9 @@ pub fn show(ui: &mut egui::Ui, drift: &mut DriftState, has_key: bool, actions: &
     } else {
         ui.label("Select a feature to see its reference and current shares per bin.");
     }
+    ui.add_space(10.0);
+    super::drift_segments::show(ui, drift, report, actions);
+    super::segment_metrics::show(ui, drift);
 }
 
 fn report_selector(ui: &mut egui::Ui, drift: &DriftState, actions: &mut Vec<Action>) {

@@ -1,13 +1,16 @@
 //! One module per tab, each with a `show` function that draws it and pushes the
 //! [`Action`](crate::action::Action)s the user asked for; shared widgets live here.
 
+pub mod alerts;
 pub mod drift;
+pub mod drift_segments;
 pub mod history_plot;
 pub mod metrics;
 pub mod overview;
 pub mod overview_estimate;
 pub mod pipeline;
 pub mod predictions;
+pub mod segment_metrics;
 
 use egui::{Color32, RichText};
 use scorewatch_core::{PipelineState, PsiBand};

@@ -21,6 +21,8 @@ use time::macros::datetime;
 
 pub const MODEL: &str = "20260110-120000";
 pub const OLD_MODEL: &str = "20260101-090000";
+/// When the fake API acknowledges an alert.
+pub const ACKED_AT: OffsetDateTime = datetime!(2026-01-12 12:05:00 UTC);
 
 pub fn health() -> Health {
     Health {
@@ -464,4 +466,194 @@ pub fn metrics_with_estimate() -> MetricsView {
     }
     view.history_total = view.history.len() as u64;
     view
+}
+
+/// Drift per segment of `employment`: one drifted, one stable, one too thin, worst first.
+pub fn drift_segments() -> scorewatch_core::DriftSegments {
+    use scorewatch_core::{SegmentDrift, SegmentStatus, VerdictReason};
+    let window = |description: &str, rows| WindowSpec {
+        description: description.into(),
+        model_version: Some("20260110-080000".into()),
+        from: None,
+        to: None,
+        rows,
+    };
+    let segment = |name: &str, rows: (u64, u64), psi: Option<f64>, status| {
+        SegmentDrift {
+        segment: name.into(),
+        reference_rows: rows.0,
+        current_rows: rows.1,
+        status,
+        score_psi: psi,
+        score_psi_band: psi.map(PsiBand::from_psi),
+        score_ks: psi.map(|p| KsResult {
+            statistic: p / 2.0,
+            p_value: 1e-6,
+            method: KsMethod::Exact,
+        }),
+        drifted_features: if status == SegmentStatus::Drifted {
+            vec!["income".into()]
+        } else {
+            Vec::new()
+        },
+        drifted_share: psi.map(|_| 0.0),
+        verdict: psi.map(|p| DriftVerdict {
+            status: if p >= 0.25 {
+                scorewatch_core::VerdictStatus::Drifted
+            } else {
+                scorewatch_core::VerdictStatus::Stable
+            },
+            reasons: if p >= 0.25 {
+                vec![VerdictReason::ScorePsi {
+                    psi: p,
+                    band: PsiBand::Significant,
+                }]
+            } else {
+                Vec::new()
+            },
+        }),
+        reason: match status {
+            SegmentStatus::Insufficient => "too few rows to judge: 300 reference and 12 current, at least 100 needed on each side".into(),
+            _ => "Score drift: PSI 0.41".into(),
+        },
+    }
+    };
+    scorewatch_core::DriftSegments {
+        column: "employment".into(),
+        min_rows: 100,
+        reference: window("training set", 8000),
+        current: window("newest 10000 predictions", 10000),
+        computed_at: OffsetDateTime::UNIX_EPOCH,
+        segments: vec![
+            segment(
+                "self_employed",
+                (1600, 2100),
+                Some(0.4123),
+                SegmentStatus::Drifted,
+            ),
+            segment(
+                "salaried",
+                (6100, 7888),
+                Some(0.0211),
+                SegmentStatus::Stable,
+            ),
+            segment("unemployed", (300, 12), None, SegmentStatus::Insufficient),
+            // A value the training set never had.
+            SegmentDrift {
+                reason: "not in the reference: a new segment, nothing to compare with".into(),
+                ..segment("gig", (0, 118), None, SegmentStatus::Insufficient)
+            },
+        ],
+    }
+}
+
+/// One alert as `GET /monitoring/alerts` lists it.
+fn alert(
+    id: &str,
+    rule: scorewatch_core::AlertRule,
+    severity: scorewatch_core::Severity,
+    summary: &str,
+    since: OffsetDateTime,
+) -> scorewatch_core::Alert {
+    scorewatch_core::Alert {
+        id: id.into(),
+        rule,
+        subject: "score".into(),
+        state: scorewatch_core::AlertState::Firing,
+        severity,
+        since,
+        resolved_at: None,
+        summary: summary.into(),
+        details: serde_json::json!({ "psi": 0.2931, "band": "significant" }),
+        acked_at: None,
+        acked_by: None,
+        last_notified_at: Some(since),
+        delivery: scorewatch_core::DeliveryStatus::default(),
+    }
+}
+
+/// The alerts the fake API keeps, newest first: a critical score drift firing (one
+/// webhook accepted it, another keeps refusing), a warning already acknowledged, and a
+/// resolved pipeline failure.
+pub fn alerts() -> Vec<scorewatch_core::Alert> {
+    use scorewatch_core::{AlertRule, AlertState, DeliveryStatus, Severity};
+    let mut score = alert(
+        "0193a-score",
+        AlertRule::ScoreDrift,
+        Severity::Critical,
+        "Score drift: PSI 0.29 (significant)",
+        datetime!(2026-01-12 09:00:00 UTC),
+    );
+    score.delivery = DeliveryStatus {
+        pending: 1,
+        delivered: 1,
+        failed: 0,
+        last_delivered_at: Some(datetime!(2026-01-12 09:00:01 UTC)),
+        last_error: Some("connection refused".into()),
+    };
+    let mut features = alert(
+        "0193a-features",
+        AlertRule::FeatureDrift,
+        Severity::Warning,
+        "Feature drift: 67% of features (threshold 50%)",
+        datetime!(2026-01-12 08:00:00 UTC),
+    );
+    features.subject = MODEL.into();
+    features.acked_at = Some(datetime!(2026-01-12 08:30:00 UTC));
+    features.acked_by = Some("key-1".into());
+    let mut pipeline = alert(
+        "0193a-pipeline",
+        AlertRule::PipelineFailed,
+        Severity::Critical,
+        "Pipeline run run-2 failed: training file applications.csv line 12",
+        datetime!(2026-01-11 07:00:00 UTC),
+    );
+    pipeline.subject = "pipeline".into();
+    pipeline.state = AlertState::Resolved;
+    pipeline.resolved_at = Some(datetime!(2026-01-11 07:45:00 UTC));
+    pipeline.delivery.failed = 1;
+    vec![score, features, pipeline]
+}
+
+/// Production metrics per segment of `employment`, lowest AUC first: two with metrics,
+/// one with too few labelled rows.
+pub fn metrics_segments() -> scorewatch_core::MetricsSegments {
+    use scorewatch_core::SegmentMetrics;
+    let with_auc = |name: &str, rows, labelled, auc: f64| SegmentMetrics {
+        segment: name.into(),
+        rows,
+        labelled_rows: labelled,
+        positives: labelled / 5,
+        positive_rate: Some(0.2),
+        roc_auc: Some(auc),
+        gini: Some(2.0 * auc - 1.0),
+        ks: Some(0.3141),
+        brier: Some(0.1502),
+        insufficient: None,
+        undefined: BTreeMap::new(),
+    };
+    scorewatch_core::MetricsSegments {
+        column: "employment".into(),
+        min_rows: 100,
+        threshold: 0.5,
+        rows: 10_000,
+        labelled_rows: 3_100,
+        segments: vec![
+            with_auc("self_employed", 2100, 700, 0.6123),
+            with_auc("salaried", 7888, 2390, 0.8011),
+            SegmentMetrics {
+                segment: "unemployed".into(),
+                rows: 12,
+                labelled_rows: 10,
+                positives: 3,
+                positive_rate: Some(0.3),
+                roc_auc: None,
+                gini: None,
+                ks: None,
+                brier: None,
+                insufficient: Some("too few labelled rows: 10, at least 100 needed".into()),
+                undefined: BTreeMap::new(),
+            },
+        ],
+    }
 }

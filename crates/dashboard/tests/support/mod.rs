@@ -10,9 +10,9 @@ pub mod fixtures;
 use std::sync::{Arc, Mutex};
 
 use scorewatch_core::views::{
-    DriftView, Health, MetricsView, PredictionView, RunAccepted, TrainingSetList,
+    AlertsView, DriftView, Health, MetricsView, PredictionView, RunAccepted, TrainingSetList,
 };
-use scorewatch_core::{PipelineStatus, TrainingSetSummary};
+use scorewatch_core::{Alert, AlertState, PipelineStatus, TrainingSetSummary};
 use scorewatch_dashboard::{ApiClient, ApiError, ApiKey, Payload, Request, RequestKind, Response};
 
 /// The page the fake API serves as `GET /monitoring/report`.
@@ -37,6 +37,11 @@ pub struct Answers {
     pub predictions: Vec<PredictionView>,
     pub pipeline: PipelineStatus,
     pub training_sets: Vec<TrainingSetSummary>,
+    /// Drift per segment of `employment`; `None` answers 409 `no_reference` (the model's
+    /// training set is gone).
+    pub drift_segments: Option<scorewatch_core::DriftSegments>,
+    /// The alerts kept, newest first; an ack changes them (see [`FakeApi`]).
+    pub alerts: Vec<Alert>,
 }
 
 impl Answers {
@@ -51,6 +56,8 @@ impl Answers {
             predictions: fixtures::predictions(2_000),
             pipeline: fixtures::pipeline_idle(),
             training_sets: fixtures::training_sets(),
+            alerts: fixtures::alerts(),
+            drift_segments: Some(fixtures::drift_segments()),
         }
     }
 
@@ -59,6 +66,7 @@ impl Answers {
             metrics: fixtures::metrics_without_model(),
             drift: fixtures::empty_drift_view(),
             predictions: Vec::new(),
+            alerts: Vec::new(),
             pipeline: scorewatch_core::PipelineStatus {
                 schema_version: 1,
                 state: scorewatch_core::PipelineState::Idle,
@@ -137,6 +145,106 @@ impl Answers {
                 training_sets: self.training_sets.clone(),
             }),
             Request::Report => Payload::Report(REPORT_HTML.to_owned()),
+            Request::Alerts(_) | Request::FiringAlerts | Request::AckAlert(_) => {
+                return self.answer_alerts(request);
+            }
+            Request::DriftSegments { .. } | Request::MetricsSegments { .. } => {
+                return self.answer_segments(request);
+            }
+        })
+    }
+
+    /// `GET /monitoring/alerts` and the ack, as the API answers them.
+    fn answer_alerts(&self, request: &Request) -> Result<Payload, ApiError> {
+        Ok(match request {
+            Request::Alerts(state) => Payload::Alerts(AlertsView {
+                alerts: self
+                    .alerts
+                    .iter()
+                    .filter(|a| state.is_none_or(|s| a.state == s))
+                    .cloned()
+                    .collect(),
+            }),
+            Request::FiringAlerts => Payload::Alerts(AlertsView {
+                alerts: self
+                    .alerts
+                    .iter()
+                    .filter(|a| a.state == AlertState::Firing)
+                    .cloned()
+                    .collect(),
+            }),
+            Request::AckAlert(id) => match self.alerts.iter().find(|a| &a.id == id) {
+                None => {
+                    return Err(ApiError::Status {
+                        path: request.path(),
+                        status: 404,
+                        code: Some("not_found".into()),
+                        message: format!("no alert has id {id}"),
+                    });
+                }
+                Some(a) if a.state == AlertState::Resolved => {
+                    return Err(ApiError::Status {
+                        path: request.path(),
+                        status: 409,
+                        code: Some("alert_resolved".into()),
+                        message: format!(
+                            "alert {id} is resolved; only a firing alert can be acknowledged"
+                        ),
+                    });
+                }
+                Some(a) => Payload::AlertAcked(Box::new(Alert {
+                    acked_at: Some(fixtures::ACKED_AT),
+                    acked_by: Some("key-1".into()),
+                    ..a.clone()
+                })),
+            },
+            _ => unreachable!("not an alerts request: {request:?}"),
+        })
+    }
+
+    /// `GET /monitoring/drift?segment_by=`, as the API answers it.
+    fn answer_segments(&self, request: &Request) -> Result<Payload, ApiError> {
+        Ok(match request {
+            Request::DriftSegments { column, .. } if column == "employment" => {
+                let Some(segments) = &self.drift_segments else {
+                    return Err(ApiError::Status {
+                        path: request.path(),
+                        status: 409,
+                        code: Some("no_reference".into()),
+                        message: "the reference of model 20260110-120000 is unavailable: \
+                              data/training/applications.csv changed since training"
+                            .into(),
+                    });
+                };
+                Payload::DriftSegments(DriftView {
+                    by_segment: Some(segments.clone()),
+                    ..self.drift.clone()
+                })
+            }
+            Request::DriftSegments { column, .. } => {
+                return Err(ApiError::Status {
+                    path: request.path(),
+                    status: 422,
+                    code: Some("invalid_fields".into()),
+                    message: format!(
+                        "1 invalid field (segment_by: unknown segment column '{column}'; valid columns: employment)"
+                    ),
+                });
+            }
+            Request::MetricsSegments { column, .. } if column == "employment" => {
+                Payload::MetricsSegments(fixtures::metrics_segments())
+            }
+            Request::MetricsSegments { column, .. } => {
+                return Err(ApiError::Status {
+                    path: request.path(),
+                    status: 422,
+                    code: Some("invalid_fields".into()),
+                    message: format!(
+                        "1 invalid field (by: unknown segment column '{column}'; valid columns: employment)"
+                    ),
+                });
+            }
+            _ => unreachable!("not a segments request: {request:?}"),
         })
     }
 }
@@ -192,6 +300,13 @@ impl ApiClient for FakeApi {
         } else {
             answers.answer(&request, key)
         };
+        // The server keeps an acknowledgement: later lists show it.
+        if let Ok(Payload::AlertAcked(acked)) = &result {
+            let mut answers = self.answers.lock().unwrap();
+            for alert in answers.alerts.iter_mut().filter(|a| a.id == acked.id) {
+                *alert = (**acked).clone();
+            }
+        }
         self.sent
             .lock()
             .unwrap()

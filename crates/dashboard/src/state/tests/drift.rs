@@ -134,3 +134,32 @@ fn drift_headline_gives_the_verdict_and_its_first_reason() {
     stable.verdict = scorewatch_core::DriftVerdict::judge(None, &[], 0.0, 0.5, false);
     assert_eq!(drift_headline(&stable), ("NO DRIFT".to_owned(), false));
 }
+
+#[test]
+fn segments_of_a_column_or_minimum_no_longer_chosen_are_dropped() {
+    let mut state = ViewState::default();
+    crate::state::choose_segment_column(&mut state.drift, Some("employment".into()));
+    state.drift.min_segment_rows = Some(30);
+    let answer = |column: &str, min_rows| {
+        ok(
+            Request::DriftSegments {
+                column: column.into(),
+                min_rows,
+            },
+            Payload::DriftSegments(DriftView {
+                by_segment: Some(fixtures::drift_segments()),
+                ..fixtures::drift_view()
+            }),
+        )
+    };
+    // The answer to the default minimum, sent before the user chose 30, comes late.
+    apply_response(&mut state, answer("employment", 100), NOW);
+    assert_eq!(state.drift.segments, None);
+    apply_response(&mut state, answer("region", 30), NOW);
+    assert_eq!(state.drift.segments, None);
+    apply_response(&mut state, answer("employment", 30), NOW);
+    assert_eq!(
+        state.drift.segments.as_ref().map(|s| s.segments.len()),
+        Some(4)
+    );
+}

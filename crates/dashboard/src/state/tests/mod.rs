@@ -7,6 +7,7 @@ use time::macros::datetime;
 use crate::client::{ApiError, ApiKey, Payload, PredictionsQuery, Request, Response};
 use crate::settings::DEFAULT_API_URL;
 
+mod alerts;
 mod apply;
 mod banners;
 mod drift;
