@@ -111,7 +111,12 @@ impl DatabaseUrl {
     /// Classifies a failed connection attempt, naming the target and never the password.
     pub(crate) fn connect_error(&self, err: &sqlx::Error) -> ConnectError {
         let target = self.to_string();
-        let reason = scrub(&err.to_string(), self.password.as_deref());
+        // The server's own message for a refusal (sqlx's display adds the server's source
+        // line, which reads as if it were the URL's).
+        let message = err
+            .as_database_error()
+            .map_or_else(|| err.to_string(), |db| db.message().to_owned());
+        let reason = scrub(&message, self.password.as_deref());
         if let Some(db) = err.as_database_error() {
             match db.code().as_deref() {
                 // invalid_catalog_name

@@ -22,7 +22,7 @@ const PARTITION_LOCK: i64 = 0x5c0e_0002;
 /// a replica restarted once a month never sends a month's rows to the default partition.
 const PARTITION_MONTHS: i32 = 3;
 
-/// What [`migrate`] did.
+/// What [`crate::migrate`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationReport {
     /// Versions applied by this call (empty when the schema was up to date).
