@@ -59,6 +59,16 @@ impl Bridge {
         // A panicking task drops `tx` unsent, which ends the wait with an error.
         rx.recv().map_err(|_| NoAnswer)
     }
+
+    /// Runs `future` on the backend's runtime without waiting for it: for clean-up that
+    /// must happen there (a transaction given up between two calls rolls back on the
+    /// runtime that owns its connection).
+    pub(crate) fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.handle.spawn(future));
+    }
 }
 
 impl Drop for Bridge {

@@ -7,7 +7,8 @@
 //!   refuses a database whose schema is newer than this build ([`OpenError`]).
 //! - [`PgStore::open`] migrates, then connects a pool; its stores implement core's
 //!   traits: [`PgPredictionLog`], [`PgOutcomeLog`], [`PgMetricsHistory`],
-//!   [`PgDriftReports`], [`PgPipelineStatus`] and [`PgTrainingSets`].
+//!   [`PgDriftReports`], [`PgPipelineStatus`], [`PgTrainingSets`], [`PgModelStore`] and
+//!   [`PgAlertStore`]; [`PgStore::backends`] gathers them into core's `Store`.
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -23,10 +24,12 @@
 //! ```
 #![deny(missing_docs)]
 
+mod alerts;
 mod bridge;
 mod connect;
 mod documents;
 mod migrate;
+mod models;
 mod outcomes;
 mod predictions;
 mod shared;
@@ -34,11 +37,13 @@ mod training_sets;
 
 use std::sync::Arc;
 
-use scorewatch_core::StoreOptions;
+use scorewatch_core::{StoreBackends, StoreOptions};
 
+pub use alerts::PgAlertStore;
 pub use connect::{ConnectError, DatabaseUrl};
 pub use documents::{PgDriftReports, PgMetricsHistory, PgPipelineStatus};
 pub use migrate::{MigrationReport, OpenError, latest_version};
+pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
 pub use predictions::PgPredictionLog;
 pub use training_sets::PgTrainingSets;
@@ -64,6 +69,9 @@ pub fn migrate(url: &DatabaseUrl) -> Result<MigrationReport, OpenError> {
             source: Box::new(no_answer),
         })?
 }
+
+/// The name core's `Store::backend` gives this backend (and `/health` reports).
+pub const BACKEND_NAME: &str = "postgres";
 
 /// The stores of one database, sharing a connection pool and the backend's runtime.
 #[derive(Debug)]
@@ -149,6 +157,34 @@ impl PgStore {
     #[must_use]
     pub fn training_sets(&self) -> PgTrainingSets {
         PgTrainingSets::new(Arc::clone(&self.shared))
+    }
+
+    /// The published models and their reference profiles.
+    #[must_use]
+    pub fn models(&self) -> PgModelStore {
+        PgModelStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The alert book, its resolved alerts bounded by `options.alerts_retention`.
+    #[must_use]
+    pub fn alerts(&self) -> PgAlertStore {
+        PgAlertStore::new(Arc::clone(&self.shared), self.options.alerts_retention)
+    }
+
+    /// Every store, for core's `Store::from_backends`: the whole store on this database.
+    #[must_use]
+    pub fn backends(&self) -> StoreBackends {
+        StoreBackends {
+            backend: BACKEND_NAME,
+            predictions: Arc::new(self.predictions()),
+            outcomes: Arc::new(self.outcomes()),
+            metrics: Arc::new(self.metrics()),
+            drift_reports: Arc::new(self.drift_reports()),
+            pipeline_status: Arc::new(self.pipeline_status()),
+            models: Arc::new(self.models()),
+            training_sets: Arc::new(self.training_sets()),
+            alerts: Arc::new(self.alerts()),
+        }
     }
 }
 

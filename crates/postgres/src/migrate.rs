@@ -84,6 +84,18 @@ pub enum OpenError {
 }
 
 impl OpenError {
+    /// Whether trying again later may succeed: the server could not be reached or a
+    /// query failed (the server starting up, a connection lost). A bad URL, refused
+    /// credentials, a missing database or a schema this build cannot use stay so until
+    /// someone changes them.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Connect(ConnectError::Unreachable { .. }) | Self::Database { .. }
+        )
+    }
+
     fn database(url: &DatabaseUrl, action: &'static str) -> impl Fn(sqlx::Error) -> Self {
         let target = url.to_string();
         move |err| Self::Database {

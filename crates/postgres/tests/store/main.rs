@@ -7,9 +7,11 @@
     reason = "helpers outside #[test] fns panic on setup failure"
 )]
 
+mod alerts;
 mod connect;
 mod documents;
 mod migrate;
+mod models;
 mod outcomes;
 mod predictions;
 mod support;
