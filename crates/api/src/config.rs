@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use scorewatch_core::{AlertRules, DEFAULT_MIN_PRODUCTION_ROWS, RetryPolicy};
+use scorewatch_postgres::DatabaseUrl;
 
 /// Default port, as gunicorn's `--bind 0.0.0.0:8000` in the old service.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -118,6 +119,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK_SECRET", value_parser = parse_secret,
         hide_env_values = true)]
     pub alert_webhook_secret: Option<Secret>,
+    /// Seconds `serve` keeps trying a database (`--database-url`) that it cannot reach at
+    /// start, with growing pauses, before it gives up.
+    #[arg(long, env = "SCOREWATCH_DATABASE_WAIT", value_name = "SECONDS",
+        default_value_t = crate::backend::DEFAULT_DATABASE_WAIT.as_secs())]
+    pub database_wait: u64,
 }
 
 /// A webhook URL. Its `Debug` shows only the scheme and host: a Slack webhook's path
@@ -243,6 +249,11 @@ pub struct Config {
     pub alert_webhook_secret: Option<Secret>,
     /// When failed notifications are tried again (not a flag: tests shorten it).
     pub alert_retry: RetryPolicy,
+    /// The PostgreSQL database that keeps the data instead of the data directory (the
+    /// global `--database-url`); its `Debug` has no password.
+    pub database_url: Option<DatabaseUrl>,
+    /// How long an unreachable database is tried at start.
+    pub database_wait: Duration,
 }
 
 impl Config {
@@ -273,6 +284,8 @@ impl Config {
             alert_webhooks: Vec::new(),
             alert_webhook_secret: None,
             alert_retry: RetryPolicy::default(),
+            database_url: None,
+            database_wait: crate::backend::DEFAULT_DATABASE_WAIT,
         }
     }
 
@@ -316,6 +329,8 @@ impl Config {
             alert_webhooks: args.alert_webhooks,
             alert_webhook_secret: args.alert_webhook_secret,
             alert_retry: RetryPolicy::default(),
+            database_url: None,
+            database_wait: Duration::from_secs(args.database_wait),
         }
     }
 }

@@ -45,9 +45,21 @@ impl std::fmt::Display for UrlSource {
     }
 }
 
-/// Refuses a command that opens the store when a database was given: in this release only
-/// `migrate` uses the PostgreSQL backend, and running on the data directory instead would
-/// silently split the data between two places.
+/// The database URL given, parsed; the error names where it came from, never the
+/// password.
+///
+/// # Errors
+/// When the URL does not parse.
+pub fn parse_database(url: Option<&(String, UrlSource)>) -> anyhow::Result<Option<DatabaseUrl>> {
+    url.map(|(url, source)| {
+        DatabaseUrl::parse(url).with_context(|| format!("the URL from {source}"))
+    })
+    .transpose()
+}
+
+/// Refuses a command that opens the store when a database was given but the command does
+/// not use the PostgreSQL backend yet (`report`): running on the data directory instead
+/// would silently read other data than the service's.
 ///
 /// # Errors
 /// When `url` is set, naming the command and where the URL came from.
@@ -55,9 +67,9 @@ pub fn refuse_database(command: &str, url: Option<&(String, UrlSource)>) -> anyh
     match url {
         None => Ok(()),
         Some((_, source)) => anyhow::bail!(
-            "`scorewatch {command}` with a database is not yet supported: only `scorewatch \
-             migrate` uses the PostgreSQL backend so far (issue 14); a database URL was given \
-             by {source}. Unset it to use the data directory."
+            "`scorewatch {command}` with a database is not yet supported: it reads the data \
+             directory only so far (issue 14); a database URL was given by {source}. Unset it \
+             to use the data directory."
         ),
     }
 }
@@ -81,7 +93,17 @@ pub fn run(
         );
     };
     let url = DatabaseUrl::parse(url).with_context(|| format!("the URL from {source}"))?;
-    let report = scorewatch_postgres::migrate(&url)?;
+    apply(&url, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Applies the migrations `url` lacks and prints what was done (`migrate`, and `init`
+/// with a database).
+///
+/// # Errors
+/// As [`run`].
+pub fn apply(url: &DatabaseUrl, out: &mut dyn Write) -> anyhow::Result<()> {
+    let report = scorewatch_postgres::migrate(url)?;
     if report.applied.is_empty() {
         writeln!(out, "{url}: schema up to date (version {})", report.version)?;
     } else {
@@ -100,7 +122,7 @@ pub fn run(
             report.partitions_created
         )?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -30,8 +30,9 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
     /// A PostgreSQL database to keep everything in instead of the data directory
-    /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`). Only
-    /// `migrate` uses it so far; commands that open the store refuse it.
+    /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`): `serve`,
+    /// `train`, `init`, `demo` and `migrate` use it; `report` refuses it so far. The data
+    /// directory then holds only logs and the generated key file.
     #[arg(
         long,
         global = true,
@@ -82,28 +83,26 @@ pub enum Command {
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = migrate::database_url(cli.database_url.as_deref());
-    // Commands that open the store refuse a database until the backend is complete,
-    // rather than quietly using the data directory beside it.
-    let opens_store = match &cli.command {
-        Command::Serve(_) => Some("serve"),
-        Command::Train(_) => Some("train"),
-        Command::Init(_) => Some("init"),
-        Command::Demo(_) => Some("demo"),
-        Command::Report(_) => Some("report"),
-        _ => None,
-    };
-    if let Some(command) = opens_store {
-        migrate::refuse_database(command, database.as_ref())?;
+    // A command that does not use the database yet refuses one, rather than quietly
+    // using the data directory beside it.
+    if matches!(cli.command, Command::Report(_)) {
+        migrate::refuse_database("report", database.as_ref())?;
     }
+    let parsed = || migrate::parse_database(database.as_ref());
     match cli.command {
-        Command::Serve(args) => serve::run(args, &cli.data_dir),
+        Command::Serve(args) => serve::run(args, &cli.data_dir, parsed()?),
         Command::Generate(args) => generate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
-        Command::Train(args) => train::run(&cli.data_dir, &args),
-        Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+        Command::Train(args) => train::run(&cli.data_dir, parsed()?.as_ref(), &args),
+        Command::Init(args) => init::run(
+            &cli.data_dir,
+            parsed()?.as_ref(),
+            &args,
+            &mut std::io::stdout().lock(),
+        ),
         Command::Drift(args) => drift::run(&args),
         Command::Estimate(args) => estimate::run(&args),
-        Command::Demo(args) => demo::run(*args, &cli.data_dir),
+        Command::Demo(args) => demo::run(*args, &cli.data_dir, parsed()?),
         Command::Report(args) => report::run(&cli.data_dir, &args),
         Command::Migrate(args) => {
             migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())

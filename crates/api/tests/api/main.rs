@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod outcomes;
 mod pipeline;
+mod postgres;
 mod predict;
 mod predictions;
 mod report;
