@@ -14,7 +14,7 @@ use scorewatch_core::{DataLayout, Store, StoreOptions};
 use scorewatch_postgres::{DatabaseUrl, OpenError, PgStore};
 
 /// How long `serve` keeps trying a database it cannot reach at start, by default.
-pub const DEFAULT_DATABASE_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_DATABASE_WAIT: Duration = Duration::from_mins(1);
 
 /// The first pause between attempts; each next one doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);

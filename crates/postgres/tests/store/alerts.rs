@@ -78,9 +78,9 @@ fn resolved_alerts_beyond_the_retention_are_dropped_oldest_first() {
 #[test]
 fn concurrent_updates_from_two_replicas_lose_nothing() {
     const TEST: &str = "concurrent_updates_from_two_replicas_lose_nothing";
+    const PER_REPLICA: usize = 25;
     let Some(db) = TestDb::new(TEST) else { return };
     let stores = [db.open(), db.open()];
-    const PER_REPLICA: usize = 25;
     let barrier = Arc::new(Barrier::new(2));
     std::thread::scope(|scope| {
         for (replica, store) in stores.iter().enumerate() {
