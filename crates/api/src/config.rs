@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use scorewatch_core::{AlertRules, DEFAULT_MIN_PRODUCTION_ROWS, RetryPolicy};
+use scorewatch_postgres::DatabaseUrl;
 
 /// Default port, as gunicorn's `--bind 0.0.0.0:8000` in the old service.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -122,6 +123,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK_SECRET", value_parser = parse_secret,
         hide_env_values = true)]
     pub alert_webhook_secret: Option<Secret>,
+    /// Seconds `serve` keeps trying a database (`--database-url`) that it cannot reach at
+    /// start, with growing pauses, before it gives up.
+    #[arg(long, env = "SCOREWATCH_DATABASE_WAIT", value_name = "SECONDS",
+        default_value_t = crate::backend::DEFAULT_DATABASE_WAIT.as_secs())]
+    pub database_wait: u64,
     // File backend retention (issue 14).
     /// Delete prediction archives (one per UTC day) whose every row is older than this
     /// many days, at start and at each daily rotation. Off by default: nothing is deleted
@@ -285,6 +291,11 @@ pub struct Config {
     pub retention_days: Option<NonZeroU32>,
     /// Outcomes are taken for predictions up to this many days old.
     pub outcome_horizon_days: NonZeroU32,
+    /// The PostgreSQL database that keeps the data instead of the data directory (the
+    /// global `--database-url`); its `Debug` has no password.
+    pub database_url: Option<DatabaseUrl>,
+    /// How long an unreachable database is tried at start.
+    pub database_wait: Duration,
 }
 
 impl Config {
@@ -317,6 +328,8 @@ impl Config {
             alert_retry: RetryPolicy::default(),
             retention_days: None,
             outcome_horizon_days: DEFAULT_OUTCOME_HORIZON_DAYS,
+            database_url: None,
+            database_wait: crate::backend::DEFAULT_DATABASE_WAIT,
         }
     }
 
@@ -362,6 +375,8 @@ impl Config {
             alert_retry: RetryPolicy::default(),
             retention_days: args.retention_days,
             outcome_horizon_days: args.outcome_horizon_days,
+            database_url: None,
+            database_wait: Duration::from_secs(args.database_wait),
         }
     }
 }

@@ -137,6 +137,14 @@ impl ApiError {
     /// reads keep working meanwhile. Anything else is internal.
     #[must_use]
     pub fn store_write(err: scorewatch_core::StoreError) -> Self {
+        // A database backend refuses a second outcome for an id itself (another replica
+        // may have recorded it): the same 409 as the in-memory check's.
+        if let scorewatch_core::StoreError::DuplicateOutcome { .. } = &err {
+            return Self::Conflict {
+                code: "duplicate_outcome",
+                message: err.to_string(),
+            };
+        }
         Self::write_failed(err)
     }
 
@@ -365,6 +373,16 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_outcome_refused_by_the_store_is_409_duplicate_outcome() {
+        let err = ApiError::store_write(scorewatch_core::StoreError::DuplicateOutcome {
+            prediction_id: "p1".to_owned(),
+        });
+        assert_eq!(err.code(), "duplicate_outcome");
+        assert_eq!(err.status_code(), actix_web::http::StatusCode::CONFLICT);
+        assert!(err.to_string().contains("p1"), "{err}");
+    }
 
     #[test]
     fn a_full_or_read_only_disk_is_503_and_names_the_file() {

@@ -21,6 +21,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod error;

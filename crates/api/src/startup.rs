@@ -14,7 +14,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
-use scorewatch_core::{Store, StoreOptions};
+use scorewatch_core::StoreOptions;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
@@ -22,6 +22,7 @@ use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
+use crate::backend::open_store;
 use crate::config::Config;
 use crate::error;
 use crate::prometheus::{self, HttpMetrics};
@@ -94,19 +95,31 @@ impl std::fmt::Debug for Application {
 }
 
 impl Application {
-    /// Opens the data directory (taking its lock, recovering an interrupted pipeline
-    /// run), loads the keys and the current model, and binds `host:port`.
+    /// Opens the store (the data directory, taking its lock; or the database of
+    /// `config.database_url`, migrated under its advisory lock), recovers an interrupted
+    /// pipeline run, loads the keys and the current model, and binds `host:port`.
     ///
     /// # Errors
-    /// When the directory is locked or corrupt, the keys cannot be loaded or generated,
+    /// When the directory is locked or corrupt, the database refuses or stays
+    /// unreachable, the keys cannot be loaded or generated,
     /// or the address cannot be bound.
     pub fn build(config: Config) -> anyhow::Result<Self> {
+        if config.database_url.is_some() && config.retention_days.is_some() {
+            anyhow::bail!(
+                "--retention-days applies to the data directory's prediction archives; with \
+                 --database-url it is not supported yet (PostgreSQL keeps every partition)"
+            );
+        }
         let options = StoreOptions {
             prediction_retention_days: config.retention_days,
             ..StoreOptions::default()
         };
-        let store = Store::open(&config.data_dir, options)
-            .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+        let store = open_store(
+            &config.data_dir,
+            config.database_url.as_ref(),
+            options,
+            config.database_wait,
+        )?;
         let report = store.open_report();
         if report.predictions_dropped_bytes > 0 || report.outcomes_dropped_bytes > 0 {
             tracing::warn!(?report, "torn log tails were cut back");

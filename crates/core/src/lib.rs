@@ -131,8 +131,8 @@ pub use model::{
     NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows,
     ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, ValidationScores, assemble_artifact,
     decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
-    read_scored_csv, read_scores_csv, read_timed_scores_csv, score_matrix, sha256_hex, sigmoid,
-    split_indices, train_model,
+    read_scored_csv, read_scores_csv, read_timed_scores_csv, replaces_broken, score_matrix,
+    sha256_hex, sigmoid, split_indices, train_model,
 };
 pub use monitoring::{
     EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, TrainingReference,
@@ -169,7 +169,11 @@ pub use segment::{
     SegmentOptions, SegmentStatus, csv_segment_columns, drift_segments, metrics_segments,
     segment_columns_from_csv,
 };
-pub use store::{AlertStore, DEFAULT_ALERTS_RETENTION};
+/// The pipeline status version a backend other than files writes (crates/postgres).
+pub use store::PIPELINE_STATUS_SCHEMA_VERSION;
+pub use store::{
+    ALERTS_SCHEMA_VERSION, AlertStore, DEFAULT_ALERTS_RETENTION, FILE_BACKEND, trim_resolved,
+};
 /// The file backend's own types and file names, for tests that inspect or damage the
 /// files (`features = ["testing"]`); callers go through [`Store`] and its traits.
 #[cfg(feature = "testing")]

@@ -14,6 +14,10 @@ use crate::store::TrainingSetSummary;
 /// A feature value as it travels in JSON: a number, a string or null (missing).
 pub type FeatureMap = BTreeMap<String, serde_json::Value>;
 
+fn files_backend() -> String {
+    crate::store::FILE_BACKEND.to_owned()
+}
+
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -24,6 +28,10 @@ pub struct Health {
     pub version: String,
     /// The current model version, if a model is published.
     pub model_version: Option<String>,
+    /// Where the data is kept: `files` (the data directory) or `postgres`. Absent from
+    /// servers that predate it, which kept files.
+    #[serde(default = "files_backend")]
+    pub backend: String,
     /// Seconds since the server started.
     pub uptime_seconds: f64,
     /// Resident memory of the server process, when the platform reports it.
@@ -367,6 +375,7 @@ mod tests {
             status: "degraded".to_owned(),
             version: "0.1.0".to_owned(),
             model_version: None,
+            backend: "postgres".to_owned(),
             uptime_seconds: 1.5,
             resident_memory_bytes: None,
             storage: Some(StorageProblem {

@@ -18,10 +18,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use scorewatch_core::{
     DEFAULT_TRAINING_FILE, DataLayout, InitAction, InitReport, PipelineRunner, RunOutcome,
-    RunRequest, Scenario, Store, StoreOptions, TrainingSetName, write_sample_csv,
+    RunRequest, Scenario, Store, TrainingSetName, write_sample_csv,
 };
+use scorewatch_postgres::DatabaseUrl;
 
 use crate::auth;
+use crate::backend::{DEFAULT_DATABASE_WAIT, open_store};
 use crate::config::{API_KEYS_ENV, Config, Secret, ServeArgs};
 use crate::startup::Application;
 use crate::telemetry;
@@ -109,12 +111,25 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 /// # Errors
 /// When the data directory cannot be prepared, training fails, or the server cannot
 /// start.
-pub fn run(args: DemoArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(
+    args: DemoArgs,
+    data_dir: &Path,
+    database: Option<DatabaseUrl>,
+) -> anyhow::Result<ExitCode> {
     // Not held past this line: the traffic thread prints too.
-    prepare_data(data_dir, &args, &mut std::io::stdout().lock())?;
+    prepare_data(
+        data_dir,
+        database.as_ref(),
+        &args,
+        &mut std::io::stdout().lock(),
+    )?;
 
     let keys = std::env::var(API_KEYS_ENV).ok();
-    let config = Config::from_args(args.serve.clone(), data_dir.to_path_buf(), keys.as_deref());
+    let mut config = Config::from_args(args.serve.clone(), data_dir.to_path_buf(), keys.as_deref());
+    let kept_in = database
+        .as_ref()
+        .map_or_else(|| data_dir.display().to_string(), ToString::to_string);
+    config.database_url = database;
     let _log_guard = telemetry::init(&config.data_dir, config.log_format)?;
     let configured_key = config.api_keys.first().cloned();
     let host = if config.host == "0.0.0.0" {
@@ -191,7 +206,7 @@ pub fn run(args: DemoArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
             served
         })
         .context("serving")?;
-    println!("demo stopped; the data stays in {}", data_dir.display());
+    println!("demo stopped; the data stays in {kept_in}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -221,20 +236,40 @@ fn spawn_traffic(
     })
 }
 
-/// Creates the structure, the training sample and the first model, whatever is missing.
-fn prepare_data(data_dir: &Path, args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let layout = DataLayout::new(data_dir);
-    let report = scorewatch_core::init(&layout)
-        .with_context(|| format!("cannot initialise data directory {}", data_dir.display()))?;
-    writeln!(out, "{}", describe_init(&report, &layout))?;
+/// Creates the structure (or, with `database`, its schema), the training sample and the
+/// first model, whatever is missing.
+fn prepare_data(
+    data_dir: &Path,
+    database: Option<&DatabaseUrl>,
+    args: &DemoArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let kept_in = match database {
+        None => {
+            let layout = DataLayout::new(data_dir);
+            let report = scorewatch_core::init(&layout).with_context(|| {
+                format!("cannot initialise data directory {}", data_dir.display())
+            })?;
+            writeln!(out, "{}", describe_init(&report, &layout))?;
+            data_dir.display().to_string()
+        }
+        Some(url) => {
+            writeln!(out, "keeping the data in {url}")?;
+            url.to_string()
+        }
+    };
 
     // The store (and its directory lock) is dropped before the server opens it again.
-    let store = Store::open(data_dir, StoreOptions::default())
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    let store = open_store(
+        data_dir,
+        database,
+        scorewatch_core::StoreOptions::default(),
+        DEFAULT_DATABASE_WAIT,
+    )?;
     if let Some(version) = store
         .models()
         .current_version()
-        .with_context(|| format!("reading the current model in {}", data_dir.display()))?
+        .with_context(|| format!("reading the current model in {kept_in}"))?
     {
         writeln!(out, "reusing model {version} (no retraining)")?;
         return Ok(());

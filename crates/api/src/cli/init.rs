@@ -6,17 +6,29 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use scorewatch_core::DataLayout;
+use scorewatch_postgres::DatabaseUrl;
 
 /// Arguments of `scorewatch init` (the data directory is the global `--data-dir`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct InitArgs {}
 
-/// Creates what is missing under `data_dir` and prints each path as `created` or `kept`.
+/// Creates what is missing under `data_dir` and prints each path as `created` or `kept`;
+/// with `database`, applies its schema migrations instead (the data directory then holds
+/// only logs and the key file, which `serve` creates).
 ///
 /// # Errors
 /// The path that could not be created and why (for example a directory without write
-/// permission).
-pub fn run(data_dir: &Path, _args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+/// permission); with a database, as `scorewatch migrate`.
+pub fn run(
+    data_dir: &Path,
+    database: Option<&DatabaseUrl>,
+    _args: &InitArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    if let Some(url) = database {
+        super::migrate::apply(url, out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let layout = DataLayout::new(data_dir);
     let report = scorewatch_core::init(&layout)
         .with_context(|| format!("cannot initialise data directory {}", data_dir.display()))?;
@@ -39,7 +51,7 @@ mod tests {
 
     fn run_to_string(dir: &Path) -> anyhow::Result<String> {
         let mut out = Vec::new();
-        run(dir, &InitArgs {}, &mut out)?;
+        run(dir, None, &InitArgs {}, &mut out)?;
         Ok(String::from_utf8(out)?)
     }
 

@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod train;
@@ -28,6 +29,18 @@ pub struct Cli {
         default_value = "data"
     )]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database to keep everything in instead of the data directory
+    /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`): `serve`,
+    /// `train`, `init`, `demo` and `migrate` use it; `report` refuses it so far. The data
+    /// directory then holds only logs and the generated key file.
+    #[arg(
+        long,
+        global = true,
+        env = "SCOREWATCH_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -59,6 +72,9 @@ pub enum Command {
     /// Write the HTML report of a data window (model, performance, drift, data quality,
     /// pipeline runs) as one self-contained file.
     Report(report::ReportArgs),
+    /// Apply the PostgreSQL schema migrations to the database of `--database-url`
+    /// (under an advisory lock; a schema newer than this build is refused).
+    Migrate(migrate::MigrateArgs),
 }
 
 /// Runs a parsed command line.
@@ -66,15 +82,30 @@ pub enum Command {
 /// # Errors
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let database = migrate::database_url(cli.database_url.as_deref());
+    // A command that does not use the database yet refuses one, rather than quietly
+    // using the data directory beside it.
+    if matches!(cli.command, Command::Report(_)) {
+        migrate::refuse_database("report", database.as_ref())?;
+    }
+    let parsed = || migrate::parse_database(database.as_ref());
     match cli.command {
-        Command::Serve(args) => serve::run(args, &cli.data_dir),
+        Command::Serve(args) => serve::run(args, &cli.data_dir, parsed()?),
         Command::Generate(args) => generate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
-        Command::Train(args) => train::run(&cli.data_dir, &args),
-        Command::Init(args) => init::run(&cli.data_dir, &args, &mut std::io::stdout().lock()),
+        Command::Train(args) => train::run(&cli.data_dir, parsed()?.as_ref(), &args),
+        Command::Init(args) => init::run(
+            &cli.data_dir,
+            parsed()?.as_ref(),
+            &args,
+            &mut std::io::stdout().lock(),
+        ),
         Command::Drift(args) => drift::run(&args),
         Command::Estimate(args) => estimate::run(&args),
-        Command::Demo(args) => demo::run(*args, &cli.data_dir),
+        Command::Demo(args) => demo::run(*args, &cli.data_dir, parsed()?),
         Command::Report(args) => report::run(&cli.data_dir, &args),
+        Command::Migrate(args) => {
+            migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())
+        }
     }
 }

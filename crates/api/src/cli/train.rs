@@ -9,17 +9,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use scorewatch_core::{
-    DEFAULT_MIN_PRODUCTION_ROWS, PipelineRunner, PromotionPolicy, RunOutcome, RunRequest, Store,
-    StoreOptions, TargetSpec, TrainingData, Validation,
+    DEFAULT_MIN_PRODUCTION_ROWS, PipelineRunner, PromotionPolicy, RunOutcome, RunRequest,
+    TargetSpec, TrainingData, Validation,
 };
+use scorewatch_postgres::DatabaseUrl;
 use serde_json::json;
 
 use super::evaluate::{Format, write_metrics_text};
+use crate::backend::open_store;
 
 /// Exit code of a model trained but rejected by the promotion rule.
 pub const EXIT_REJECTED: u8 = 3;
@@ -67,10 +69,20 @@ pub struct TrainArgs {
 /// Runs the command.
 ///
 /// # Errors
-/// The data directory cannot be opened, or a run is already in progress.
-pub fn run(data_dir: &std::path::Path, args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let store = Store::open(data_dir, StoreOptions::default())
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+/// The store (data directory, or the database of `database`) cannot be opened, or a run
+/// is already in progress.
+pub fn run(
+    data_dir: &std::path::Path,
+    database: Option<&DatabaseUrl>,
+    args: &TrainArgs,
+) -> anyhow::Result<ExitCode> {
+    // No waiting for a database here: a command run by hand reports at once.
+    let store = open_store(
+        data_dir,
+        database,
+        scorewatch_core::StoreOptions::default(),
+        Duration::ZERO,
+    )?;
     let runner = PipelineRunner::new(Arc::new(store))?;
     let request = RunRequest {
         data: args

@@ -26,6 +26,7 @@ pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
         status: if storage.is_none() { "ok" } else { "degraded" }.to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model_version: state.served().map(|s| s.version.clone()),
+        backend: state.store.backend().to_owned(),
         uptime_seconds: state.started.elapsed().as_secs_f64(),
         resident_memory_bytes: resident_memory_bytes(),
         storage,

@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 mod outcomes;
 mod pipeline;
+mod postgres;
 mod predict;
 mod predictions;
 mod prometheus_rules;

@@ -67,7 +67,9 @@ pub fn decide_promotion(
 
 /// The decision when the current model's file does not load: an I/O error is not that
 /// (the disk may come back), but a file that does not parse or validate never will.
-pub(crate) fn replaces_broken(current: &ModelVersion, why: &str) -> Promotion {
+/// Every model store decides so (the file registry and the PostgreSQL backend).
+#[must_use]
+pub fn replaces_broken(current: &ModelVersion, why: &str) -> Promotion {
     Promotion {
         promoted: true,
         reason: format!("current model {current} does not load: {why}"),

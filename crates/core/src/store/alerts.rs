@@ -85,8 +85,9 @@ impl AlertStore for FileAlertStore {
 }
 
 /// Drops the oldest resolved alerts beyond `retention`, never one that still has a
-/// notification in the outbox.
-pub(crate) fn trim_resolved(book: &mut AlertBook, retention: usize) {
+/// notification in the outbox. Every backend applies it on write, so that they bound the
+/// book alike.
+pub fn trim_resolved(book: &mut AlertBook, retention: usize) {
     let droppable = |book: &AlertBook, i: usize| {
         let alert = &book.alerts[i];
         alert.state == AlertState::Resolved && !book.outbox.iter().any(|n| n.alert_id == alert.id)

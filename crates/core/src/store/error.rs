@@ -113,6 +113,24 @@ pub enum StoreError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A database backend could not do what was asked (connection lost, query refused).
+    /// The message says what it was doing; the driver's error is the `source`.
+    #[error("database: cannot {action}")]
+    Database {
+        /// What the store was doing, such as `append predictions`.
+        action: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An outcome for this prediction was already recorded. A database backend enforces
+    /// one outcome per id across every replica (the file backend's single process checks
+    /// it in memory first); nothing of the batch is written then.
+    #[error("an outcome for prediction {prediction_id} was already recorded")]
+    DuplicateOutcome {
+        /// The prediction id that already has an outcome.
+        prediction_id: String,
+    },
 }
 
 impl StoreError {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 
-pub use alerts::{AlertStore, DEFAULT_ALERTS_RETENTION};
+pub use alerts::{ALERTS_SCHEMA_VERSION, AlertStore, DEFAULT_ALERTS_RETENTION, trim_resolved};
 pub use csv_log::FsyncPolicy;
 pub use drift_reports::{DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary};
 pub use error::StoreError;
@@ -38,7 +38,9 @@ pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
 pub use model_registry::{ModelRegistry, RegistryError};
 pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OutcomeLog};
-pub use pipeline_status::{DEFAULT_PIPELINE_RUNS_RETENTION, PipelineStatusStore};
+pub use pipeline_status::{
+    DEFAULT_PIPELINE_RUNS_RETENTION, PIPELINE_STATUS_SCHEMA_VERSION, PipelineStatusStore,
+};
 pub use predictions::{
     ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
 };
@@ -110,10 +112,15 @@ pub struct StoreOpenReport {
     pub created: Vec<std::path::PathBuf>,
 }
 
+/// The name [`Store::backend`] gives the file backend (and `/health` reports).
+pub const FILE_BACKEND: &str = "files";
+
 /// The backends a [`Store`] is made of. The file backend builds them in
 /// [`Store::open`]; another backend builds its own and calls [`Store::from_backends`].
 #[derive(Debug, Clone)]
 pub struct StoreBackends {
+    /// The backend's name as `/health` reports it: [`FILE_BACKEND`], `postgres`.
+    pub backend: &'static str,
     /// Predictions.
     pub predictions: Arc<dyn PredictionLog>,
     /// Late outcomes.
@@ -225,6 +232,7 @@ impl Store {
         Ok(Self {
             layout,
             backends: StoreBackends {
+                backend: FILE_BACKEND,
                 predictions,
                 outcomes,
                 metrics,
@@ -253,6 +261,12 @@ impl Store {
         }
     }
 
+    /// The backend's name: [`FILE_BACKEND`] or the one given to [`Store::from_backends`].
+    #[must_use]
+    pub fn backend(&self) -> &'static str {
+        self.backends.backend
+    }
+
     /// The data directory's paths.
     #[must_use]
     pub fn layout(&self) -> &DataLayout {
@@ -261,9 +275,13 @@ impl Store {
 
     /// Why the store cannot take writes now, found without writing: for the file backend,
     /// the staging directory where every write starts is missing or read-only. `None`
-    /// when it looks writable (a write can still fail, for a full disk).
+    /// when it looks writable (a write can still fail, for a full disk). Another backend
+    /// keeps nothing in `tmp/`; its refused writes are its only signal, so `None`.
     #[must_use]
     pub fn unwritable_reason(&self) -> Option<String> {
+        if self.backends.backend != FILE_BACKEND {
+            return None;
+        }
         let tmp = self.layout.tmp_dir();
         let writable =
             std::fs::metadata(&tmp).is_ok_and(|m| m.is_dir() && !m.permissions().readonly());

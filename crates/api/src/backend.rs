@@ -1,0 +1,128 @@
+//! Which backend keeps the data: the data directory (the default), or the PostgreSQL
+//! database of `--database-url`, behind the same core [`Store`].
+//!
+//! A database that cannot be reached at start is tried again with backoff for a while
+//! (replicas and their database often start together, and a managed database restarts
+//! for maintenance), each failure logged with its reason; a refusal that waiting cannot
+//! cure (wrong password, no such database, a schema from a newer build) fails at once.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use scorewatch_core::{DataLayout, Store, StoreOptions};
+use scorewatch_postgres::{DatabaseUrl, OpenError, PgStore};
+
+/// How long `serve` keeps trying a database it cannot reach at start, by default.
+pub const DEFAULT_DATABASE_WAIT: Duration = Duration::from_mins(1);
+
+/// The first pause between attempts; each next one doubles, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest pause between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// Opens the store: the data directory, or with `database` the PostgreSQL backend
+/// (migrated under its advisory lock), trying an unreachable database again for up to
+/// `wait`. With a database, `data_dir` holds only the logs and the key file. `options`
+/// are the file backend's (the database's own retention is not built yet).
+///
+/// # Errors
+/// The data directory cannot be opened (locked, corrupt); or the database refuses, or
+/// is still unreachable after `wait` (the message names host and database, never the
+/// password).
+pub fn open_store(
+    data_dir: &Path,
+    database: Option<&DatabaseUrl>,
+    options: StoreOptions,
+    wait: Duration,
+) -> anyhow::Result<Store> {
+    let Some(url) = database else {
+        return Store::open(data_dir, options)
+            .with_context(|| format!("opening data directory {}", data_dir.display()));
+    };
+    let pg = open_database(url, wait, &mut std::thread::sleep)?;
+    let migration = pg.migration();
+    tracing::info!(
+        database = %url,
+        schema_version = migration.version,
+        applied = ?migration.applied,
+        "using the PostgreSQL backend"
+    );
+    Ok(Store::from_backends(
+        DataLayout::new(data_dir),
+        pg.backends(),
+    ))
+}
+
+/// [`PgStore::open`] with retries; `sleep` waits between attempts (tests pass a fake).
+fn open_database(
+    url: &DatabaseUrl,
+    wait: Duration,
+    sleep: &mut dyn FnMut(Duration),
+) -> anyhow::Result<PgStore> {
+    let started = Instant::now();
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 1_u32;
+    loop {
+        match PgStore::open(url, &StoreOptions::default()) {
+            Ok(store) => return Ok(store),
+            Err(err) if err.is_transient() && started.elapsed() + backoff <= wait => {
+                tracing::warn!(
+                    database = %url,
+                    attempt,
+                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    error = %format!("{:#}", anyhow::Error::new(err)),
+                    "the database is not available yet; trying again"
+                );
+                sleep(backoff);
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                attempt += 1;
+            }
+            Err(err) => return Err(gave_up(err, attempt, started.elapsed())),
+        }
+    }
+}
+
+fn gave_up(err: OpenError, attempts: u32, waited: Duration) -> anyhow::Error {
+    let transient = err.is_transient();
+    let err = anyhow::Error::new(err);
+    if transient && attempts > 1 {
+        err.context(format!(
+            "the database was still unavailable after {attempts} attempts in {} s",
+            waited.as_secs()
+        ))
+    } else {
+        err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_tried_with_growing_pauses_until_the_wait_ends() {
+        // Port 1 on localhost refuses at once: every attempt fails fast.
+        let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
+        let mut pauses = Vec::new();
+        let err = open_database(&url, Duration::from_secs(3), &mut |d| pauses.push(d)).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("postgres://u@127.0.0.1:1/scores"), "{text}");
+        assert!(text.contains("still unavailable after"), "{text}");
+        // The fake sleep does not wait, so the attempts end when the next pause would
+        // pass the budget (0.25 + 0.5 + 1 + 2 s; 4 s would not fit in 3 s).
+        assert!(pauses.len() >= 2, "{pauses:?}");
+        assert_eq!(pauses[0], FIRST_BACKOFF);
+        assert_eq!(pauses[1], FIRST_BACKOFF * 2);
+    }
+
+    #[test]
+    fn no_wait_means_one_attempt() {
+        let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
+        let mut pauses = Vec::new();
+        let err = open_database(&url, Duration::ZERO, &mut |d| pauses.push(d)).unwrap_err();
+        assert!(pauses.is_empty());
+        assert!(!format!("{err:#}").contains("still unavailable"), "{err:#}");
+    }
+}

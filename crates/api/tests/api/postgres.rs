@@ -1,0 +1,284 @@
+//! The service on the PostgreSQL backend (`serve --database-url`), end to end: training
+//! data uploaded, a model trained and promoted, predictions, an outcome and a drift
+//! report, all found in the database afterwards (read through a second store, as another
+//! replica would) and none in the data directory. Each test gets a database of its own on
+//! the server `SCOREWATCH_TEST_DATABASE_URL` names.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::StatusCode;
+use scorewatch_core::{
+    DriftReport, DriftReportStore, ModelStore, OutcomeLog, PipelineStatusStore, PredictionLog,
+    PredictionQuery, RunOutcome, Scenario, StoreOptions, TrainingSetName, TrainingSets,
+    write_sample_csv,
+};
+use scorewatch_postgres::testing::{create_database, drop_database};
+use scorewatch_postgres::{DatabaseUrl, PgStore};
+use serde_json::{Value, json};
+
+use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
+
+const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
+
+/// A database created for one test and dropped when it ends.
+struct TestDb {
+    server: DatabaseUrl,
+    name: String,
+    url: DatabaseUrl,
+}
+
+impl TestDb {
+    fn new(test: &str) -> Option<Self> {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let server = match std::env::var(SERVER_ENV) {
+            Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).expect("server URL"),
+            _ => {
+                crate::skip::skip_or_fail(test, &format!("{SERVER_ENV} is not set"));
+                return None;
+            }
+        };
+        let name = format!(
+            "scorewatch_api_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        drop_database(&server, &name).expect("drop a leftover database");
+        create_database(&server, &name).expect("create the test database");
+        let url = server.with_database(&name);
+        Some(Self { server, name, url })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = drop_database(&self.server, &self.name);
+    }
+}
+
+async fn spawn_on(db: &TestDb) -> TestApp {
+    let url = db.url.clone();
+    spawn_with(tempfile::tempdir().expect("temp dir"), move |config| {
+        config.database_url = Some(url);
+        config.drift_every = 0;
+        config.metrics_every = 0;
+    })
+    .await
+}
+
+async fn upload_training_set(app: &TestApp) {
+    let mut csv = Vec::new();
+    write_sample_csv(&mut csv, TRAINING_ROWS, 7, Scenario::Baseline).expect("sample");
+    let response = app
+        .client
+        .put(app.url("/monitoring/training-data/applications.csv"))
+        .header("X-API-Key", API_KEY)
+        .header("Content-Type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .expect("request");
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn serve_on_postgres_keeps_everything_in_the_database() {
+    const TEST: &str = "serve_on_postgres_keeps_everything_in_the_database";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let app = spawn_on(&db).await;
+
+    let health = app.get_json("/health").await;
+    assert_eq!(health["backend"], "postgres", "{health}");
+    assert_eq!(health["status"], "ok", "{health}");
+
+    // Arrange: a model trained through the API from an uploaded training set.
+    upload_training_set(&app).await;
+    let response = app
+        .post("/monitoring/run-pipeline")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let status = app.wait_for_pipeline().await;
+    let run = status.runs.last().expect("a run");
+    assert_eq!(run.outcome, RunOutcome::Promoted, "{run:?}");
+    let version = run.model_version.clone().expect("a version");
+
+    // Act: predictions, an outcome (once), a drift report.
+    let ids = app.predict_n(30).await;
+    let outcome = json!({"prediction_id": ids[0], "actual": 1});
+    let first = app.post_json("/monitoring/outcomes", &outcome).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = app.post_json("/monitoring/outcomes", &outcome).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let response = app
+        .post("/monitoring/drift/run")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report: DriftReport = response.json().await.expect("report");
+    let served: Value = app.get_json("/health").await;
+    assert_eq!(served["model_version"], version.as_str());
+    let dir = app.stop().await;
+
+    // Assert: another store on the database (another replica) finds all of it.
+    let pg = tokio::task::spawn_blocking({
+        let url = db.url.clone();
+        move || PgStore::open(&url, &StoreOptions::default()).expect("store opens")
+    })
+    .await
+    .expect("open");
+    let (predictions, outcomes, latest, current, runs, has_set) =
+        tokio::task::spawn_blocking(move || {
+            let predictions = pg
+                .predictions()
+                .recent(&PredictionQuery::newest(100))
+                .expect("predictions");
+            let outcomes = pg.outcomes().recent(10).expect("outcomes");
+            let latest = pg.drift_reports().latest().expect("drift");
+            let current = pg.models().current_version().expect("current");
+            let runs = pg.pipeline_status().load().expect("status").runs;
+            let has_set = pg
+                .training_sets()
+                .exists(&TrainingSetName::parse("applications.csv").expect("name"))
+                .expect("set");
+            (predictions, outcomes, latest, current, runs, has_set)
+        })
+        .await
+        .expect("reads");
+    assert_eq!(predictions.len(), 30);
+    let mut stored_ids: Vec<String> = predictions.into_iter().map(|p| p.prediction_id).collect();
+    let mut posted = ids.clone();
+    stored_ids.sort();
+    posted.sort();
+    assert_eq!(stored_ids, posted);
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(outcomes[0].prediction_id, ids[0]);
+    assert_eq!(latest.expect("a drift report").id, report.id);
+    assert_eq!(current.expect("a current model").as_str(), version);
+    assert_eq!(runs.len(), 1);
+    assert!(has_set);
+    // The data directory holds no data: no logs of predictions, models or training sets.
+    for kept_elsewhere in ["monitoring", "models", "training"] {
+        assert!(
+            !dir.path().join(kept_elsewhere).exists(),
+            "{kept_elsewhere} exists in the data directory"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_database_serves_the_promoted_model() {
+    const TEST: &str = "a_second_server_on_the_same_database_serves_the_promoted_model";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let first = spawn_on(&db).await;
+    upload_training_set(&first).await;
+    let response = first
+        .post("/monitoring/run-pipeline")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let status = first.wait_for_pipeline().await;
+    let version = status.runs[0].model_version.clone().expect("a version");
+    first.predict_n(5).await;
+    first.stop().await;
+
+    // A fresh data directory: everything the second server needs is in the database.
+    let second = spawn_on(&db).await;
+    let health = second.get_json("/health").await;
+    assert_eq!(health["model_version"], version.as_str(), "{health}");
+    let page = second.get_json("/monitoring/predictions?limit=10").await;
+    assert_eq!(
+        page["predictions"].as_array().map(Vec::len),
+        Some(5),
+        "{page}"
+    );
+    second.stop().await;
+}
+
+#[test]
+fn init_and_train_on_postgres_publish_into_the_database_and_report_refuses_it() {
+    const TEST: &str = "init_and_train_on_postgres_publish_into_the_database_and_report_refuses_it";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let csv = dir.path().join("applications.csv");
+    write_sample_csv(
+        std::fs::File::create(&csv).expect("csv"),
+        1_500,
+        3,
+        Scenario::Baseline,
+    )
+    .expect("sample");
+    // The URL as a user passes it, with its password.
+    let password = std::env::var(SERVER_ENV).expect("server URL");
+    let password = password
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, p)| p.to_owned())
+        .expect("a password in the test URL");
+    let url = format!(
+        "postgres://{}:{password}@{}:{}/{}",
+        db.url.user(),
+        db.url.host(),
+        db.url.port(),
+        db.url.database()
+    );
+    let cli = |args: &[&str]| {
+        let mut argv = vec![
+            "scorewatch",
+            "--data-dir",
+            data_dir.to_str().expect("utf-8"),
+            "--database-url",
+            &url,
+        ];
+        argv.extend_from_slice(args);
+        scorewatch_api::cli::run(<scorewatch_api::cli::Cli as clap::Parser>::parse_from(argv))
+    };
+
+    assert!(cli(&["init"]).is_ok());
+    let code = cli(&["train", "--data", csv.to_str().expect("utf-8")]).expect("train runs");
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let err = cli(&["report", "--out", "r.html"]).expect_err("report refuses a database");
+    let text = format!("{err:#}");
+    assert!(text.contains("not yet supported"), "{text}");
+    assert!(!text.contains(&password), "{text}");
+
+    let pg = PgStore::open(&db.url, &StoreOptions::default()).expect("store opens");
+    let versions = pg.models().versions().expect("versions");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        pg.models().current_version().expect("current"),
+        Some(versions[0].clone())
+    );
+    assert!(
+        pg.models()
+            .load_profile(&versions[0])
+            .expect("profile")
+            .is_some()
+    );
+    // Nothing of it in the data directory.
+    assert!(!data_dir.join("models").exists());
+    assert!(!data_dir.join("monitoring").exists());
+}
+
+#[tokio::test]
+async fn serve_gives_up_on_an_unreachable_database_naming_it_without_the_password() {
+    let url =
+        DatabaseUrl::parse("postgres://scorewatch:hunter2@127.0.0.1:1/scorewatch").expect("url");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = scorewatch_api::config::Config::new(dir.path().to_path_buf());
+    config.port = 0;
+    config.database_url = Some(url);
+    config.database_wait = std::time::Duration::from_secs(1);
+    let err = scorewatch_api::startup::Application::build(config).expect_err("no database");
+    let text = format!("{err:#}");
+    assert!(text.contains("still unavailable after"), "{text}");
+    assert!(
+        text.contains("postgres://scorewatch@127.0.0.1:1/scorewatch"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
