@@ -57,23 +57,6 @@ pub fn parse_database(url: Option<&(String, UrlSource)>) -> anyhow::Result<Optio
     .transpose()
 }
 
-/// Refuses a command that opens the store when a database was given but the command does
-/// not use the PostgreSQL backend yet (`report`): running on the data directory instead
-/// would silently read other data than the service's.
-///
-/// # Errors
-/// When `url` is set, naming the command and where the URL came from.
-pub fn refuse_database(command: &str, url: Option<&(String, UrlSource)>) -> anyhow::Result<()> {
-    match url {
-        None => Ok(()),
-        Some((_, source)) => anyhow::bail!(
-            "`scorewatch {command}` with a database is not yet supported: it reads the data \
-             directory only so far (issue 14); a database URL was given by {source}. Unset it \
-             to use the data directory."
-        ),
-    }
-}
-
 /// Applies the migrations the database lacks and prints what was done.
 ///
 /// # Errors
@@ -159,20 +142,5 @@ mod tests {
         let text = format!("{err:#} {err:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("postgres://u@127.0.0.1:1/scores"), "{text}");
-    }
-
-    #[test]
-    fn commands_on_the_data_directory_refuse_a_database_naming_its_source() {
-        assert!(refuse_database("serve", None).is_ok());
-        let url = (
-            "postgres://u:hunter2@h/db".to_owned(),
-            UrlSource::DatabaseUrlEnv,
-        );
-        let err = refuse_database("serve", Some(&url))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("not yet supported"), "{err}");
-        assert!(err.contains("DATABASE_URL"), "{err}");
-        assert!(!err.contains("hunter2"), "{err}");
     }
 }

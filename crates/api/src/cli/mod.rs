@@ -83,11 +83,6 @@ pub enum Command {
 /// Whatever the command reports; the message names the file, line or field at fault.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let database = migrate::database_url(cli.database_url.as_deref());
-    // A command that does not use the database yet refuses one, rather than quietly
-    // using the data directory beside it.
-    if matches!(cli.command, Command::Report(_)) {
-        migrate::refuse_database("report", database.as_ref())?;
-    }
     let parsed = || migrate::parse_database(database.as_ref());
     match cli.command {
         Command::Serve(args) => serve::run(args, &cli.data_dir, parsed()?),
@@ -103,7 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drift(args) => drift::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Demo(args) => demo::run(*args, &cli.data_dir, parsed()?),
-        Command::Report(args) => report::run(&cli.data_dir, &args),
+        Command::Report(args) => report::run(&cli.data_dir, parsed()?.as_ref(), &args),
         Command::Migrate(args) => {
             migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())
         }

@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -11,9 +12,11 @@ use scorewatch_core::{
     DEFAULT_MIN_SEGMENT_ROWS, MAX_REPORT_ROWS, ReportRequest, SegmentOptions, Store, StoreOptions,
     VerdictStatus, gather_report, render_html,
 };
+use scorewatch_postgres::DatabaseUrl;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::backend::open_store;
 use crate::config::DEFAULT_DRIFT_WINDOW;
 
 /// Arguments of `scorewatch report`.
@@ -82,18 +85,17 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     })
 }
 
-/// Runs `scorewatch report`: opens the store (it must exist; the lock means the server
-/// must not be running on it), gathers the window and writes the page.
+/// The store a report reads: the database of `--database-url` (tried once), or else the
+/// existing data directory.
 ///
 /// # Errors
-/// Bad arguments, a store that cannot be opened or read, an unknown model version (the
-/// message lists the published ones), an unknown `--segment-by` column (the message
-/// lists the model's features), or an output file that cannot be written; the
-/// output file is then unchanged.
-pub fn run(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let request = request(args)?;
-    check_output(&args.out)?;
-    let store = Store::open(
+/// The database refuses or cannot be reached (named without its password), or the data
+/// directory is missing or locked by a running server.
+fn open_report_store(data_dir: &Path, database: Option<&DatabaseUrl>) -> anyhow::Result<Store> {
+    if database.is_some() {
+        return open_store(data_dir, database, StoreOptions::default(), Duration::ZERO);
+    }
+    Store::open(
         data_dir,
         StoreOptions {
             create_missing: false,
@@ -105,7 +107,26 @@ pub fn run(data_dir: &Path, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             "cannot open the data directory {} (while `scorewatch serve` runs on it, fetch GET /monitoring/report instead)",
             data_dir.display()
         )
-    })?;
+    })
+}
+
+/// Runs `scorewatch report`: opens the store, gathers the window and writes the page.
+/// The data directory must exist, and its lock means the server must not be running on
+/// it; a `database` (`--database-url`) is read beside running servers.
+///
+/// # Errors
+/// Bad arguments, a store that cannot be opened or read, an unknown model version (the
+/// message lists the published ones), an unknown `--segment-by` column (the message
+/// lists the model's features), or an output file that cannot be written; the
+/// output file is then unchanged.
+pub fn run(
+    data_dir: &Path,
+    database: Option<&DatabaseUrl>,
+    args: &ReportArgs,
+) -> anyhow::Result<ExitCode> {
+    let request = request(args)?;
+    check_output(&args.out)?;
+    let store = open_report_store(data_dir, database)?;
     let data = gather_report(&store, &request).map_err(|err| match err {
         // The message lists the valid columns; say which flag it is about.
         scorewatch_core::ReportError::Segment(err) => anyhow::anyhow!("--segment-by: {err}"),
