@@ -131,8 +131,8 @@ pub use model::{
     NUMERIC_INFERENCE_SHARE, Preprocessor, Promotion, PromotionPolicy, ScoredRows,
     ScoresMaybeLabelled, TargetSpec, TrainConfig, TrainError, ValidationScores, assemble_artifact,
     decide_promotion, evaluate_model, fit_logistic, fit_model, load_csv, parse_csv,
-    read_scored_csv, read_scores_csv, read_timed_scores_csv, replaces_broken, score_matrix,
-    sha256_hex, sigmoid, split_indices, train_model,
+    read_scored_csv, read_scores_csv, read_timed_scores_csv, score_matrix, sha256_hex, sigmoid,
+    split_indices, train_model,
 };
 pub use monitoring::{
     EstimateUnavailable, IntervalSchedule, MonitorError, ServedEstimate, TrainingReference,
@@ -187,5 +187,6 @@ pub use store::{
     InitEntry, InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK,
     OutcomeLog, PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store,
     StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary,
-    TrainingSets, feature_positions, init, outcome_labels,
+    TrainingSets, check_prediction, decide_against_current, feature_positions, init,
+    outcome_labels,
 };

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use scorewatch_core::{
     InvalidModel, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelStore, ModelVersion,
-    PromotionPolicy, ReferenceProfile, RegistryError, decide_promotion, replaces_broken,
+    PromotionPolicy, ReferenceProfile, RegistryError, decide_against_current, decide_promotion,
 };
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -220,22 +220,12 @@ async fn publish(
                     path: PathBuf::from("model_current"),
                     source,
                 })?;
-            match parse_model(&name, value) {
-                Ok(model) => decide_promotion(
-                    candidate_auc,
-                    Some((&version, model.artifact().validation_metrics.roc_auc)),
-                    &policy,
-                ),
-                // A current model that can never be served is replaced, so that training
-                // again repairs it (as the file registry does).
-                Err(RegistryError::Parse { source, .. }) => {
-                    replaces_broken(&version, &source.to_string())
-                }
-                Err(RegistryError::Invalid { source, .. }) => {
-                    replaces_broken(&version, &source.to_string())
-                }
-                Err(other) => return Err(other),
-            }
+            decide_against_current(
+                candidate_auc,
+                &version,
+                parse_model(&name, value).map(|model| model.artifact().validation_metrics.roc_auc),
+                &policy,
+            )?
         }
     };
     artifact.promotion = Some(promotion.clone());

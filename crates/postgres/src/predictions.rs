@@ -47,32 +47,8 @@ fn check(features: &[String], records: &[PredictionRecord]) -> Result<(), StoreE
         }
     }
     for record in records {
-        if record.features.len() != features.len() {
-            return Err(invalid(
-                TABLE,
-                "features",
-                format!(
-                    "prediction {} has {} feature values, the model has {} features",
-                    record.prediction_id,
-                    record.features.len(),
-                    features.len()
-                ),
-            ));
-        }
-        if !(0.0..=1.0).contains(&record.score) {
-            return Err(invalid(
-                TABLE,
-                "score",
-                format!("{} is not a probability in [0, 1]", record.score),
-            ));
-        }
-        if record.decision > 1 {
-            return Err(invalid(
-                TABLE,
-                "decision",
-                format!("{} is not 0 or 1", record.decision),
-            ));
-        }
+        scorewatch_core::check_prediction(features.len(), record)
+            .map_err(|(field, reason)| invalid(TABLE, field, reason))?;
         let texts = [
             ("prediction_id", Some(record.prediction_id.as_str())),
             ("model_version", Some(record.model_version.as_str())),

@@ -24,7 +24,7 @@ pub use dataset::{
 };
 pub use logistic::{LogisticConfig, LogisticError, LogisticFit, fit_logistic, sigmoid};
 pub use preprocess::{DesignMatrix, FeatureTransform, Preprocessor};
-pub use promotion::replaces_broken;
+pub(crate) use promotion::replaces_broken;
 pub use promotion::{DEFAULT_AUC_TOLERANCE, PromotionPolicy, decide_promotion};
 pub use schema::{FeatureSchema, FeatureSpec, FeatureValue, TargetSpec};
 pub use scored::{

@@ -67,7 +67,7 @@ pub fn decide_promotion(
 
 /// The decision when the current model's file does not load: an I/O error is not that
 /// (the disk may come back), but a file that does not parse or validate never will.
-/// Every model store decides so (the file registry and the PostgreSQL backend).
+/// Every model store decides so, through `store::decide_against_current`.
 #[must_use]
 pub fn replaces_broken(current: &ModelVersion, why: &str) -> Promotion {
     Promotion {

@@ -35,7 +35,7 @@ pub use init::{InitAction, InitEntry, InitReport, init};
 pub use labelled::{feature_positions, outcome_labels};
 pub use layout::DataLayout;
 pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
-pub use model_registry::{ModelRegistry, RegistryError};
+pub use model_registry::{ModelRegistry, RegistryError, decide_against_current};
 pub use models::ModelStore;
 pub use outcomes::{FileOutcomeLog, OutcomeLog};
 pub use pipeline_status::{
@@ -43,6 +43,7 @@ pub use pipeline_status::{
 };
 pub use predictions::{
     ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
+    check_prediction,
 };
 pub use training_sets::{
     FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,

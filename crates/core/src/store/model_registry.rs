@@ -11,7 +11,7 @@ use super::models::ModelStore;
 use crate::drift::{DriftError, ReferenceProfile};
 use crate::model::{
     InvalidModel, InvalidModelVersion, MODEL_FORMAT_VERSION, Model, ModelArtifact, ModelVersion,
-    PromotionPolicy, decide_promotion, replaces_broken,
+    Promotion, PromotionPolicy, decide_promotion, replaces_broken,
 };
 
 /// File name of the artifact inside a version directory.
@@ -153,6 +153,37 @@ fn write_atomic(tmp_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Registr
     atomic_write_bytes(tmp_dir, path, bytes).map_err(RegistryError::Store)
 }
 
+/// The promotion decision for a candidate of `candidate_auc` against the current model
+/// `version` as its store loaded it (`loaded`: its validation AUC). Compared by AUC when
+/// it loads; replaced when its stored form does not parse or validate (it never will, so
+/// training again repairs it); any other error (the disk or the database may come back)
+/// is returned. Every model store decides so: the file registry and the PostgreSQL one.
+///
+/// # Errors
+/// `loaded`'s error when it is neither [`RegistryError::Parse`] nor
+/// [`RegistryError::Invalid`].
+pub fn decide_against_current(
+    candidate_auc: Option<f64>,
+    version: &ModelVersion,
+    loaded: Result<Option<f64>, RegistryError>,
+    policy: &PromotionPolicy,
+) -> Result<Promotion, RegistryError> {
+    match loaded {
+        Ok(current_auc) => Ok(decide_promotion(
+            candidate_auc,
+            Some((version, current_auc)),
+            policy,
+        )),
+        Err(RegistryError::Parse { source, .. }) => {
+            Ok(replaces_broken(version, &source.to_string()))
+        }
+        Err(RegistryError::Invalid { source, .. }) => {
+            Ok(replaces_broken(version, &source.to_string()))
+        }
+        Err(err) => Err(err),
+    }
+}
+
 impl ModelRegistry {
     /// The registry in `dir` (normally `data/models`), staging atomic writes in
     /// `tmp_dir` (normally `data/monitoring/tmp`, on the same file system).
@@ -275,20 +306,13 @@ impl ModelStore for ModelRegistry {
             })?;
         let promotion = match self.current_version()? {
             None => decide_promotion(artifact.validation_metrics.roc_auc, None, policy),
-            Some(version) => match self.load(&version) {
-                Ok(current) => decide_promotion(
-                    artifact.validation_metrics.roc_auc,
-                    Some((&version, current.artifact().validation_metrics.roc_auc)),
-                    policy,
-                ),
-                Err(RegistryError::Parse { source, .. }) => {
-                    replaces_broken(&version, &source.to_string())
-                }
-                Err(RegistryError::Invalid { source, .. }) => {
-                    replaces_broken(&version, &source.to_string())
-                }
-                Err(err) => return Err(err),
-            },
+            Some(version) => decide_against_current(
+                artifact.validation_metrics.roc_auc,
+                &version,
+                self.load(&version)
+                    .map(|current| current.artifact().validation_metrics.roc_auc),
+                policy,
+            )?,
         };
         artifact.promotion = Some(promotion.clone());
         let dir = self.version_dir(&artifact.version);

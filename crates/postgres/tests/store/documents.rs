@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 
 use scorewatch_core::{
-    DriftReport, DriftReportStore, DriftRule, DriftVerdict, MetricSource, MetricsEntry,
-    MetricsHistory, PipelineState, PipelineStatus, PipelineStatusStore, RunOutcome, RunRecord,
-    StoreOptions, TrainingSetName, TrainingSets, WindowSpec,
+    DriftReport, DriftReportStore, MetricSource, MetricsEntry, MetricsHistory, PipelineState,
+    PipelineStatus, PipelineStatusStore, RunOutcome, RunRecord, StoreOptions, TrainingSetName,
+    TrainingSets,
 };
 
-use crate::support::{T0, TestDb};
+use crate::support::{T0, TestDb, drift_report};
 
 fn metrics_entry(source: MetricSource, accuracy: f64) -> MetricsEntry {
     MetricsEntry {
@@ -21,30 +21,6 @@ fn metrics_entry(source: MetricSource, accuracy: f64) -> MetricsEntry {
         posted_by: None,
         rejected_candidate: false,
         bands: BTreeMap::new(),
-    }
-}
-
-fn drift_report(id: &str) -> DriftReport {
-    let window = WindowSpec {
-        description: "test".to_owned(),
-        model_version: None,
-        from: None,
-        to: None,
-        rows: 10,
-    };
-    DriftReport {
-        id: id.to_owned(),
-        computed_at: T0,
-        reference: window.clone(),
-        current: window,
-        rule: DriftRule::default(),
-        dataset_drift_threshold: 0.5,
-        features: Vec::new(),
-        score: None,
-        drifted_share: 0.25,
-        dataset_drift: false,
-        verdict: DriftVerdict::judge(None, &[], 0.0, 0.5, false),
-        data_quality: None,
     }
 }
 
@@ -107,11 +83,16 @@ fn drift_reports_keep_the_newest_and_summarise() {
     });
     let reports = store.drift_reports();
     assert_eq!(reports.latest().unwrap(), None);
+    // A share other than the default's 0, so the summary's is seen to come from the report.
+    let report = |id: &str| DriftReport {
+        drifted_share: 0.25,
+        ..drift_report(id)
+    };
     for id in ["a", "b", "c"] {
-        reports.save(drift_report(id)).unwrap();
+        reports.save(report(id)).unwrap();
     }
-    assert_eq!(reports.latest().unwrap(), Some(drift_report("c")));
-    assert_eq!(reports.get("b").unwrap(), Some(drift_report("b")));
+    assert_eq!(reports.latest().unwrap(), Some(report("c")));
+    assert_eq!(reports.get("b").unwrap(), Some(report("b")));
     assert_eq!(reports.get("a").unwrap(), None);
     let summaries = reports.summaries().unwrap();
     let ids: Vec<_> = summaries.iter().map(|s| s.id.as_str()).collect();

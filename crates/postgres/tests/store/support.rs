@@ -2,19 +2,20 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use scorewatch_core::{PredictionRecord, StoreOptions};
+use scorewatch_core::StoreOptions;
 use scorewatch_postgres::testing::{create_database, drop_database};
 use scorewatch_postgres::{DatabaseUrl, PgStore};
 use time::OffsetDateTime;
-use time::macros::datetime;
 
 #[path = "../../../core/tests/support/skip.rs"]
 mod skip;
 
+#[path = "../../../core/tests/support/records.rs"]
+mod records;
+pub use records::{T0, drift_report, features, prediction};
+
 /// The server the tests create their databases on (`.ci/run` exports it).
 pub const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
-
-pub const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 
 /// A database created for one test and dropped when it ends.
 pub struct TestDb {
@@ -83,22 +84,4 @@ pub fn server(test: &str) -> Option<DatabaseUrl> {
 /// The server's URL as configured, with its password (to build wrong ones from).
 pub fn server_url_text() -> Option<String> {
     std::env::var(SERVER_ENV).ok().filter(|u| !u.is_empty())
-}
-
-pub fn features(names: &[&str]) -> Vec<String> {
-    names.iter().map(|&n| n.to_owned()).collect()
-}
-
-/// Prediction `i`: one second after T0 per step, every second feature missing.
-pub fn prediction(i: u64, version: &str, n_features: usize) -> PredictionRecord {
-    PredictionRecord {
-        prediction_id: uuid::Uuid::now_v7().to_string(),
-        timestamp: T0 + time::Duration::seconds(i64::try_from(i).unwrap()),
-        model_version: version.to_owned(),
-        score: (i % 100) as f64 / 100.0,
-        decision: u8::from(i % 100 >= 50),
-        features: (0..n_features)
-            .map(|f| (f != 1).then(|| format!("{}", i * 10 + f as u64)))
-            .collect(),
-    }
 }

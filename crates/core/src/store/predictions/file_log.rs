@@ -304,29 +304,8 @@ impl FilePredictionLog {
         };
         let mut encoder = RowEncoder::new();
         for record in records {
-            if record.features.len() != features.len() {
-                return Err(invalid(
-                    "features",
-                    format!(
-                        "prediction {} has {} feature values, the model has {} features",
-                        record.prediction_id,
-                        record.features.len(),
-                        features.len()
-                    ),
-                ));
-            }
-            if !(0.0..=1.0).contains(&record.score) {
-                return Err(invalid(
-                    "score",
-                    format!("{} is not a probability in [0, 1]", record.score),
-                ));
-            }
-            if record.decision > 1 {
-                return Err(invalid(
-                    "decision",
-                    format!("{} is not 0 or 1", record.decision),
-                ));
-            }
+            super::check_prediction(features.len(), record)
+                .map_err(|(field, reason)| invalid(field, reason))?;
             let timestamp = format_timestamp(record.timestamp, &self.path)?;
             let score = record.score.to_string();
             let decision: &[u8] = if record.decision == 1 { b"1" } else { b"0" };

@@ -51,6 +51,37 @@ pub const PREDICTION_BASE_COLUMNS: [&str; 5] = [
     "decision",
 ];
 
+/// The rules every backend holds a prediction row to before storing it: one value per
+/// feature of `feature_count`, a score in [0, 1], a decision of 0 or 1.
+///
+/// # Errors
+/// The field at fault and why; the backend names its file or table around it.
+pub fn check_prediction(
+    feature_count: usize,
+    record: &PredictionRecord,
+) -> Result<(), (&'static str, String)> {
+    if record.features.len() != feature_count {
+        return Err((
+            "features",
+            format!(
+                "prediction {} has {} feature values, the model has {feature_count} features",
+                record.prediction_id,
+                record.features.len(),
+            ),
+        ));
+    }
+    if !(0.0..=1.0).contains(&record.score) {
+        return Err((
+            "score",
+            format!("{} is not a probability in [0, 1]", record.score),
+        ));
+    }
+    if record.decision > 1 {
+        return Err(("decision", format!("{} is not 0 or 1", record.decision)));
+    }
+    Ok(())
+}
+
 /// How far out of timestamp order rows may be. Callers stamp a prediction before it
 /// reaches the log's mutex, so concurrent writers can swap neighbours by a few
 /// microseconds; a scan with `since` stops only at a row older than `since` by more.
