@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # The performance suite of PRODUCT.md's targets, on release builds, with seeded data.
 #
-#   scripts/bench.sh [drift] [criterion] [api]      (no argument: all three)
+#   scripts/bench.sh [drift] [criterion] [api] [postgres]   (no argument: the first three)
+#
+# `postgres` measures the PostgreSQL backend (docs/scaling.md) and needs
+# BENCH_DATABASE_URL: a URL whose role may create databases (its database is only used to
+# connect); the part creates and drops the database `scorewatch_bench` beside it. It
+# measures /predict with wrk on the file backend, one replica and two replicas in the same
+# run (BENCH_PG_CONNECTIONS per server, 32), the idle RSS of a replica, and a drift report
+# over BENCH_PG_DRIFT_ROWS (1000000) predictions read from the database.
 #
 # Environment: BENCH_DIR (default /tmp/scorewatch-bench; everything generated goes
 # there), BENCH_PORT (18731), BENCH_SECONDS (wrk duration, 30), BENCH_CONNECTIONS (64),
@@ -37,12 +44,19 @@ STARTUP_MS=
 
 parts=("$@")
 [ ${#parts[@]} -eq 0 ] && parts=(drift criterion api)
+PG_CONNS=${BENCH_PG_CONNECTIONS:-32}
+PG_DRIFT_ROWS=${BENCH_PG_DRIFT_ROWS:-1000000}
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
+# Servers started by the postgres part (several at once).
+EXTRA_PIDS=()
 cleanup() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
     fi
+    for pid in "${EXTRA_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
 }
 trap cleanup EXIT
 
@@ -250,6 +264,151 @@ PY
     done
     row "POST /predict p99 ms over $WRK_RUNS runs (target < 5)" "$(stats < "$DIR/p99.ms")" "load $(load)"
     row "RSS under load MB, $rows-row log at start, peak (VmHWM) of the runs (target < 150)" "$peak" ""
+fi
+
+# Writes $DIR/predict.lua: wrk's POST /predict of one generated application.
+predict_lua() {
+    python3 - "$1" "$KEY" > "$DIR/predict.lua" <<'PY'
+import csv, json, sys
+with open(sys.argv[1]) as f:
+    row = next(csv.DictReader(f))
+row.pop("default", None)
+features = {}
+for name, cell in row.items():
+    if cell == "":
+        features[name] = None
+    else:
+        try:
+            features[name] = float(cell)
+        except ValueError:
+            features[name] = cell
+body = json.dumps({"features": features})
+print('wrk.method = "POST"')
+print('wrk.headers["Content-Type"] = "application/json"')
+print(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"')
+print(f"wrk.body = {json.dumps(body)}")
+PY
+}
+
+# Starts `serve` on the bench database at port $1 with data dir $2 (logs only), extra
+# arguments after; prints the pid once /health answers.
+start_replica() {
+    local port=$1 data=$2 pid
+    shift 2
+    SCOREWATCH_API_KEYS=$KEY RUST_LOG=${BENCH_RUST_LOG:-warn} "$BIN" --data-dir "$data" \
+        --database-url "$PG_URL" serve --host 127.0.0.1 --port "$port" "$@" \
+        > "$data.log" 2>&1 &
+    pid=$!
+    EXTRA_PIDS+=("$pid")
+    for _ in $(seq 3000); do
+        curl -sf -o /dev/null "http://127.0.0.1:$port/health" && { echo "$pid"; return 0; }
+        kill -0 "$pid" 2>/dev/null || { echo "replica died; see $data.log" >&2; exit 1; }
+        sleep 0.01
+    done
+    echo "replica on port $port did not answer /health within 30 s; see $data.log" >&2
+    exit 1
+}
+
+stop_replicas() {
+    for pid in "${EXTRA_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
+    EXTRA_PIDS=()
+}
+
+# wrk on /predict of each port at once, $PG_CONNS connections each; one summary row with
+# the summed req/s and the worst p99.
+wrk_replicas() {
+    local label=$1 tag=$2
+    shift 2
+    local port pids=() outs=()
+    for port in "$@"; do
+        wrk -t1 -c"$PG_CONNS" -d"${SECONDS_LOAD}s" --latency -s "$DIR/predict.lua" \
+            "http://127.0.0.1:$port/predict" > "$DIR/wrk-$tag-$port.txt" &
+        pids+=($!)
+        outs+=("$DIR/wrk-$tag-$port.txt")
+    done
+    wait "${pids[@]}"
+    python3 - "$label" "${outs[@]}" <<'PY' | tee -a "$SUMMARY"
+import re, sys
+label, outs = sys.argv[1], sys.argv[2:]
+def ms(text):
+    value, unit = re.fullmatch(r"([0-9.]+)([a-z]+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps, p50, p99, errors = 0.0, 0.0, 0.0, []
+for path in outs:
+    text = open(path).read()
+    rps += float(re.search(r"Requests/sec:\s+([0-9.]+)", text).group(1))
+    p50 = max(p50, ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)))
+    p99 = max(p99, ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)))
+    errors += re.findall(r"(Non-2xx or 3xx responses: \d+|Socket errors: .*)", text)
+print(f"{label}\treq/s {rps:.0f}, p50 {p50:.2f} ms, p99 {p99:.2f} ms (worst server) {' '.join(errors)}\t")
+PY
+}
+
+if want postgres; then
+    need wrk "apt-get install -y wrk"
+    need psql "apt-get install -y postgresql-client"
+    [ -n "${BENCH_DATABASE_URL:-}" ] \
+        || { echo "bench.sh: the postgres part needs BENCH_DATABASE_URL (a role that may create databases)" >&2; exit 2; }
+    PG_URL="${BENCH_DATABASE_URL%/*}/scorewatch_bench"
+    echo "== PostgreSQL backend, synchronous_commit $(psql "$BENCH_DATABASE_URL" -tAc 'SHOW synchronous_commit') (load $(load))"
+    psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)' -c 'CREATE DATABASE scorewatch_bench'
+    PGDIR="$DIR/pg"
+    rm -rf "$PGDIR"
+    mkdir -p "$PGDIR/files/training"
+    "$BIN" generate --rows 20000 --seed 7 --out "$PGDIR/files/training/applications.csv" > /dev/null
+    predict_lua "$PGDIR/files/training/applications.csv"
+    "$BIN" --data-dir "$PGDIR/files" train --data "$PGDIR/files/training/applications.csv" > "$PGDIR/train-files.log" 2>&1
+    "$BIN" --data-dir "$PGDIR/cli" --database-url "$PG_URL" train \
+        --data "$PGDIR/files/training/applications.csv" > "$PGDIR/train-pg.log" 2>&1
+
+    # The file backend in the same run, for the ratio.
+    SCOREWATCH_API_KEYS=$KEY RUST_LOG=warn "$BIN" --data-dir "$PGDIR/files" serve \
+        --host 127.0.0.1 --port "$PORT" > "$PGDIR/files.log" 2>&1 &
+    EXTRA_PIDS+=($!)
+    for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.01; done
+    wrk_replicas "POST /predict, file backend, 1 server x $PG_CONNS conn ${SECONDS_LOAD}s" files "$PORT"
+    stop_replicas
+
+    pid=$(start_replica "$((PORT + 1))" "$PGDIR/r1")
+    sleep 2
+    row "RSS idle MB, one replica on PostgreSQL (target < 30)" "$(rss_mb "$pid")" "$(rss_split "$pid")"
+    wrk_replicas "POST /predict, PostgreSQL, 1 replica x $PG_CONNS conn ${SECONDS_LOAD}s" one "$((PORT + 1))"
+    start_replica "$((PORT + 2))" "$PGDIR/r2" > /dev/null
+    wrk_replicas "POST /predict, PostgreSQL, 2 replicas x $PG_CONNS conn ${SECONDS_LOAD}s (target >= 15000 req/s, p99 < 20 ms)" two "$((PORT + 1))" "$((PORT + 2))"
+    stop_replicas
+
+    # The drift window: the newest PG_DRIFT_ROWS predictions, logged through the API in
+    # batches (the wrk runs above logged single ones), then one report over all of them.
+    python3 - "$PGDIR/files/training/applications.csv" "$PGDIR/batch.json" <<'PY'
+import csv, json, sys
+rows = []
+with open(sys.argv[1]) as f:
+    for row in csv.DictReader(f):
+        row.pop("default", None)
+        rows.append({k: (None if v == "" else (float(v) if v.replace(".", "", 1).replace("-", "", 1).isdigit() else v)) for k, v in row.items()})
+        if len(rows) == 1000:
+            break
+json.dump({"instances": rows}, open(sys.argv[2], "w"))
+PY
+    pid=$(start_replica "$((PORT + 1))" "$PGDIR/r3" --drift-window "$PG_DRIFT_ROWS" --drift-every 0)
+    have=$(psql "$PG_URL" -tAc 'SELECT count(*) FROM predictions')
+    echo "filling the log to $PG_DRIFT_ROWS rows (has $have)"
+    need_batches=$(( (PG_DRIFT_ROWS - have + 999) / 1000 ))
+    for _ in $(seq "$need_batches"); do echo; done \
+        | xargs -P 4 -I{} curl -sf -o /dev/null -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
+            --data-binary "@$PGDIR/batch.json" "http://127.0.0.1:$((PORT + 1))/predict"
+    rows=$(psql "$PG_URL" -tAc 'SELECT count(*) FROM predictions')
+    : > "$PGDIR/drift.s"
+    for _ in $(seq "$DRIFT_RUNS"); do
+        curl -sf -o "$PGDIR/drift.json" -w '%{time_total}\n' -X POST -H "X-API-Key: $KEY" \
+            "http://127.0.0.1:$((PORT + 1))/monitoring/drift/run" >> "$PGDIR/drift.s"
+    done
+    window=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['current']['rows'])" "$PGDIR/drift.json")
+    row "POST /monitoring/drift/run s, window $window of $rows rows in PostgreSQL (target < 3)" "$(stats < "$PGDIR/drift.s")" "load $(load); VmHWM $(hwm_mb "$pid") MB"
+    stop_replicas
+    psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)'
 fi
 
 echo
