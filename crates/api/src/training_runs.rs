@@ -8,8 +8,8 @@ use std::sync::{Arc, PoisonError};
 
 use scorewatch_core::views::{RunAccepted, RunPipelineRequest};
 use scorewatch_core::{
-    DEFAULT_TRAINING_FILE, PipelineError, PipelineState, PromotionPolicy, RunRequest, TrainingData,
-    TrainingSetName, TrainingSets, TransitionError, error_chain,
+    DEFAULT_TRAINING_FILE, PipelineError, PipelineState, PromotionPolicy, RunRequest, Stage,
+    TrainingData, TrainingSetName, TrainingSets, TransitionError, error_chain,
 };
 
 use crate::error::ApiError;
@@ -69,28 +69,17 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
             let _ = tx.try_send(message);
         }
     };
-    match state
-        .pipeline
-        .runner
-        .run(request, &|_, _| signal(Started::Yes))
-    {
+    // The runner reports the end of publishing before it records the run's end, so the
+    // promoted model is served before any client can see the run finished.
+    let progress = |stage: Stage, fraction: f64| {
+        signal(Started::Yes);
+        if stage == Stage::Publishing && fraction >= 1.0 {
+            serve_a_newly_promoted_model(state);
+        }
+    };
+    match state.pipeline.runner.run(request, &progress) {
         Ok(report) => {
             signal(Started::Yes);
-            let promoted = report
-                .model
-                .as_ref()
-                .and_then(|m| m.promotion.as_ref())
-                .is_some_and(|p| p.promoted);
-            if promoted {
-                match Served::load_current(state.store.models()) {
-                    Ok(Some(served)) => state.set_served(served),
-                    Ok(None) => tracing::error!("promoted model has no current pointer"),
-                    Err(err) => tracing::error!(
-                        error = format!("{err:#}"),
-                        "cannot load the promoted model"
-                    ),
-                }
-            }
             tracing::info!(run = ?report.record.outcome, "pipeline run ended");
         }
         Err(err) => {
@@ -104,6 +93,27 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
     }
     // After the model swap, so that the rules judge the model now served.
     crate::alerts::evaluate(state, "pipeline end");
+}
+
+/// Swaps in the store's current model when it is not the one served (a run that
+/// promoted; a rejected run changes nothing).
+fn serve_a_newly_promoted_model(state: &AppState) {
+    let current = match state.store.models().current_version() {
+        Ok(current) => current,
+        Err(err) => {
+            tracing::error!(error = %error_chain(&err), "cannot read the current model");
+            return;
+        }
+    };
+    let served = state.served().map(|served| served.version.clone());
+    if current.as_ref().map(ToString::to_string) == served {
+        return;
+    }
+    match Served::load_current(state.store.models()) {
+        Ok(Some(served)) => state.set_served(served),
+        Ok(None) => tracing::error!("promoted model has no current pointer"),
+        Err(err) => tracing::error!(error = format!("{err:#}"), "cannot load the promoted model"),
+    }
 }
 
 enum Started {

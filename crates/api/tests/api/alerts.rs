@@ -180,9 +180,8 @@ fn resolve_at_the_first_clear(config: &mut scorewatch_api::config::Config) {
 
 /// Runs the pipeline on a training file without a target column: the run fails.
 async fn fail_a_run(app: &TestApp) {
-    let training = app.path().join("training");
-    std::fs::create_dir_all(&training).unwrap();
-    std::fs::write(training.join("broken.csv"), "a,b\n1,2\n3,4\n").unwrap();
+    app.write_raw_training_set("broken.csv", b"a,b\n1,2\n3,4\n")
+        .await;
     let response = app
         .post_json(
             "/monitoring/run-pipeline",

@@ -112,6 +112,11 @@ async fn switch_feature_sets(app: &TestApp) -> (String, Vec<String>, Vec<String>
 
 #[tokio::test]
 async fn late_outcomes_for_archived_predictions_are_accepted_once_before_and_after_a_restart() {
+    if !crate::database::file_backend_only(
+        "archives::late_outcomes_for_archived_predictions_are_accepted_once_before_and_after_a_restart",
+    ) {
+        return;
+    }
     let app = spawn_with(tempfile::tempdir().unwrap(), |_| {}).await;
     let (_, ids_a, ids_b) = switch_feature_sets(&app).await;
 
@@ -199,6 +204,11 @@ async fn late_outcomes_for_archived_predictions_are_accepted_once_before_and_aft
 
 #[tokio::test]
 async fn production_metrics_of_a_model_served_again_join_its_archived_predictions() {
+    if !crate::database::file_backend_only(
+        "archives::production_metrics_of_a_model_served_again_join_its_archived_predictions",
+    ) {
+        return;
+    }
     let app = spawn_with(tempfile::tempdir().unwrap(), |_| {}).await;
     let (version_a, ids_a, _) = switch_feature_sets(&app).await;
     let dir = app.stop().await;
@@ -242,6 +252,11 @@ async fn production_metrics_of_a_model_served_again_join_its_archived_prediction
 
 #[tokio::test]
 async fn a_rejected_candidates_metrics_are_marked_and_never_shown_as_the_served_models() {
+    if !crate::database::file_backend_only(
+        "archives::a_rejected_candidates_metrics_are_marked_and_never_shown_as_the_served_models",
+    ) {
+        return;
+    }
     let app = spawn_with(tempfile::tempdir().unwrap(), |_| {}).await;
     app.train().await;
     let served = app.get_json("/health").await["model_version"]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
-use scorewatch_core::{DataLayout, FeatureReference, PROFILE_FILE, ReferenceProfile};
+use scorewatch_core::{FeatureReference, ReferenceProfile};
 use serde_json::{Map, Value, json};
 
 use crate::helpers::{TestApp, expect_error, promtool_check, spawn_app, spawn_with};
@@ -45,14 +45,13 @@ fn key(feature: &str, issue: &str) -> (String, String) {
     (feature.to_owned(), issue.to_owned())
 }
 
-/// The served model's reference profile, read from its version directory.
+/// The served model's reference profile, as the store keeps it.
 pub(crate) async fn profile(app: &TestApp) -> ReferenceProfile {
     let view = app.get_json("/monitoring/metrics").await;
     let version = view["model"]["version"].as_str().expect("a served model");
-    let path = DataLayout::new(app.path())
-        .model_dir(version)
-        .join(PROFILE_FILE);
-    serde_json::from_slice(&std::fs::read(&path).expect("profile file")).expect("profile")
+    let stored = app.current_model().await;
+    assert_eq!(stored.version, version);
+    stored.profile.expect("a reference profile")
 }
 
 /// An application with no issue: each numeric feature at its training median, each

@@ -424,6 +424,11 @@ async fn check_fault(app: &TestApp, ids: &[String], before: &[Value]) {
 
 #[tokio::test]
 async fn a_full_disk_answers_every_write_with_503_and_recovers() {
+    if !crate::database::file_backend_only(
+        "disk_faults::a_full_disk_answers_every_write_with_503_and_recovers",
+    ) {
+        return;
+    }
     let test = "a_full_disk_answers_every_write_with_503_and_recovers";
     let fs = match Tmpfs::mount() {
         Ok(fs) => fs,

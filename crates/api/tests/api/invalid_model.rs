@@ -13,6 +13,11 @@ use crate::helpers::{API_KEY, spawn_with};
 
 #[tokio::test]
 async fn serve_refuses_to_start_on_a_model_whose_weights_do_not_fit() {
+    if !crate::database::file_backend_only(
+        "invalid_model::serve_refuses_to_start_on_a_model_whose_weights_do_not_fit",
+    ) {
+        return;
+    }
     // Arrange: a really trained current model, then its weights cut short by one.
     let app = spawn_with(tempfile::tempdir().unwrap(), |_| {}).await;
     app.train().await;

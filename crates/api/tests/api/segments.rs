@@ -155,7 +155,7 @@ async fn a_changed_training_set_is_409_no_reference() {
     let app = spawn_app().await;
     app.train().await;
     app.predict_n(5).await;
-    crate::helpers::write_training_file(app.path(), 100, 99);
+    app.upload_training_set("applications.csv", 100, 99).await;
     let response = app
         .get("/monitoring/drift?segment_by=employment_type")
         .send()

@@ -284,6 +284,9 @@ impl PipelineRunner {
                 if !promotion.promoted {
                     record.error = Some(promotion.reason);
                 }
+                // Reported before the end is recorded: a server swaps the promoted model
+                // in here, so that whoever sees the run finished is already served by it.
+                progress(Stage::Publishing, 1.0);
                 self.apply(
                     PipelineEvent::Succeed {
                         model_version: model.version.to_string(),
@@ -291,7 +294,6 @@ impl PipelineRunner {
                     },
                     Some(record.clone()),
                 )?;
-                progress(Stage::Publishing, 1.0);
                 Ok(RunReport {
                     record,
                     model: Some(model),
