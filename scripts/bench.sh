@@ -8,7 +8,8 @@
 # connect); the part creates and drops the database `scorewatch_bench` beside it. It
 # measures /predict with wrk on the file backend, one replica and two replicas in the same
 # run (BENCH_PG_CONNECTIONS per server, 32), the idle RSS of a replica, and a drift report
-# over BENCH_PG_DRIFT_ROWS (1000000) predictions read from the database.
+# over BENCH_PG_DRIFT_ROWS (1000000) predictions read from the database. BENCH_KEEP_DB=1
+# keeps the database at the end.
 #
 # Environment: BENCH_DIR (default /tmp/scorewatch-bench; everything generated goes
 # there), BENCH_PORT (18731), BENCH_SECONDS (wrk duration, 30), BENCH_CONNECTIONS (64),
@@ -75,7 +76,7 @@ echo "load average at start: $(load)"
 
 if [ -n "${BENCH_BIN:-}" ]; then
     [ -x "$BIN" ] || { echo "bench.sh: BENCH_BIN=$BIN is not an executable" >&2; exit 2; }
-    [ -x "$TARGET/release/examples/fill_log" ] \
+    ! want api || [ -x "$TARGET/release/examples/fill_log" ] \
         || { echo "bench.sh: build fill_log once: cargo build --release -p scorewatch-api --example fill_log" >&2; exit 2; }
     echo "== measuring $BIN (not built here)"
 else
@@ -291,17 +292,21 @@ PY
 }
 
 # Starts `serve` on the bench database at port $1 with data dir $2 (logs only), extra
-# arguments after; prints the pid once /health answers.
+# arguments after; sets REPLICA_PID once /health answers.
 start_replica() {
     local port=$1 data=$2 pid
     shift 2
+    if curl -s -o /dev/null "http://127.0.0.1:$port/health"; then
+        echo "bench.sh: port $port is taken by another server" >&2
+        exit 1
+    fi
     SCOREWATCH_API_KEYS=$KEY RUST_LOG=${BENCH_RUST_LOG:-warn} "$BIN" --data-dir "$data" \
         --database-url "$PG_URL" serve --host 127.0.0.1 --port "$port" "$@" \
         > "$data.log" 2>&1 &
     pid=$!
     EXTRA_PIDS+=("$pid")
     for _ in $(seq 3000); do
-        curl -sf -o /dev/null "http://127.0.0.1:$port/health" && { echo "$pid"; return 0; }
+        curl -sf -o /dev/null "http://127.0.0.1:$port/health" && { REPLICA_PID=$pid; return 0; }
         kill -0 "$pid" 2>/dev/null || { echo "replica died; see $data.log" >&2; exit 1; }
         sleep 0.01
     done
@@ -371,11 +376,11 @@ if want postgres; then
     wrk_replicas "POST /predict, file backend, 1 server x $PG_CONNS conn ${SECONDS_LOAD}s" files "$PORT"
     stop_replicas
 
-    pid=$(start_replica "$((PORT + 1))" "$PGDIR/r1")
+    start_replica "$((PORT + 1))" "$PGDIR/r1"
     sleep 2
-    row "RSS idle MB, one replica on PostgreSQL (target < 30)" "$(rss_mb "$pid")" "$(rss_split "$pid")"
+    row "RSS idle MB, one replica on PostgreSQL (target < 30)" "$(rss_mb "$REPLICA_PID")" "$(rss_split "$REPLICA_PID")"
     wrk_replicas "POST /predict, PostgreSQL, 1 replica x $PG_CONNS conn ${SECONDS_LOAD}s" one "$((PORT + 1))"
-    start_replica "$((PORT + 2))" "$PGDIR/r2" > /dev/null
+    start_replica "$((PORT + 2))" "$PGDIR/r2"
     wrk_replicas "POST /predict, PostgreSQL, 2 replicas x $PG_CONNS conn ${SECONDS_LOAD}s (target >= 15000 req/s, p99 < 20 ms)" two "$((PORT + 1))" "$((PORT + 2))"
     stop_replicas
 
@@ -392,13 +397,14 @@ with open(sys.argv[1]) as f:
             break
 json.dump({"instances": rows}, open(sys.argv[2], "w"))
 PY
-    pid=$(start_replica "$((PORT + 1))" "$PGDIR/r3" --drift-window "$PG_DRIFT_ROWS" --drift-every 0)
+    start_replica "$((PORT + 1))" "$PGDIR/r3" --drift-window "$PG_DRIFT_ROWS" --drift-every 0
     have=$(psql "$PG_URL" -tAc 'SELECT count(*) FROM predictions')
     echo "filling the log to $PG_DRIFT_ROWS rows (has $have)"
     need_batches=$(( (PG_DRIFT_ROWS - have + 999) / 1000 ))
-    for _ in $(seq "$need_batches"); do echo; done \
-        | xargs -P 4 -I{} curl -sf -o /dev/null -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
-            --data-binary "@$PGDIR/batch.json" "http://127.0.0.1:$((PORT + 1))/predict"
+    seq "$need_batches" \
+        | xargs -P 4 -I{} curl -sS --fail-with-body -o /dev/null -H "X-API-Key: $KEY" \
+            -H 'Content-Type: application/json' --data-binary "@$PGDIR/batch.json" \
+            "http://127.0.0.1:$((PORT + 1))/predict"
     rows=$(psql "$PG_URL" -tAc 'SELECT count(*) FROM predictions')
     : > "$PGDIR/drift.s"
     for _ in $(seq "$DRIFT_RUNS"); do
@@ -406,9 +412,11 @@ PY
             "http://127.0.0.1:$((PORT + 1))/monitoring/drift/run" >> "$PGDIR/drift.s"
     done
     window=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['current']['rows'])" "$PGDIR/drift.json")
-    row "POST /monitoring/drift/run s, window $window of $rows rows in PostgreSQL (target < 3)" "$(stats < "$PGDIR/drift.s")" "load $(load); VmHWM $(hwm_mb "$pid") MB"
+    row "POST /monitoring/drift/run s, window $window of $rows rows in PostgreSQL (target < 3)" "$(stats < "$PGDIR/drift.s")" "load $(load); VmHWM $(hwm_mb "$REPLICA_PID") MB"
     stop_replicas
-    psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)'
+    # BENCH_KEEP_DB=1 keeps it for a closer look (psql "$PG_URL").
+    [ -n "${BENCH_KEEP_DB:-}" ] \
+        || psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)'
 fi
 
 echo
