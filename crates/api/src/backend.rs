@@ -36,11 +36,26 @@ pub fn open_store(
     options: StoreOptions,
     wait: Duration,
 ) -> anyhow::Result<Store> {
+    open_store_telling(data_dir, database, options, wait, &|_| {})
+}
+
+/// [`open_store`], telling `on_retry` the reason of each failed attempt that will be
+/// tried again (what `/health` says while `serve` starts).
+///
+/// # Errors
+/// As [`open_store`].
+pub fn open_store_telling(
+    data_dir: &Path,
+    database: Option<&DatabaseUrl>,
+    options: StoreOptions,
+    wait: Duration,
+    on_retry: &dyn Fn(&str),
+) -> anyhow::Result<Store> {
     let Some(url) = database else {
         return Store::open(data_dir, options)
             .with_context(|| format!("opening data directory {}", data_dir.display()));
     };
-    let pg = open_database(url, wait, &mut std::thread::sleep)?;
+    let pg = open_database(url, wait, &mut std::thread::sleep, on_retry)?;
     let migration = pg.migration();
     tracing::info!(
         database = %url,
@@ -54,11 +69,13 @@ pub fn open_store(
     ))
 }
 
-/// [`PgStore::open`] with retries; `sleep` waits between attempts (tests pass a fake).
+/// [`PgStore::open`] with retries; `sleep` waits between attempts (tests pass a fake),
+/// `on_retry` hears why each attempt that will be retried failed.
 fn open_database(
     url: &DatabaseUrl,
     wait: Duration,
     sleep: &mut dyn FnMut(Duration),
+    on_retry: &dyn Fn(&str),
 ) -> anyhow::Result<PgStore> {
     let started = Instant::now();
     let mut backoff = FIRST_BACKOFF;
@@ -67,13 +84,15 @@ fn open_database(
         match PgStore::open(url, &StoreOptions::default()) {
             Ok(store) => return Ok(store),
             Err(err) if err.is_transient() && started.elapsed() + backoff <= wait => {
+                let reason = format!("{:#}", anyhow::Error::new(err));
                 tracing::warn!(
                     database = %url,
                     attempt,
                     retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
-                    error = %format!("{:#}", anyhow::Error::new(err)),
+                    error = %reason,
                     "the database is not available yet; trying again"
                 );
+                on_retry(&reason);
                 sleep(backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 attempt += 1;
@@ -105,7 +124,16 @@ mod tests {
         // Port 1 on localhost refuses at once: every attempt fails fast.
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
-        let err = open_database(&url, Duration::from_secs(3), &mut |d| pauses.push(d)).unwrap_err();
+        let reasons = std::cell::RefCell::new(Vec::new());
+        let err = open_database(
+            &url,
+            Duration::from_secs(3),
+            &mut |d| pauses.push(d),
+            &|reason| {
+                reasons.borrow_mut().push(reason.to_owned());
+            },
+        )
+        .unwrap_err();
         let text = format!("{err:#}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("postgres://u@127.0.0.1:1/scores"), "{text}");
@@ -115,13 +143,23 @@ mod tests {
         assert!(pauses.len() >= 2, "{pauses:?}");
         assert_eq!(pauses[0], FIRST_BACKOFF);
         assert_eq!(pauses[1], FIRST_BACKOFF * 2);
+        // Each retried attempt's reason is told (for /health while starting), without
+        // the password.
+        let reasons = reasons.into_inner();
+        assert_eq!(reasons.len(), pauses.len());
+        assert!(reasons[0].contains("127.0.0.1:1/scores"), "{reasons:?}");
+        assert!(
+            reasons.iter().all(|r| !r.contains("hunter2")),
+            "{reasons:?}"
+        );
     }
 
     #[test]
     fn no_wait_means_one_attempt() {
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
-        let err = open_database(&url, Duration::ZERO, &mut |d| pauses.push(d)).unwrap_err();
+        let err =
+            open_database(&url, Duration::ZERO, &mut |d| pauses.push(d), &|_| {}).unwrap_err();
         assert!(pauses.is_empty());
         assert!(!format!("{err:#}").contains("still unavailable"), "{err:#}");
     }

@@ -4,7 +4,8 @@
 //! run the commands in-process.
 //!
 //! - [`config`]: flags and environment of `scorewatch serve`.
-//! - [`startup`]: [`startup::Application`] builds and runs the server.
+//! - [`startup`]: [`startup::Application`] builds and runs the server; [`starting`]
+//!   answers on its port (503, `/health` saying why) while the store opens.
 //! - [`routes`]: one module per resource; [`routes::configure`] registers them.
 //! - [`auth`], [`error`], [`prometheus`], [`telemetry`]: the cross-cutting parts;
 //!   [`write_gate`]: the handler deadline, and what keeps a timed-out write from happening.
@@ -32,6 +33,7 @@ pub mod prometheus;
 pub mod routes;
 pub mod run_control;
 pub mod served;
+pub mod starting;
 pub mod startup;
 pub mod state;
 pub mod storage_health;

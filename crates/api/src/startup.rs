@@ -22,11 +22,12 @@ use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
-use crate::backend::open_store;
+use crate::backend::open_store_telling;
 use crate::config::Config;
 use crate::error;
 use crate::prometheus::{self, HttpMetrics};
 use crate::routes;
+use crate::starting::StartingResponder;
 use crate::state::AppState;
 use crate::telemetry::RequestSpan;
 use crate::write_gate::deadline;
@@ -114,19 +115,29 @@ impl Application {
             prediction_retention_days: config.retention_days,
             ..StoreOptions::default()
         };
-        let store = open_store(
+        // Bound first, and answered (503, `/health` saying why) while the store opens,
+        // which with a database that is not up yet takes up to `--database-wait`.
+        let address = format!("{}:{}", config.host, config.port);
+        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
+        let backend = if config.database_url.is_some() {
+            scorewatch_postgres::BACKEND_NAME
+        } else {
+            scorewatch_core::FILE_BACKEND
+        };
+        let starting = StartingResponder::spawn(&listener, backend)
+            .context("answering on the port while starting")?;
+        let store = open_store_telling(
             &config.data_dir,
             config.database_url.as_ref(),
             options,
             config.database_wait,
+            &|reason| starting.note_failure(reason),
         )?;
         let report = store.open_report();
         if report.predictions_dropped_bytes > 0 || report.outcomes_dropped_bytes > 0 {
             tracing::warn!(?report, "torn log tails were cut back");
         }
         let keys = ApiKeys::load(&config.api_keys, &config.data_dir)?;
-        let address = format!("{}:{}", config.host, config.port);
-        let listener = TcpListener::bind(&address).with_context(|| format!("binding {address}"))?;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let keep_alive = config.keep_alive;
@@ -164,7 +175,11 @@ impl Application {
         .workers(workers)
         .keep_alive(keep_alive)
         .shutdown_timeout(shutdown)
-        .listen(listener)?
+        .listen({
+            // The real server takes the listener over, with what is queued on it.
+            starting.finish();
+            listener
+        })?
         .run();
         tracing::info!(port, "listening");
         Ok(Self {
