@@ -9,6 +9,7 @@ mod drift_reports;
 mod error;
 mod fields;
 mod init;
+mod job_claims;
 mod json_file;
 mod labelled;
 mod layout;
@@ -19,6 +20,7 @@ mod models;
 mod outcomes;
 mod pipeline_status;
 mod predictions;
+mod run_lease;
 mod training_sets;
 
 use std::num::NonZeroU32;
@@ -32,6 +34,7 @@ pub use csv_log::FsyncPolicy;
 pub use drift_reports::{DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary};
 pub use error::StoreError;
 pub use init::{InitAction, InitEntry, InitReport, init};
+pub use job_claims::{JobClaims, SingleProcessClaims};
 pub use labelled::{feature_positions, outcome_labels};
 pub use layout::DataLayout;
 pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
@@ -44,6 +47,9 @@ pub use pipeline_status::{
 pub use predictions::{
     ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
     check_prediction,
+};
+pub use run_lease::{
+    Lease, LeaseChange, LeaseHolder, LeaseRenewal, RUN_LEASE, RUN_LEASE_RENEW, lease_change,
 };
 pub use training_sets::{
     FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,
@@ -138,6 +144,8 @@ pub struct StoreBackends {
     pub training_sets: Arc<dyn TrainingSets>,
     /// Alerts and their webhook outbox.
     pub alerts: Arc<dyn AlertStore>,
+    /// Claims of the background jobs run once per interval for every process.
+    pub job_claims: Arc<dyn JobClaims>,
 }
 
 /// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
@@ -242,6 +250,7 @@ impl Store {
                 models,
                 training_sets,
                 alerts,
+                job_claims: Arc::new(SingleProcessClaims),
             },
             report,
             flusher,
@@ -341,6 +350,12 @@ impl Store {
     #[must_use]
     pub fn alerts(&self) -> &dyn AlertStore {
         &*self.backends.alerts
+    }
+
+    /// The claims of once-per-interval background jobs.
+    #[must_use]
+    pub fn job_claims(&self) -> &dyn JobClaims {
+        &*self.backends.job_claims
     }
 }
 
