@@ -186,8 +186,8 @@ pub use store::{
     DataLayout, DriftReportStore, DriftReportSummary, ExpiredArchive, FsyncPolicy, InitAction,
     InitEntry, InitReport, InvalidTrainingSetName, JobClaims, Lease, LeaseChange, LeaseHolder,
     LeaseRenewal, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog, PipelineStatusStore,
-    PredictionLog, PredictionQuery, RUN_LEASE, RUN_LEASE_RENEW, RegistryError, SingleProcessClaims,
-    Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName,
-    TrainingSetSummary, TrainingSets, check_prediction, decide_against_current, feature_positions,
-    init, lease_change, outcome_labels,
+    PredictionLog, PredictionQuery, PromotionNotices, RUN_LEASE, RUN_LEASE_RENEW, RegistryError,
+    SingleProcessClaims, Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions,
+    TrainingSetName, TrainingSetSummary, TrainingSets, check_prediction, decide_against_current,
+    feature_positions, init, lease_change, outcome_labels,
 };

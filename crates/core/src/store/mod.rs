@@ -20,6 +20,7 @@ mod models;
 mod outcomes;
 mod pipeline_status;
 mod predictions;
+mod promotions;
 mod run_lease;
 mod training_sets;
 
@@ -48,6 +49,7 @@ pub use predictions::{
     ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
     check_prediction,
 };
+pub use promotions::PromotionNotices;
 pub use run_lease::{
     Lease, LeaseChange, LeaseHolder, LeaseRenewal, RUN_LEASE, RUN_LEASE_RENEW, lease_change,
 };
@@ -146,6 +148,8 @@ pub struct StoreBackends {
     pub alerts: Arc<dyn AlertStore>,
     /// Claims of the background jobs run once per interval for every process.
     pub job_claims: Arc<dyn JobClaims>,
+    /// Notices of promotions by other processes; `None` when one process owns the store.
+    pub promotions: Option<Arc<dyn PromotionNotices>>,
 }
 
 /// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
@@ -251,6 +255,7 @@ impl Store {
                 training_sets,
                 alerts,
                 job_claims: Arc::new(SingleProcessClaims),
+                promotions: None,
             },
             report,
             flusher,
@@ -350,6 +355,12 @@ impl Store {
     #[must_use]
     pub fn alerts(&self) -> &dyn AlertStore {
         &*self.backends.alerts
+    }
+
+    /// Notices of promotions other processes make, when the store is shared.
+    #[must_use]
+    pub fn promotions(&self) -> Option<&dyn PromotionNotices> {
+        self.backends.promotions.as_deref()
     }
 
     /// The claims of once-per-interval background jobs.
