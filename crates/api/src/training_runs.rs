@@ -14,7 +14,6 @@ use scorewatch_core::{
 
 use crate::error::ApiError;
 use crate::run_control::STATUS_URL;
-use crate::served::Served;
 use crate::state::AppState;
 
 /// Checks the request: the training file must be a plain name inside `data/training/`
@@ -81,15 +80,8 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
                 .as_ref()
                 .and_then(|m| m.promotion.as_ref())
                 .is_some_and(|p| p.promoted);
-            if promoted {
-                match Served::load_current(state.store.models()) {
-                    Ok(Some(served)) => state.set_served(served),
-                    Ok(None) => tracing::error!("promoted model has no current pointer"),
-                    Err(err) => tracing::error!(
-                        error = format!("{err:#}"),
-                        "cannot load the promoted model"
-                    ),
-                }
+            if promoted && let Err(err) = state.follow_current_model() {
+                tracing::error!(error = format!("{err:#}"), "cannot load the promoted model");
             }
             tracing::info!(run = ?report.record.outcome, "pipeline run ended");
         }

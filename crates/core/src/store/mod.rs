@@ -359,8 +359,8 @@ impl Store {
 
     /// Notices of promotions other processes make, when the store is shared.
     #[must_use]
-    pub fn promotions(&self) -> Option<&dyn PromotionNotices> {
-        self.backends.promotions.as_deref()
+    pub fn promotions(&self) -> Option<Arc<dyn PromotionNotices>> {
+        self.backends.promotions.clone()
     }
 
     /// The claims of once-per-interval background jobs.
