@@ -254,6 +254,51 @@ fn two_replicas_start_one_run_and_either_cancels_it() {
 
 #[test]
 #[ignore = "reliability suite: run with scripts/reliability.sh"]
+fn the_run_of_a_killed_replica_is_recorded_interrupted_once_its_lease_expires() {
+    const TEST: &str = "the_run_of_a_killed_replica_is_recorded_interrupted_once_its_lease_expires";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let root = tempfile::tempdir().expect("temp dir");
+    db.train(root.path(), 7, false);
+    db.put_training_set("big.csv", BIG_TRAINING_ROWS, 5);
+    let mut running = db.replica(root.path(), "r1");
+    let survivor = db.replica(root.path(), "r2");
+    let client = client();
+    let (code, body) = start_run(&client, &running, "big.csv");
+    assert_eq!(code, 202, "{body}");
+    let run_id = body["run_id"].as_str().expect("run id").to_owned();
+    running.kill();
+    let killed = Instant::now();
+
+    // Until the lease expires the run still counts as running: no second start.
+    let (code, body) = start_run(&client, &survivor, "big.csv");
+    assert_eq!(code, 409, "{body}");
+    let state = wait_for_end(&client, &survivor);
+    println!(
+        "the killed replica's run was recorded interrupted {:.1} s after the kill",
+        killed.elapsed().as_secs_f64()
+    );
+    assert!(
+        matches!(&state, PipelineState::Failed { run_id: id, error, .. } if *id == run_id && error == "interrupted"),
+        "{state:?}"
+    );
+    let status = api_pipeline_status(&client, &survivor);
+    let record = status.runs.last().expect("the run");
+    assert_eq!(record.run_id, run_id);
+    assert_eq!(record.outcome, RunOutcome::Failed);
+    let (code, body) = start_run(&client, &survivor, "big.csv");
+    assert_eq!(code, 202, "the cluster takes the next run: {body}");
+    let cancel = post(
+        &client,
+        &survivor.url("/monitoring/pipeline/cancel"),
+        String::new(),
+    )
+    .expect("POST cancel");
+    assert!(matches!(cancel.status().as_u16(), 202 | 409));
+    wait_for_end(&client, &survivor);
+}
+
+#[test]
+#[ignore = "reliability suite: run with scripts/reliability.sh"]
 fn a_promotion_reaches_every_replica() {
     const TEST: &str = "a_promotion_reaches_every_replica";
     let Some(db) = TestDb::new(TEST) else { return };
