@@ -231,8 +231,8 @@ impl PipelineRunner {
     fn apply(
         &self,
         run_id: &str,
-        event: PipelineEvent,
-        record: Option<RunRecord>,
+        event: &PipelineEvent,
+        record: Option<&RunRecord>,
     ) -> Result<PipelineState, PipelineError> {
         let _guard = lock(&self.status);
         let mut result = Err(PipelineError::LeaseLost {
@@ -252,7 +252,7 @@ impl PipelineRunner {
                 match transition(&status.state, event.clone()) {
                     Ok(next) => {
                         status.state = next.clone();
-                        status.runs.extend(record.clone());
+                        status.runs.extend(record.cloned());
                         result = Ok(next);
                         true
                     }
@@ -509,11 +509,11 @@ impl PipelineRunner {
                 }
                 self.apply(
                     run_id,
-                    PipelineEvent::Succeed {
+                    &PipelineEvent::Succeed {
                         model_version: model.version.to_string(),
                         at: finished_at,
                     },
-                    Some(record.clone()),
+                    Some(&record),
                 )?;
                 progress(Stage::Publishing, 1.0);
                 Ok(RunReport {
@@ -530,8 +530,8 @@ impl PipelineRunner {
                     .take();
                 self.apply(
                     run_id,
-                    PipelineEvent::Cancel { at: finished_at },
-                    Some(record.clone()),
+                    &PipelineEvent::Cancel { at: finished_at },
+                    Some(&record),
                 )?;
                 Ok(RunReport {
                     record,
@@ -544,11 +544,11 @@ impl PipelineRunner {
                 record.error = Some(message.clone());
                 self.apply(
                     run_id,
-                    PipelineEvent::Fail {
+                    &PipelineEvent::Fail {
                         error: message,
                         at: finished_at,
                     },
-                    Some(record.clone()),
+                    Some(&record),
                 )?;
                 Ok(RunReport {
                     record,
@@ -581,7 +581,7 @@ impl PipelineRunner {
         work.stage = stage;
         self.apply(
             run_id,
-            PipelineEvent::Advance {
+            &PipelineEvent::Advance {
                 stage,
                 progress: fraction,
             },

@@ -143,7 +143,7 @@ impl PipelineStatusStore for FilePipelineStatus {
             },
             _ => Lease::Free,
         };
-        let before = self.file.read(|doc| doc.clone());
+        let before = self.file.read(Clone::clone);
         let mut status = before.clone();
         if !change(&mut status, &lease) {
             return Ok(false);
