@@ -361,6 +361,9 @@ fn an_outcome_posted_to_two_replicas_at_once_is_accepted_once() {
     let root = tempfile::tempdir().expect("temp dir");
     db.train(root.path(), 7, false);
     let first = db.replica(root.path(), "r1");
+    // Started before the predictions: it finds their ids in the database, not in the
+    // index it built at start.
+    let second = db.replica(root.path(), "r2");
     let client = client();
     let mut ids = Vec::new();
     for features in feature_texts(20, 3) {
@@ -369,8 +372,6 @@ fn an_outcome_posted_to_two_replicas_at_once_is_accepted_once() {
         assert_eq!(response.status(), 200);
         ids.extend(prediction_ids(&response.json().expect("predict body")));
     }
-    // Started after the predictions, so its id index holds them too.
-    let second = db.replica(root.path(), "r2");
     let replicas = [&first, &second];
     for id in &ids {
         let barrier = Arc::new(Barrier::new(2));

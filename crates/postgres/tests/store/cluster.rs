@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use scorewatch_core::{
     DataLayout, JobClaims, LeaseHolder, LeaseRenewal, PipelineError, PipelineRunner, PipelineState,
-    PromotionNotices, RunOutcome, Store, TransitionError,
+    PredictionLog, PromotionNotices, RunOutcome, Store, TransitionError,
 };
 use scorewatch_postgres::MODEL_PROMOTED_CHANNEL;
 use scorewatch_postgres::testing::execute;
 
-use crate::support::TestDb;
+use crate::support::{TestDb, prediction};
 
 /// A replica's view of the database: its own pool, as core's store.
 fn replica(db: &TestDb) -> Arc<Store> {
@@ -220,4 +220,16 @@ fn a_promotion_notice_reaches_a_listening_replica() {
         listening.wait(Duration::from_secs(30)).unwrap().as_deref(),
         Some("20260101-000000-abcd")
     );
+}
+
+#[test]
+fn a_replica_finds_a_prediction_id_another_replica_logged() {
+    const TEST: &str = "a_replica_finds_a_prediction_id_another_replica_logged";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let (writer, reader) = (db.open(), db.open());
+    let record = prediction(0, "v1", 0);
+    writer.predictions().append(&[], &[record.clone()]).unwrap();
+    let log = reader.predictions();
+    assert_eq!(log.logged(&record.prediction_id).unwrap(), Some(true));
+    assert_eq!(log.logged("no-such-id").unwrap(), Some(false));
 }
