@@ -30,6 +30,7 @@ pub mod feature_issues;
 pub mod horizon;
 pub mod index;
 pub mod prometheus;
+pub mod promotions;
 pub mod routes;
 pub mod run_control;
 pub mod served;

@@ -37,15 +37,14 @@ impl PipelineControl {
         &self.runner
     }
 
-    /// Asks the running run to stop; returns its id.
+    /// Asks the running run to stop, whichever replica runs it; returns its id.
     ///
     /// # Errors
-    /// 409 when no run is in progress.
+    /// 409 when no run is in progress; 500 when the store cannot record the request.
     pub fn cancel(&self) -> Result<String, ApiError> {
-        let status = self.runner.status().map_err(ApiError::internal)?;
-        match status.state {
-            PipelineState::Running { run_id, .. } if self.runner.cancel() => Ok(run_id),
-            _ => Err(ApiError::Conflict {
+        match self.runner.cancel_run().map_err(ApiError::internal)? {
+            Some(run_id) => Ok(run_id),
+            None => Err(ApiError::Conflict {
                 code: "pipeline_not_running",
                 message: "no pipeline run is in progress".to_owned(),
             }),
@@ -78,18 +77,21 @@ impl PipelineControl {
     }
 
     /// A status that says Running while no run thread of ours is alive was left by a run
-    /// whose final status write the disk refused: record it as failed now, if the disk
-    /// takes it (else it stays as it is and the next call tries again).
+    /// whose final status write the disk refused, or by a replica that died (its lease
+    /// expired): record it as failed "interrupted" now, if the store takes it (else it
+    /// stays as it is and the next call tries again). A run another live replica holds
+    /// is left alone.
     pub(crate) fn recover_stale(&self, thread: Option<&JoinHandle<()>>) {
         if thread.is_some_and(|t| !t.is_finished()) {
             return;
         }
         if let Ok(PipelineState::Running { run_id, .. }) = self.runner.status().map(|s| s.state) {
             match self.runner.recover_interrupted() {
-                Ok(()) => tracing::warn!(
+                Ok(Some(_)) => tracing::warn!(
                     run_id,
                     "pipeline run ended without recording it; marked failed"
                 ),
+                Ok(None) => {}
                 Err(err) => {
                     tracing::warn!(
                         run_id,

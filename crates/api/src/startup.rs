@@ -148,6 +148,7 @@ impl Application {
             protect_reads: config.protect_reads,
         });
         let state = Arc::new(AppState::open(config, store)?);
+        crate::promotions::follow_promotions(&state);
         let data = web::Data::from(Arc::clone(&state));
         let http_metrics = web::Data::new(HttpMetrics::default());
         let api = openapi();

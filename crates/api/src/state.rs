@@ -41,6 +41,12 @@ fn lower_priority(what: &str) {
     let _ = (what, BACKGROUND_NICE);
 }
 
+/// The name of the background drift report (and performance estimate) job in the
+/// store's job claims.
+const DRIFT_JOB: &str = "drift";
+/// The name of the background production-metrics job in the store's job claims.
+const METRICS_JOB: &str = "production_metrics";
+
 /// Everything the handlers share, behind one `Arc`.
 #[derive(Debug)]
 pub struct AppState {
@@ -51,6 +57,8 @@ pub struct AppState {
     /// The data directory.
     pub store: Arc<Store>,
     served: RwLock<Option<Arc<Served>>>,
+    /// Held while the served model is reloaded from the store.
+    reloading: Mutex<()>,
     /// Prediction ids and outcome flags.
     pub index: Mutex<OutcomeIndex>,
     /// Predictions logged since start.
@@ -105,6 +113,7 @@ impl AppState {
             started: Instant::now(),
             store,
             served: RwLock::new(served),
+            reloading: Mutex::new(()),
             index: Mutex::new(index),
             predictions_total: AtomicU64::new(0),
             outcomes_total: AtomicU64::new(0),
@@ -128,6 +137,49 @@ impl AppState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Serves the store's current model when it is not the one served: after this
+    /// process's run promoted one, or when another replica on the database did (see
+    /// `promotions.rs`). Returns the version now served when it changed. One reload at a
+    /// time, so that a slow load of an older version never replaces a newer one.
+    ///
+    /// # Errors
+    /// When the current version cannot be read, or its model cannot be loaded (the
+    /// served model then stays).
+    pub fn follow_current_model(&self) -> anyhow::Result<Option<String>> {
+        let _one_at_a_time = self
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let current = self
+            .store
+            .models()
+            .current_version()?
+            .map(|v| v.to_string());
+        let served = self.served().map(|s| s.version.clone());
+        if current.is_none() || current == served {
+            return Ok(None);
+        }
+        let Some(loaded) = Served::load_current(self.store.models())? else {
+            return Ok(None);
+        };
+        let version = loaded.version.clone();
+        self.set_served(loaded);
+        tracing::info!(model = %version, "now serving the current model");
+        Ok(Some(version))
+    }
+
+    /// Whether this replica runs the background `job` now: it claims it for the
+    /// `interval` in the store, and only one replica on a database wins per interval (the
+    /// file backend's single process always does).
+    fn won_claim(&self, job: &str, interval: std::time::Duration) -> anyhow::Result<bool> {
+        let owner = self.pipeline.runner().lease_owner();
+        let won = self.store.job_claims().claim(job, owner, interval)?;
+        if !won {
+            tracing::debug!(job, "another replica ran the job in this interval; skipped");
+        }
+        Ok(won)
     }
 
     /// Replaces the served model (after a promotion).
@@ -160,6 +212,9 @@ impl AppState {
             // performance estimate rides on the same trigger, so it too is computed at
             // most once per `drift_min_interval`; one failing does not stop the other.
             self.spawn_background(&self.drift_busy, "drift", |state| {
+                if !state.won_claim(DRIFT_JOB, state.config.drift_min_interval)? {
+                    return Ok(());
+                }
                 let drift = state.run_drift(&WriteGate::new()).map(|_| ());
                 let estimate = state.record_estimate().map(|_| ());
                 drift.and(estimate)
@@ -179,6 +234,11 @@ impl AppState {
         if since >= every {
             self.since_metrics.store(0, Ordering::Relaxed);
             self.spawn_background(&self.metrics_busy, "production metrics", |state| {
+                // Spaced as the drift reports are: once per --drift-min-interval for the
+                // cluster (each replica still counts its own outcomes to trigger).
+                if !state.won_claim(METRICS_JOB, state.config.drift_min_interval)? {
+                    return Ok(());
+                }
                 state.compute_production_metrics().map(|_| ())
             });
         }

@@ -14,7 +14,6 @@ use scorewatch_core::{
 
 use crate::error::ApiError;
 use crate::run_control::STATUS_URL;
-use crate::served::Served;
 use crate::state::AppState;
 
 /// Checks the request: the training file must be a plain name inside `data/training/`
@@ -98,21 +97,8 @@ fn run_in_thread(state: &AppState, request: &RunRequest, tx: &mpsc::SyncSender<S
 /// Swaps in the store's current model when it is not the one served (a run that
 /// promoted; a rejected run changes nothing).
 fn serve_a_newly_promoted_model(state: &AppState) {
-    let current = match state.store.models().current_version() {
-        Ok(current) => current,
-        Err(err) => {
-            tracing::error!(error = %error_chain(&err), "cannot read the current model");
-            return;
-        }
-    };
-    let served = state.served().map(|served| served.version.clone());
-    if current.as_ref().map(ToString::to_string) == served {
-        return;
-    }
-    match Served::load_current(state.store.models()) {
-        Ok(Some(served)) => state.set_served(served),
-        Ok(None) => tracing::error!("promoted model has no current pointer"),
-        Err(err) => tracing::error!(error = format!("{err:#}"), "cannot load the promoted model"),
+    if let Err(err) = state.follow_current_model() {
+        tracing::error!(error = format!("{err:#}"), "cannot load the promoted model");
     }
 }
 

@@ -9,11 +9,9 @@
 
 use std::sync::Arc;
 
+use crate::shared::{HeldTransaction, Shared, db, json};
 use scorewatch_core::{ALERTS_SCHEMA_VERSION, AlertBook, AlertStore, StoreError, trim_resolved};
 use sqlx::types::Json;
-use sqlx::{Postgres, Transaction};
-
-use crate::shared::{Shared, db, json};
 
 /// The alert book in PostgreSQL.
 #[derive(Debug, Clone)]
@@ -50,24 +48,6 @@ fn parse_book(value: serde_json::Value) -> Result<AlertBook, StoreError> {
         });
     }
     serde_json::from_value(value).map_err(json("alert_book", "alert book"))
-}
-
-/// A transaction held between two calls on the backend's runtime. Dropped unfinished
-/// (the change panicked, or nothing changed) it rolls back there, which releases the row.
-struct HeldTransaction<'a> {
-    tx: Option<Transaction<'static, Postgres>>,
-    shared: &'a Shared,
-}
-
-impl Drop for HeldTransaction<'_> {
-    fn drop(&mut self) {
-        if let Some(tx) = self.tx.take() {
-            self.shared.bridge.spawn(async move {
-                // A failed rollback closes the connection, which ends the transaction too.
-                let _ = tx.rollback().await;
-            });
-        }
-    }
 }
 
 impl AlertStore for PgAlertStore {

@@ -1,17 +1,15 @@
-//! The stores the file backend keeps as JSON documents: the metrics history, the drift
-//! reports and the pipeline status. Each record is a jsonb row (the same JSON the file
+//! The stores the file backend keeps as JSON documents: the metrics history and the drift
+//! reports (the pipeline status, with its lease, is in `pipeline_status.rs`). Each record is a jsonb row (the same JSON the file
 //! backend writes), bounded as the file backend bounds it, in one transaction per change.
 
 use std::sync::Arc;
 
 use scorewatch_core::{
-    DriftReport, DriftReportStore, DriftReportSummary, MetricsEntry, MetricsHistory,
-    PIPELINE_STATUS_SCHEMA_VERSION, PipelineState, PipelineStatus, PipelineStatusStore, RunRecord,
-    StoreError,
+    DriftReport, DriftReportStore, DriftReportSummary, MetricsEntry, MetricsHistory, StoreError,
 };
 use sqlx::types::Json;
 
-use crate::shared::{Shared, db, json};
+use crate::shared::{Shared, db};
 
 /// The metrics history in `metrics_history`, bounded per source.
 #[derive(Debug, Clone)]
@@ -178,97 +176,5 @@ impl DriftReportStore for PgDriftReports {
             .iter()
             .map(DriftReportSummary::from)
             .collect())
-    }
-}
-
-/// The pipeline status: its state in `pipeline_state`, its runs in `pipeline_runs`.
-#[derive(Debug, Clone)]
-pub struct PgPipelineStatus {
-    shared: Arc<Shared>,
-    retention: usize,
-}
-
-impl PgPipelineStatus {
-    pub(crate) fn new(shared: Arc<Shared>, retention: usize) -> Self {
-        Self {
-            shared,
-            retention: retention.max(1),
-        }
-    }
-}
-
-impl PipelineStatusStore for PgPipelineStatus {
-    fn load(&self) -> Result<PipelineStatus, StoreError> {
-        let (state, runs): (Option<Json<PipelineState>>, Vec<Json<RunRecord>>) =
-            self.shared
-                .call("read the pipeline status", |pool| async move {
-                    let err = db("read the pipeline status");
-                    let mut tx = pool.begin().await.map_err(&err)?;
-                    // One snapshot for both reads, so a run and the state agree.
-                    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(&err)?;
-                    let state = sqlx::query_scalar("SELECT state FROM pipeline_state")
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(&err)?;
-                    let runs = sqlx::query_scalar("SELECT run FROM pipeline_runs ORDER BY seq")
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(&err)?;
-                    tx.commit().await.map_err(&err)?;
-                    Ok((state, runs))
-                })?;
-        Ok(PipelineStatus {
-            schema_version: PIPELINE_STATUS_SCHEMA_VERSION,
-            state: state.map_or(PipelineState::Idle, |Json(state)| state),
-            runs: runs.into_iter().map(|Json(run)| run).collect(),
-        })
-    }
-
-    fn save(&self, status: PipelineStatus) -> Result<(), StoreError> {
-        let excess = status.runs.len().saturating_sub(self.retention);
-        let runs: Vec<RunRecord> = status.runs.into_iter().skip(excess).collect();
-        // Checked here so that a value JSON cannot hold fails before anything is written.
-        let state = serde_json::to_value(&status.state)
-            .map_err(json("pipeline_state", "pipeline status"))?;
-        let encoded: Vec<(String, serde_json::Value)> = runs
-            .iter()
-            .map(|run| Ok((run.run_id.clone(), serde_json::to_value(run)?)))
-            .collect::<Result<_, serde_json::Error>>()
-            .map_err(json("pipeline_runs", "pipeline run"))?;
-        self.shared
-            .call("save the pipeline status", move |pool| async move {
-                let err = db("save the pipeline status");
-                let mut tx = pool.begin().await.map_err(&err)?;
-                sqlx::query(
-                    "INSERT INTO pipeline_state (singleton, state) VALUES (true, $1)
-                 ON CONFLICT (singleton) DO UPDATE SET state = EXCLUDED.state",
-                )
-                .bind(Json(&state))
-                .execute(&mut *tx)
-                .await
-                .map_err(&err)?;
-                let ids: Vec<&str> = encoded.iter().map(|(id, _)| id.as_str()).collect();
-                sqlx::query("DELETE FROM pipeline_runs WHERE run_id <> ALL($1::text[])")
-                    .bind(&ids)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&err)?;
-                // Kept runs keep their row (and place); new ones are added after them.
-                for (run_id, run) in &encoded {
-                    sqlx::query(
-                        "INSERT INTO pipeline_runs (run_id, run) VALUES ($1, $2)
-                     ON CONFLICT (run_id) DO UPDATE SET run = EXCLUDED.run",
-                    )
-                    .bind(run_id)
-                    .bind(Json(run))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(&err)?;
-                }
-                tx.commit().await.map_err(&err)
-            })
     }
 }

@@ -9,6 +9,9 @@
 //!   traits: [`PgPredictionLog`], [`PgOutcomeLog`], [`PgMetricsHistory`],
 //!   [`PgDriftReports`], [`PgPipelineStatus`], [`PgTrainingSets`], [`PgModelStore`] and
 //!   [`PgAlertStore`]; [`PgStore::backends`] gathers them into core's `Store`.
+//! - Replicas on one database coordinate through it: the pipeline status's atomic
+//!   updates and run lease ([`PgPipelineStatus`]), the claims of once-per-interval
+//!   background jobs ([`PgJobClaims`]) and promotion notices ([`PgPromotionNotices`]).
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -26,11 +29,13 @@
 
 mod alerts;
 mod bridge;
+mod cluster;
 mod connect;
 mod documents;
 mod migrate;
 mod models;
 mod outcomes;
+mod pipeline_status;
 mod predictions;
 mod shared;
 mod training_sets;
@@ -40,11 +45,13 @@ use std::sync::Arc;
 use scorewatch_core::{StoreBackends, StoreOptions};
 
 pub use alerts::PgAlertStore;
+pub use cluster::{PgJobClaims, PgPromotionNotices};
 pub use connect::{ConnectError, DatabaseUrl};
-pub use documents::{PgDriftReports, PgMetricsHistory, PgPipelineStatus};
+pub use documents::{PgDriftReports, PgMetricsHistory};
 pub use migrate::{MigrationReport, OpenError, latest_version};
 pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
+pub use pipeline_status::PgPipelineStatus;
 pub use predictions::PgPredictionLog;
 pub use training_sets::PgTrainingSets;
 
@@ -171,6 +178,18 @@ impl PgStore {
         PgAlertStore::new(Arc::clone(&self.shared), self.options.alerts_retention)
     }
 
+    /// The claims of once-per-interval background jobs, shared by the replicas.
+    #[must_use]
+    pub fn job_claims(&self) -> PgJobClaims {
+        PgJobClaims::new(Arc::clone(&self.shared))
+    }
+
+    /// Notices of promotions any replica makes (LISTEN/NOTIFY).
+    #[must_use]
+    pub fn promotion_notices(&self) -> PgPromotionNotices {
+        PgPromotionNotices::new(Arc::clone(&self.shared))
+    }
+
     /// Every store, for core's `Store::from_backends`: the whole store on this database.
     #[must_use]
     pub fn backends(&self) -> StoreBackends {
@@ -184,6 +203,8 @@ impl PgStore {
             models: Arc::new(self.models()),
             training_sets: Arc::new(self.training_sets()),
             alerts: Arc::new(self.alerts()),
+            job_claims: Arc::new(self.job_claims()),
+            promotions: Some(Arc::new(self.promotion_notices())),
         }
     }
 }

@@ -318,6 +318,22 @@ impl PgPredictionLog {
 }
 
 impl PredictionLog for PgPredictionLog {
+    fn logged(&self, id: &str) -> Result<Option<bool>, StoreError> {
+        let id = id.to_owned();
+        let found: bool = self
+            .shared
+            .call("look up a prediction id", move |pool| async move {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM predictions WHERE prediction_id = $1)",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .map_err(db("look up a prediction id"))
+            })?;
+        Ok(Some(found))
+    }
+
     fn feature_names(&self) -> Result<Vec<String>, StoreError> {
         self.shared
             .call("read the feature names", |pool| async move {

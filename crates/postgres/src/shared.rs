@@ -4,7 +4,7 @@ use std::future::Future;
 use std::path::PathBuf;
 
 use scorewatch_core::StoreError;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::bridge::Bridge;
 
@@ -32,6 +32,24 @@ impl Shared {
                 action: action.to_owned(),
                 source: Box::new(no_answer),
             })?
+    }
+}
+
+/// A transaction held between two calls on the backend's runtime. Dropped unfinished
+/// (the change panicked, or nothing changed) it rolls back there, which releases the row.
+pub(crate) struct HeldTransaction<'a> {
+    pub(crate) tx: Option<Transaction<'static, Postgres>>,
+    pub(crate) shared: &'a Shared,
+}
+
+impl Drop for HeldTransaction<'_> {
+    fn drop(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            self.shared.bridge.spawn(async move {
+                // A failed rollback closes the connection, which ends the transaction too.
+                let _ = tx.rollback().await;
+            });
+        }
     }
 }
 

@@ -90,7 +90,22 @@ pub async fn post_outcomes(
         let mut index = state.index();
         let mut in_batch = HashSet::new();
         for item in &items {
-            let status = match index.outcome_recorded(&item.prediction_id) {
+            let mut recorded = index.outcome_recorded(&item.prediction_id);
+            // An id this replica has not seen may have been logged by another replica on
+            // the database since this one started: the store knows.
+            if recorded.is_none()
+                && horizon.refusal(&item.prediction_id, timestamp).is_none()
+                && state
+                    .store
+                    .predictions()
+                    .logged(&item.prediction_id)
+                    .map_err(ApiError::write_failed)?
+                    == Some(true)
+            {
+                index.insert_predictions(std::iter::once(item.prediction_id.as_str()));
+                recorded = Some(false);
+            }
+            let status = match recorded {
                 None if horizon.refusal(&item.prediction_id, timestamp).is_some() => {
                     OutcomeStatus::OutsideOutcomeHorizon
                 }

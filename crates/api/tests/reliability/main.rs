@@ -1,5 +1,6 @@
 //! Reliability suite against the real `scorewatch serve` binary: SIGKILL under load,
-//! 64 concurrent clients, SIGTERM under load and during a pipeline run.
+//! 64 concurrent clients, SIGTERM under load and during a pipeline run, and several
+//! replicas on one PostgreSQL database acting as one service.
 //!
 //! Each test starts the binary Cargo built for this profile on a temporary data
 //! directory and a loopback port, and drives it with blocking reqwest clients on
@@ -8,5 +9,9 @@
 
 mod concurrency;
 mod crash;
+mod replicas;
 mod sigterm;
+// One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
+#[path = "../../../core/tests/support/skip.rs"]
+mod skip;
 mod support;

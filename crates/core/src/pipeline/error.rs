@@ -31,4 +31,13 @@ pub enum PipelineError {
     /// The run was cancelled.
     #[error("run cancelled")]
     Cancelled,
+    /// The stored status no longer says this run is running: its lease expired (this
+    /// process stopped renewing it in time) and another process recorded it interrupted.
+    #[error(
+        "pipeline run {run_id} is no longer the running one: its lease expired and another process recorded it interrupted"
+    )]
+    LeaseLost {
+        /// The run this process was running.
+        run_id: String,
+    },
 }

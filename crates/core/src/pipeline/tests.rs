@@ -506,3 +506,73 @@ fn an_uploaded_set_is_checked_as_a_served_run_reads_it() {
         "{err}"
     );
 }
+
+/// Two runners on one store stand for two replicas on one database: the lease rules
+/// are the same in every backend.
+#[test]
+fn a_second_runner_is_refused_while_the_lease_lives_and_interrupts_the_run_once_it_expires() {
+    let env = env();
+    let store = Arc::clone(env.runner.store());
+    let lease = std::time::Duration::from_millis(200);
+    let first = PipelineRunner::with_lease(Arc::clone(&store), lease).unwrap();
+    let second = PipelineRunner::with_lease(store, lease).unwrap();
+    // Begun but never executed: nobody renews the lease, as when its process died.
+    let abandoned = first.begin().unwrap();
+    let err = second.begin().unwrap_err();
+    assert!(
+        matches!(&err, PipelineError::Transition(TransitionError::AlreadyRunning { run_id }) if *run_id == abandoned),
+        "{err}"
+    );
+    assert_eq!(
+        second.recover_interrupted().unwrap(),
+        None,
+        "the lease lives"
+    );
+
+    std::thread::sleep(lease * 2);
+    let next = second.begin().unwrap();
+    let status = second.status().unwrap();
+    assert!(matches!(&status.state, PipelineState::Running { run_id, .. } if *run_id == next));
+    let record = status.runs.last().unwrap();
+    assert_eq!(record.run_id, abandoned);
+    assert_eq!(record.outcome, RunOutcome::Failed);
+    assert_eq!(record.error.as_deref(), Some(INTERRUPTED));
+}
+
+#[test]
+fn another_runner_on_the_store_can_cancel_the_run() {
+    let env = env();
+    let other = PipelineRunner::new(Arc::clone(env.runner.store())).unwrap();
+    assert!(!other.cancel(), "nothing runs yet");
+    let report = env
+        .runner
+        .run(&RunRequest::default(), &|stage, _| {
+            if stage == Stage::Training {
+                assert!(other.cancel_run().unwrap().is_some());
+                // The run's lease renewal picks the request up within RUN_LEASE_RENEW;
+                // the run waits here (in its own progress report) until it has.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while !env.runner.cancel_pending() && std::time::Instant::now() < deadline {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                // Only the run's own runner stops it for a shutdown.
+                assert!(!other.cancel_because("server shutting down"));
+            }
+        })
+        .unwrap();
+    assert_eq!(report.record.outcome, RunOutcome::Cancelled);
+    assert_eq!(report.record.error, None);
+}
+
+#[test]
+fn a_run_whose_end_was_not_recorded_is_interrupted_by_its_own_runner_at_once() {
+    let env = env();
+    let run_id = env.runner.begin().unwrap();
+    // As after a final status write the disk refused: the run thread is gone.
+    env.runner.set_active(None);
+    assert_eq!(env.runner.recover_interrupted().unwrap(), Some(run_id));
+    assert!(matches!(
+        env.runner.status().unwrap().state,
+        PipelineState::Failed { .. }
+    ));
+}

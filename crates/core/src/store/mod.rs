@@ -9,6 +9,7 @@ mod drift_reports;
 mod error;
 mod fields;
 mod init;
+mod job_claims;
 mod json_file;
 mod labelled;
 mod layout;
@@ -19,6 +20,8 @@ mod models;
 mod outcomes;
 mod pipeline_status;
 mod predictions;
+mod promotions;
+mod run_lease;
 mod training_sets;
 
 use std::num::NonZeroU32;
@@ -32,6 +35,7 @@ pub use csv_log::FsyncPolicy;
 pub use drift_reports::{DEFAULT_DRIFT_RETENTION, DriftReportStore, DriftReportSummary};
 pub use error::StoreError;
 pub use init::{InitAction, InitEntry, InitReport, init};
+pub use job_claims::{JobClaims, SingleProcessClaims};
 pub use labelled::{feature_positions, outcome_labels};
 pub use layout::DataLayout;
 pub use metrics_history::{DEFAULT_METRICS_RETENTION, MetricsHistory};
@@ -44,6 +48,10 @@ pub use pipeline_status::{
 pub use predictions::{
     ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
     check_prediction,
+};
+pub use promotions::PromotionNotices;
+pub use run_lease::{
+    Lease, LeaseChange, LeaseHolder, LeaseRenewal, RUN_LEASE, RUN_LEASE_RENEW, lease_change,
 };
 pub use training_sets::{
     FileTrainingSets, InvalidTrainingSetName, TrainingSetName, TrainingSetSummary, TrainingSets,
@@ -138,6 +146,10 @@ pub struct StoreBackends {
     pub training_sets: Arc<dyn TrainingSets>,
     /// Alerts and their webhook outbox.
     pub alerts: Arc<dyn AlertStore>,
+    /// Claims of the background jobs run once per interval for every process.
+    pub job_claims: Arc<dyn JobClaims>,
+    /// Notices of promotions by other processes; `None` when one process owns the store.
+    pub promotions: Option<Arc<dyn PromotionNotices>>,
 }
 
 /// Everything scorewatch keeps, shared by the API's worker threads as `Arc<Store>`.
@@ -242,6 +254,8 @@ impl Store {
                 models,
                 training_sets,
                 alerts,
+                job_claims: Arc::new(SingleProcessClaims),
+                promotions: None,
             },
             report,
             flusher,
@@ -341,6 +355,18 @@ impl Store {
     #[must_use]
     pub fn alerts(&self) -> &dyn AlertStore {
         &*self.backends.alerts
+    }
+
+    /// Notices of promotions other processes make, when the store is shared.
+    #[must_use]
+    pub fn promotions(&self) -> Option<Arc<dyn PromotionNotices>> {
+        self.backends.promotions.clone()
+    }
+
+    /// The claims of once-per-interval background jobs.
+    #[must_use]
+    pub fn job_claims(&self) -> &dyn JobClaims {
+        &*self.backends.job_claims
     }
 }
 

@@ -8,6 +8,7 @@
 )]
 
 mod alerts;
+mod cluster;
 mod connect;
 mod documents;
 mod migrate;

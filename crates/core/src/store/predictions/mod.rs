@@ -146,6 +146,18 @@ pub trait PredictionLog: Send + Sync + Debug {
     /// batch is written then. [`StoreError::Io`] when the write fails.
     fn append(&self, features: &[String], records: &[PredictionRecord]) -> Result<(), StoreError>;
 
+    /// Whether the log (archives included) holds a prediction with `id`, for a caller
+    /// whose own index of ids misses those other processes log (replicas on one
+    /// database). `None` when the backend does not look ids up: one process logs them
+    /// all and indexes each as it logs it (the file backend).
+    ///
+    /// # Errors
+    /// When the backend cannot be read.
+    fn logged(&self, id: &str) -> Result<Option<bool>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
+
     /// The predictions matching `query`, newest first. Cost grows with the rows scanned
     /// (offset + limit + rows filtered out), not with the size of the log.
     ///
