@@ -9,6 +9,11 @@
 //!   traits: [`PgPredictionLog`], [`PgOutcomeLog`], [`PgMetricsHistory`],
 //!   [`PgDriftReports`], [`PgPipelineStatus`], [`PgTrainingSets`], [`PgModelStore`] and
 //!   [`PgAlertStore`]; [`PgStore::backends`] gathers them into core's `Store`.
+//! - [`PgApiKeys`] keeps the API keys of `scorewatch keys` as SHA-256 digests, so that a
+//!   key works on every replica.
+//! - A query that cannot reach the database (refused, connection lost, no pooled
+//!   connection within [`ACQUIRE_TIMEOUT`]) fails with core's
+//!   `StoreError::DatabaseUnavailable`, which the API answers with 503.
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -28,6 +33,7 @@ mod alerts;
 mod bridge;
 mod connect;
 mod documents;
+mod keys;
 mod migrate;
 mod models;
 mod outcomes;
@@ -40,8 +46,9 @@ use std::sync::Arc;
 use scorewatch_core::{StoreBackends, StoreOptions};
 
 pub use alerts::PgAlertStore;
-pub use connect::{ConnectError, DatabaseUrl};
+pub use connect::{ACQUIRE_TIMEOUT, ConnectError, DatabaseUrl};
 pub use documents::{PgDriftReports, PgMetricsHistory, PgPipelineStatus};
+pub use keys::{ActiveKey, KEY_NAME_MAX_CHARS, PgApiKeys, StoredKey};
 pub use migrate::{MigrationReport, OpenError, latest_version};
 pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
@@ -101,7 +108,11 @@ impl PgStore {
             source: Box::new(no_answer),
         })??;
         Ok(Self {
-            shared: Arc::new(Shared { pool, bridge }),
+            shared: Arc::new(Shared {
+                pool,
+                bridge,
+                target: url.to_string(),
+            }),
             url: url.clone(),
             options: *options,
             migration,
@@ -163,6 +174,12 @@ impl PgStore {
     #[must_use]
     pub fn models(&self) -> PgModelStore {
         PgModelStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The API keys kept in the database (`scorewatch keys`), as SHA-256 digests.
+    #[must_use]
+    pub fn api_keys(&self) -> PgApiKeys {
+        PgApiKeys::new(Arc::clone(&self.shared))
     }
 
     /// The alert book, its resolved alerts bounded by `options.alerts_retention`.

@@ -10,6 +10,7 @@
 mod alerts;
 mod connect;
 mod documents;
+mod keys;
 mod migrate;
 mod models;
 mod outcomes;
