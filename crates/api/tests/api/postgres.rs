@@ -18,17 +18,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
 
-const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
+pub const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
 
 /// A database created for one test and dropped when it ends.
-struct TestDb {
+pub struct TestDb {
     server: DatabaseUrl,
     name: String,
-    url: DatabaseUrl,
+    pub url: DatabaseUrl,
 }
 
 impl TestDb {
-    fn new(test: &str) -> Option<Self> {
+    pub fn new(test: &str) -> Option<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let server = match std::env::var(SERVER_ENV) {
             Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).expect("server URL"),
@@ -55,7 +55,7 @@ impl Drop for TestDb {
     }
 }
 
-async fn spawn_on(db: &TestDb) -> TestApp {
+pub async fn spawn_on(db: &TestDb) -> TestApp {
     let url = db.url.clone();
     spawn_with(tempfile::tempdir().expect("temp dir"), move |config| {
         config.database_url = Some(url);
