@@ -373,6 +373,7 @@ mod tests {
         let health: Health = serde_json::from_str(body).unwrap();
         assert_eq!(health.status, "degraded");
         assert_eq!(health.storage, None);
+        assert_eq!(health.replica, "");
     }
 
     #[test]
@@ -382,6 +383,7 @@ mod tests {
             version: "0.1.0".to_owned(),
             model_version: None,
             backend: "postgres".to_owned(),
+            replica: "web-1".to_owned(),
             uptime_seconds: 1.5,
             resident_memory_bytes: None,
             storage: Some(StorageProblem {
