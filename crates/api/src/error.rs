@@ -431,6 +431,36 @@ mod tests {
         assert!(err.to_string().contains("p1"), "{err}");
     }
 
+    fn database_unavailable() -> scorewatch_core::StoreError {
+        scorewatch_core::StoreError::DatabaseUnavailable {
+            action: "append predictions".to_owned(),
+            target: "postgres://u@db.example:5432/scores".to_owned(),
+            source: "pool timed out while waiting for an open connection".into(),
+        }
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_a_short_retry_after_on_writes_and_reads() {
+        let write = ApiError::store_write(database_unavailable());
+        let read =
+            ApiError::internal(anyhow::Error::new(database_unavailable()).context("reading"));
+        for err in [write, read] {
+            assert_eq!(err.code(), "storage_unavailable");
+            assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            let response = err.error_response();
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                DATABASE_RETRY_AFTER_SECONDS
+            );
+            let message = err.to_string();
+            assert!(
+                message.contains("postgres://u@db.example:5432/scores"),
+                "{message}"
+            );
+            assert!(message.contains("pool timed out"), "{message}");
+        }
+    }
+
     #[test]
     fn a_full_or_read_only_disk_is_503_and_names_the_file() {
         for kind in [
