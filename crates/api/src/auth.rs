@@ -74,14 +74,14 @@ pub struct ApiKeys {
 
 impl std::fmt::Debug for ApiKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Ids only: the digests identify the keys to anyone holding them.
+        let configured: Vec<&str> = self.configured.iter().map(|key| key.id.as_str()).collect();
         let database = self.database_keys();
-        let ids: Vec<&str> = self
-            .configured
-            .iter()
-            .chain(database.iter())
-            .map(|key| key.id.as_str())
-            .collect();
-        f.debug_struct("ApiKeys").field("ids", &ids).finish()
+        let database: Vec<&str> = database.iter().map(|key| key.id.as_str()).collect();
+        f.debug_struct("ApiKeys")
+            .field("configured", &configured)
+            .field("database", &database)
+            .finish()
     }
 }
 

@@ -115,9 +115,7 @@ pub fn run(
                 "revoked key {} ({:?}) at {}; every replica refuses it within {} s",
                 revoked.id,
                 revoked.name,
-                revoked
-                    .revoked_at
-                    .map_or_else(|| "?".to_owned(), |at| rfc3339(at)),
+                revoked.revoked_at.map_or_else(|| "?".to_owned(), rfc3339),
                 DEFAULT_KEY_REFRESH.as_secs()
             )?;
         }

@@ -32,8 +32,8 @@ pub struct Cli {
     pub data_dir: PathBuf,
     /// A PostgreSQL database to keep everything in instead of the data directory
     /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`): `serve`,
-    /// `train`, `init`, `demo` and `migrate` use it; `report` refuses it so far. The data
-    /// directory then holds only logs and the generated key file.
+    /// `train`, `init`, `demo`, `report`, `migrate` and `keys` use it. The data directory
+    /// then holds only logs (keys come from `SCOREWATCH_API_KEYS` and `scorewatch keys`).
     #[arg(
         long,
         global = true,

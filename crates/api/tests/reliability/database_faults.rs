@@ -7,7 +7,7 @@
 //!   answer 503 `storage_unavailable` with `Retry-After` and `/health` says `degraded`;
 //!   afterwards the server takes writes again by itself, and every acknowledged
 //!   prediction is in the database exactly once;
-//! - two replicas under load, one SIGKILLed: no acknowledged prediction is lost or
+//! - two replicas under load, one killed with SIGKILL: no acknowledged prediction is lost or
 //!   duplicated, checked through the surviving replica.
 
 use std::collections::HashSet;

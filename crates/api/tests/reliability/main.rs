@@ -1,6 +1,6 @@
 //! Reliability suite against the real `scorewatch serve` binary: SIGKILL under load,
 //! 64 concurrent clients, SIGTERM under load and during a pipeline run; on PostgreSQL,
-//! the database going away under load and a replica SIGKILLed beside another.
+//! the database going away under load and a replica killed (SIGKILL) beside another.
 //!
 //! Each test starts the binary Cargo built for this profile on a temporary data
 //! directory and a loopback port, and drives it with blocking reqwest clients on
