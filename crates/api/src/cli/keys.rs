@@ -92,7 +92,7 @@ pub fn run(
             } else {
                 writeln!(
                     out,
-                    "{:<36}  {:<20}  {:<25}  revoked",
+                    "{:<36}  {:<20}  {:<27}  revoked",
                     "id", "name", "created"
                 )?;
                 for key in &listed {
@@ -131,7 +131,7 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 fn list_line(key: &StoredKey) -> String {
     let name = format!("{:?}", key.name);
     format!(
-        "{}  {name:<20}  {:<25}  {}",
+        "{}  {name:<20}  {:<27}  {}",
         key.id,
         rfc3339(key.created_at),
         key.revoked_at.map_or_else(|| "-".to_owned(), rfc3339)
