@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use scorewatch_core::{DataLayout, Store, StoreOptions};
-use scorewatch_postgres::{DatabaseUrl, OpenError, PgStore};
+use scorewatch_postgres::{DatabaseUrl, OpenError, PgApiKeys, PgStore};
 
 /// How long `serve` keeps trying a database it cannot reach at start, by default.
 pub const DEFAULT_DATABASE_WAIT: Duration = Duration::from_mins(1);
@@ -36,24 +36,26 @@ pub fn open_store(
     options: StoreOptions,
     wait: Duration,
 ) -> anyhow::Result<Store> {
-    open_store_telling(data_dir, database, options, wait, &|_| {})
+    open_store_with_keys(data_dir, database, options, wait, &|_| {}).map(|(store, _)| store)
 }
 
-/// [`open_store`], telling `on_retry` the reason of each failed attempt that will be
-/// tried again (what `/health` says while `serve` starts).
+/// As [`open_store`], with the database's API keys (`scorewatch keys`) when the store is
+/// a database, telling `on_retry` the reason of each failed attempt that will be tried
+/// again (what `/health` says while `serve` starts): what `serve` needs.
 ///
 /// # Errors
 /// As [`open_store`].
-pub fn open_store_telling(
+pub fn open_store_with_keys(
     data_dir: &Path,
     database: Option<&DatabaseUrl>,
     options: StoreOptions,
     wait: Duration,
     on_retry: &dyn Fn(&str),
-) -> anyhow::Result<Store> {
+) -> anyhow::Result<(Store, Option<PgApiKeys>)> {
     let Some(url) = database else {
-        return Store::open(data_dir, options)
-            .with_context(|| format!("opening data directory {}", data_dir.display()));
+        let store = Store::open(data_dir, options)
+            .with_context(|| format!("opening data directory {}", data_dir.display()))?;
+        return Ok((store, None));
     };
     let pg = open_database(url, wait, &mut std::thread::sleep, on_retry)?;
     let migration = pg.migration();
@@ -63,9 +65,9 @@ pub fn open_store_telling(
         applied = ?migration.applied,
         "using the PostgreSQL backend"
     );
-    Ok(Store::from_backends(
-        DataLayout::new(data_dir),
-        pg.backends(),
+    Ok((
+        Store::from_backends(DataLayout::new(data_dir), pg.backends()),
+        Some(pg.api_keys()),
     ))
 }
 

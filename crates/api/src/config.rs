@@ -141,6 +141,50 @@ pub struct ServeArgs {
         value_parser = parse_days, allow_negative_numbers = true,
         default_value_t = DEFAULT_OUTCOME_HORIZON_DAYS)]
     pub outcome_horizon_days: NonZeroU32,
+    // Replicas (issue 14).
+    /// This replica's name in `/health` and the logs (default: `RENDER_INSTANCE_ID`
+    /// when set, else `hostname-pid`).
+    #[arg(long, env = "SCOREWATCH_REPLICA_NAME", value_name = "NAME",
+        value_parser = check_replica_name)]
+    pub replica_name: Option<String>,
+}
+
+/// The environment variable Render sets to each instance's id.
+pub const RENDER_INSTANCE_ENV: &str = "RENDER_INSTANCE_ID";
+
+/// The replica name `/health` reports when none is given: `RENDER_INSTANCE_ID` (`render`
+/// is `Some` when it is set), else the host name and the process id, which tell apart
+/// replicas on one machine too.
+#[must_use]
+pub fn default_replica_name(render: Option<&str>) -> String {
+    if let Some(id) = render.map(str::trim).filter(|id| !id.is_empty()) {
+        return id.to_owned();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|host| host.trim().to_owned())
+        .filter(|host| !host.is_empty())
+        .unwrap_or_else(|| "scorewatch".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Checks a replica name: one line, at most 100 characters (it is shown in
+/// `/health`, logs and the dashboard).
+///
+/// # Errors
+/// What is wrong with it.
+pub fn check_replica_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Err("the replica name is empty".to_owned())
+    } else if name.chars().count() > 100 {
+        Err("the replica name is longer than 100 characters".to_owned())
+    } else if name.chars().any(char::is_control) {
+        Err("the replica name holds a control character".to_owned())
+    } else {
+        Ok(name.to_owned())
+    }
 }
 
 /// Checks a number of days: a whole number, 1 or more.
@@ -296,6 +340,12 @@ pub struct Config {
     pub database_url: Option<DatabaseUrl>,
     /// How long an unreachable database is tried at start.
     pub database_wait: Duration,
+    // Replicas (issue 14).
+    /// This replica's name, as `/health` reports it.
+    pub replica_name: String,
+    /// How often the keys kept in the database are read again, so that a key added or
+    /// revoked on any machine takes effect here (not a flag: tests shorten it).
+    pub key_refresh: Duration,
 }
 
 impl Config {
@@ -330,6 +380,8 @@ impl Config {
             outcome_horizon_days: DEFAULT_OUTCOME_HORIZON_DAYS,
             database_url: None,
             database_wait: crate::backend::DEFAULT_DATABASE_WAIT,
+            replica_name: default_replica_name(None),
+            key_refresh: crate::auth::DEFAULT_KEY_REFRESH,
         }
     }
 
@@ -377,6 +429,10 @@ impl Config {
             outcome_horizon_days: args.outcome_horizon_days,
             database_url: None,
             database_wait: Duration::from_secs(args.database_wait),
+            replica_name: args.replica_name.unwrap_or_else(|| {
+                default_replica_name(std::env::var(RENDER_INSTANCE_ENV).ok().as_deref())
+            }),
+            key_refresh: crate::auth::DEFAULT_KEY_REFRESH,
         }
     }
 }
@@ -401,6 +457,21 @@ mod tests {
     struct Wrapper {
         #[command(flatten)]
         serve: ServeArgs,
+    }
+
+    #[test]
+    fn the_replica_name_defaults_to_render_s_instance_id_else_host_and_pid() {
+        assert_eq!(default_replica_name(Some("srv-abc-5d8f")), "srv-abc-5d8f");
+        let local = default_replica_name(None);
+        assert!(
+            local.ends_with(&format!("-{}", std::process::id())),
+            "{local}"
+        );
+        assert_eq!(default_replica_name(Some("  ")), local);
+        let args = Wrapper::try_parse_from(["x", "--replica-name", " eu-1 "]).unwrap();
+        let config = Config::from_args(args.serve, PathBuf::from("data"), None);
+        assert_eq!(config.replica_name, "eu-1");
+        assert!(Wrapper::try_parse_from(["x", "--replica-name", ""]).is_err());
     }
 
     #[test]

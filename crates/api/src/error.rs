@@ -13,6 +13,36 @@ use scorewatch_core::views::{ErrorBody, ErrorDetail, FieldProblem};
 /// `Retry-After` of a write refused by the disk: an operator has to act, so not sooner.
 pub const STORAGE_RETRY_AFTER_SECONDS: &str = "30";
 
+/// `Retry-After` while the database is away: it usually comes back within seconds (a
+/// restart, a fail-over), and a request waits at most the pool's acquire timeout
+/// (`scorewatch_postgres::ACQUIRE_TIMEOUT`, 2 s) before it is refused.
+pub const DATABASE_RETRY_AFTER_SECONDS: &str = "1";
+
+/// Whether `err`'s chain holds the store's "database unavailable" (connection refused or
+/// lost, no pooled connection in time): a state that passes by itself, not a bug.
+#[must_use]
+pub fn is_database_fault(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(cause) = current {
+        if let Some(scorewatch_core::StoreError::DatabaseUnavailable { .. }) =
+            cause.downcast_ref::<scorewatch_core::StoreError>()
+        {
+            return true;
+        }
+        current = cause.source();
+    }
+    false
+}
+
+/// What a request that met an unavailable database answers, and what `/health` repeats
+/// until the database answers again: the chain names the database (never the password),
+/// what was being done and the driver's error.
+#[must_use]
+pub fn database_fault_message(err: &(dyn std::error::Error + 'static)) -> String {
+    let chain = scorewatch_core::error_chain(err);
+    format!("{chain}; the request was not acknowledged, retry it once the database is back")
+}
+
 /// Whether an I/O error in `err`'s chain says the disk is full, read-only or forbidden.
 #[must_use]
 pub fn is_storage_fault(err: &(dyn std::error::Error + 'static)) -> bool {
@@ -104,11 +134,16 @@ pub enum ApiError {
         message: String,
     },
     /// The data directory cannot be written (full, read-only, forbidden): an operator
-    /// fixes it, so 503 with `Retry-After`, the file named; reads keep working.
+    /// fixes it, so 503 with `Retry-After`, the file named; reads keep working. Or the
+    /// database cannot be reached: 503 with a short `Retry-After`, reads too.
     #[error("{message}")]
     StorageUnavailable {
-        /// The failed write with the file and the OS error.
+        /// The failed write with the file and the OS error, or the database and the
+        /// driver's error.
         message: String,
+        /// Seconds for `Retry-After`: [`STORAGE_RETRY_AFTER_SECONDS`] for the disk,
+        /// [`DATABASE_RETRY_AFTER_SECONDS`] for the database.
+        retry_after: &'static str,
     },
     /// The handler ran past the configured deadline.
     #[error("the request took longer than {seconds} s")]
@@ -156,14 +191,23 @@ impl ApiError {
         if is_storage_fault(err.as_ref()) {
             return Self::StorageUnavailable {
                 message: storage_fault_message(err.as_ref()),
+                retry_after: STORAGE_RETRY_AFTER_SECONDS,
+            };
+        }
+        Self::internal(err)
+    }
+
+    /// An internal error from anything that converts to `anyhow::Error`; but an
+    /// unavailable database, on a read as on a write, is 503 `storage_unavailable`.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        let err = err.into();
+        if is_database_fault(err.as_ref()) {
+            return Self::StorageUnavailable {
+                message: database_fault_message(err.as_ref()),
+                retry_after: DATABASE_RETRY_AFTER_SECONDS,
             };
         }
         Self::Internal(err)
-    }
-
-    /// An internal error from anything that converts to `anyhow::Error`.
-    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(err.into())
     }
 
     /// The stable machine code of this error.
@@ -241,12 +285,15 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?err, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code()).json(self.body());
-        if let Self::StorageUnavailable { message } = self {
-            tracing::error!(error = %message, "write refused by the data directory");
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(STORAGE_RETRY_AFTER_SECONDS),
-            );
+        if let Self::StorageUnavailable {
+            message,
+            retry_after,
+        } = self
+        {
+            tracing::error!(error = %message, "storage unavailable");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
         }
         if matches!(self, Self::MissingKey) {
             response.headers_mut().insert(
@@ -382,6 +429,36 @@ mod tests {
         assert_eq!(err.code(), "duplicate_outcome");
         assert_eq!(err.status_code(), actix_web::http::StatusCode::CONFLICT);
         assert!(err.to_string().contains("p1"), "{err}");
+    }
+
+    fn database_unavailable() -> scorewatch_core::StoreError {
+        scorewatch_core::StoreError::DatabaseUnavailable {
+            action: "append predictions".to_owned(),
+            target: "postgres://u@db.example:5432/scores".to_owned(),
+            source: "pool timed out while waiting for an open connection".into(),
+        }
+    }
+
+    #[test]
+    fn an_unavailable_database_is_503_with_a_short_retry_after_on_writes_and_reads() {
+        let write = ApiError::store_write(database_unavailable());
+        let read =
+            ApiError::internal(anyhow::Error::new(database_unavailable()).context("reading"));
+        for err in [write, read] {
+            assert_eq!(err.code(), "storage_unavailable");
+            assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+            let response = err.error_response();
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                DATABASE_RETRY_AFTER_SECONDS
+            );
+            let message = err.to_string();
+            assert!(
+                message.contains("postgres://u@db.example:5432/scores"),
+                "{message}"
+            );
+            assert!(message.contains("pool timed out"), "{message}");
+        }
     }
 
     #[test]

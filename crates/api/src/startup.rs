@@ -22,7 +22,7 @@ use utoipa_actix_web::AppExt as _;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{self, API_KEY_HEADER, ApiKeys, Guard};
-use crate::backend::open_store_telling;
+use crate::backend::open_store_with_keys;
 use crate::config::Config;
 use crate::error;
 use crate::prometheus::{self, HttpMetrics};
@@ -85,6 +85,14 @@ pub struct Application {
     port: u16,
     server: Server,
     state: Arc<AppState>,
+    key_refresh: Option<KeyRefresh>,
+}
+
+/// What the database's key refresh needs while the server runs.
+struct KeyRefresh {
+    keys: Arc<ApiKeys>,
+    database: scorewatch_postgres::PgApiKeys,
+    every: Duration,
 }
 
 impl std::fmt::Debug for Application {
@@ -126,7 +134,7 @@ impl Application {
         };
         let starting = StartingResponder::spawn(&listener, backend)
             .context("answering on the port while starting")?;
-        let store = open_store_telling(
+        let (store, database_keys) = open_store_with_keys(
             &config.data_dir,
             config.database_url.as_ref(),
             options,
@@ -137,14 +145,20 @@ impl Application {
         if report.predictions_dropped_bytes > 0 || report.outcomes_dropped_bytes > 0 {
             tracing::warn!(?report, "torn log tails were cut back");
         }
-        let keys = ApiKeys::load(&config.api_keys, &config.data_dir)?;
+        // With a database, keys come from the environment and the database only: a key
+        // file generated here would work on this replica alone.
+        let keys = Arc::new(match &database_keys {
+            Some(database) => ApiKeys::with_database(&config.api_keys, database)?,
+            None => ApiKeys::load(&config.api_keys, &config.data_dir)?,
+        });
+        let key_refresh = config.key_refresh;
         let port = listener.local_addr()?.port();
         let workers = config.workers;
         let keep_alive = config.keep_alive;
         let shutdown = config.shutdown_timeout.as_secs();
         let body_limit = config.body_limit;
         let guard = web::Data::new(Guard {
-            keys: Arc::new(keys),
+            keys: Arc::clone(&keys),
             protect_reads: config.protect_reads,
         });
         let state = Arc::new(AppState::open(config, store)?);
@@ -182,11 +196,16 @@ impl Application {
             listener
         })?
         .run();
-        tracing::info!(port, "listening");
+        tracing::info!(port, replica = %state.config.replica_name, "listening");
         Ok(Self {
             port,
             server,
             state,
+            key_refresh: database_keys.map(|database| KeyRefresh {
+                keys,
+                database,
+                every: key_refresh,
+            }),
         })
     }
 
@@ -208,16 +227,33 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { server, state, .. } = self;
+        let Self {
+            server,
+            state,
+            key_refresh,
+            ..
+        } = self;
         let (stop_alerts, alerts_stopped) = tokio::sync::watch::channel(false);
         let alert_worker = tokio::spawn(crate::alerts::run_worker(
             Arc::clone(&state),
-            alerts_stopped,
+            alerts_stopped.clone(),
         ));
+        let key_worker = key_refresh.map(|refresh| {
+            tokio::spawn(auth::refresh_database_keys(
+                refresh.keys,
+                refresh.database,
+                Arc::clone(&state),
+                refresh.every,
+                alerts_stopped,
+            ))
+        });
         let served = server.await;
         // Undelivered notifications stay in the outbox for the next start.
         let _ = stop_alerts.send(true);
         let _ = alert_worker.await;
+        if let Some(worker) = key_worker {
+            let _ = worker.await;
+        }
         tracing::info!("server stopped; closing the store");
         let closing = Arc::clone(&state);
         drop(state);

@@ -1,5 +1,8 @@
-//! Whether the data directory takes writes, as `/health` reports it: set by a write the
-//! disk refused (full, read-only), cleared by the next write that succeeds.
+//! Whether the data directory takes writes, or the database answers, as `/health`
+//! reports it: set by a write the disk refused (full, read-only) or a call the database
+//! did not answer, cleared by the next write that succeeds (with a database, also by the
+//! key refresh's read every few seconds, so `/health` follows the database without
+//! traffic).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -77,11 +80,17 @@ impl StorageHealth {
         }
     }
 
-    /// Records a failed write: only a full or read-only disk sets the failing state, with
-    /// the message its 503 answer carries.
+    /// Records a failed write: only a full or read-only disk, or a database that cannot
+    /// be reached, sets the failing state, with the message its 503 answer carries.
     pub fn note_failure(&self, err: &(dyn std::error::Error + 'static)) {
-        if crate::error::is_storage_fault(err) {
-            let message = crate::error::storage_fault_message(err);
+        let message = if crate::error::is_storage_fault(err) {
+            Some(crate::error::storage_fault_message(err))
+        } else if crate::error::is_database_fault(err) {
+            Some(crate::error::database_fault_message(err))
+        } else {
+            None
+        };
+        if let Some(message) = message {
             let mut problem = self.problem.lock().unwrap_or_else(PoisonError::into_inner);
             *problem = Some(StorageProblem {
                 message,

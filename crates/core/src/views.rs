@@ -22,7 +22,8 @@ fn files_backend() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
-    /// `ok`, or `degraded` when the data directory cannot be written.
+    /// `ok`, or `degraded` when the data directory cannot be written or the database
+    /// cannot be reached.
     pub status: String,
     /// Version of the scorewatch binary.
     pub version: String,
@@ -32,6 +33,11 @@ pub struct Health {
     /// servers that predate it, which kept files.
     #[serde(default = "files_backend")]
     pub backend: String,
+    /// Which replica answered (`serve --replica-name`; by default `RENDER_INSTANCE_ID`,
+    /// else `hostname-pid`): several replicas can share one database. Absent from servers
+    /// that predate it.
+    #[serde(default)]
+    pub replica: String,
     /// Seconds since the server started.
     pub uptime_seconds: f64,
     /// Resident memory of the server process, when the platform reports it.
@@ -367,6 +373,7 @@ mod tests {
         let health: Health = serde_json::from_str(body).unwrap();
         assert_eq!(health.status, "degraded");
         assert_eq!(health.storage, None);
+        assert_eq!(health.replica, "");
     }
 
     #[test]
@@ -376,6 +383,7 @@ mod tests {
             version: "0.1.0".to_owned(),
             model_version: None,
             backend: "postgres".to_owned(),
+            replica: "web-1".to_owned(),
             uptime_seconds: 1.5,
             resident_memory_bytes: None,
             storage: Some(StorageProblem {

@@ -17,6 +17,18 @@ pub fn format_time(time: OffsetDateTime) -> String {
     )
 }
 
+/// Where the data is kept and which replica answered, as the Server card says it:
+/// `postgres · replica web-1`, or `files` alone from a server that names no replica (one
+/// that predates it: several replicas need a database anyway).
+#[must_use]
+pub fn server_place(backend: &str, replica: &str) -> String {
+    if replica.is_empty() {
+        backend.to_owned()
+    } else {
+        format!("{backend} · replica {replica}")
+    }
+}
+
 /// `1h 02m 03s`, `2m 03s` or `4.2s`.
 #[must_use]
 pub fn format_duration(seconds: f64) -> String {
@@ -43,6 +55,15 @@ pub fn format_duration(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_place_names_the_replica_when_the_server_does() {
+        assert_eq!(
+            server_place("postgres", "web-1"),
+            "postgres · replica web-1"
+        );
+        assert_eq!(server_place("files", ""), "files");
+    }
 
     #[test]
     fn durations_read_naturally() {

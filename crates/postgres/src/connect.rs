@@ -6,10 +6,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions as _, PgConnection, PgPool};
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool};
 
 /// How long a connection attempt may take before it is reported as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a query waits for a pooled connection (which includes opening a new one)
+/// before it fails as "database unavailable". Short on purpose: while the database is
+/// away every request would otherwise hold its caller this long, and the API answers
+/// 503 with `Retry-After` instead, which the client retries once the database is back.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Connections the pool keeps at most: each replica's writes are short transactions, and
 /// PostgreSQL's default of 100 connections must be shared by every replica.
@@ -87,14 +93,21 @@ impl DatabaseUrl {
         }
     }
 
-    /// A pool of connections, checked by opening one.
+    /// A pool of connections, checked by opening one (given [`CONNECT_TIMEOUT`], where
+    /// later queries get [`ACQUIRE_TIMEOUT`]). A connection the server or the network
+    /// closed is noticed by the ping before each acquire and replaced: the pool recovers
+    /// by itself when the database comes back.
     pub(crate) async fn pool(&self) -> Result<PgPool, ConnectError> {
-        PgPoolOptions::new()
+        let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(CONNECT_TIMEOUT)
-            .connect_with(self.options.clone())
-            .await
-            .map_err(|err| self.connect_error(&err))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(true)
+            .connect_lazy_with(self.options.clone());
+        let first = self.connection().await?;
+        // The checked connection is not handed to the pool (sqlx has no way in); closing
+        // it costs one round trip at start.
+        let _ = first.close().await;
+        Ok(pool)
     }
 
     /// One connection outside any pool (migrations hold a session lock on it).

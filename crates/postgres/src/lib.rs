@@ -12,6 +12,11 @@
 //! - Replicas on one database coordinate through it: the pipeline status's atomic
 //!   updates and run lease ([`PgPipelineStatus`]), the claims of once-per-interval
 //!   background jobs ([`PgJobClaims`]) and promotion notices ([`PgPromotionNotices`]).
+//! - [`PgApiKeys`] keeps the API keys of `scorewatch keys` as SHA-256 digests, so that a
+//!   key works on every replica.
+//! - A query that cannot reach the database (refused, connection lost, no pooled
+//!   connection within [`ACQUIRE_TIMEOUT`]) fails with core's
+//!   `StoreError::DatabaseUnavailable`, which the API answers with 503.
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -32,6 +37,7 @@ mod bridge;
 mod cluster;
 mod connect;
 mod documents;
+mod keys;
 mod migrate;
 mod models;
 mod outcomes;
@@ -46,8 +52,9 @@ use scorewatch_core::{StoreBackends, StoreOptions};
 
 pub use alerts::PgAlertStore;
 pub use cluster::{PgJobClaims, PgPromotionNotices};
-pub use connect::{ConnectError, DatabaseUrl};
+pub use connect::{ACQUIRE_TIMEOUT, ConnectError, DatabaseUrl};
 pub use documents::{PgDriftReports, PgMetricsHistory};
+pub use keys::{ActiveKey, KEY_NAME_MAX_CHARS, PgApiKeys, StoredKey};
 pub use migrate::{MigrationReport, OpenError, latest_version};
 pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
@@ -108,7 +115,11 @@ impl PgStore {
             source: Box::new(no_answer),
         })??;
         Ok(Self {
-            shared: Arc::new(Shared { pool, bridge }),
+            shared: Arc::new(Shared {
+                pool,
+                bridge,
+                target: url.to_string(),
+            }),
             url: url.clone(),
             options: *options,
             migration,
@@ -170,6 +181,12 @@ impl PgStore {
     #[must_use]
     pub fn models(&self) -> PgModelStore {
         PgModelStore::new(Arc::clone(&self.shared))
+    }
+
+    /// The API keys kept in the database (`scorewatch keys`), as SHA-256 digests.
+    #[must_use]
+    pub fn api_keys(&self) -> PgApiKeys {
+        PgApiKeys::new(Arc::clone(&self.shared))
     }
 
     /// The alert book, its resolved alerts bounded by `options.alerts_retention`.

@@ -14,6 +14,9 @@ pub(crate) struct Shared {
     pub(crate) pool: PgPool,
     // Declared after the pool: the pool's connections close on the runtime's threads.
     pub(crate) bridge: Bridge,
+    /// The database as `postgres://user@host:port/database`, for the messages of a lost
+    /// connection (never the password).
+    pub(crate) target: String,
 }
 
 impl Shared {
@@ -26,12 +29,54 @@ impl Shared {
         T: Send + 'static,
     {
         let future = query(self.pool.clone());
-        self.bridge
+        let answer = self
+            .bridge
             .run(future)
             .map_err(|no_answer| StoreError::Database {
                 action: action.to_owned(),
                 source: Box::new(no_answer),
-            })?
+            })?;
+        answer.map_err(|err| unavailable(err, &self.target))
+    }
+}
+
+/// `err` as [`StoreError::DatabaseUnavailable`] when its driver error says the database
+/// could not be reached (so the API answers 503 and the caller retries), else unchanged.
+/// Done here, where every call passes, so that no store has to classify its own errors.
+pub(crate) fn unavailable(err: StoreError, target: &str) -> StoreError {
+    match err {
+        StoreError::Database { action, source }
+            if source
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(is_connection_error) =>
+        {
+            StoreError::DatabaseUnavailable {
+                action,
+                target: target.to_owned(),
+                source,
+            }
+        }
+        other => other,
+    }
+}
+
+/// Whether a driver error means "the database is not there right now" rather than "the
+/// database refused this statement": the socket failed or closed, TLS broke, no pooled
+/// connection came free within the acquire timeout, or the server is shutting down,
+/// starting up or out of connections.
+pub(crate) fn is_connection_error(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception. 57P01..57P03: admin or crash shutdown,
+            // cannot connect now (starting up). 53300: too many connections.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 
@@ -95,5 +140,46 @@ pub(crate) fn text_problem(value: &str) -> Option<&'static str> {
         Some("holds a line break")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(source: sqlx::Error) -> StoreError {
+        StoreError::Database {
+            action: "append predictions".to_owned(),
+            source: Box::new(source),
+        }
+    }
+
+    #[test]
+    fn a_lost_connection_is_unavailable_and_names_the_target() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for lost in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(refused),
+        ] {
+            let err = unavailable(database_error(lost), "postgres://u@db:5432/scores");
+            assert!(
+                matches!(err, StoreError::DatabaseUnavailable { .. }),
+                "{err:?}"
+            );
+            assert_eq!(
+                err.to_string(),
+                "database postgres://u@db:5432/scores is unavailable: cannot append predictions"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_statement_stays_a_database_error() {
+        let err = unavailable(
+            database_error(sqlx::Error::RowNotFound),
+            "postgres://u@db:5432/scores",
+        );
+        assert!(matches!(err, StoreError::Database { .. }), "{err:?}");
     }
 }

@@ -131,6 +131,12 @@ pub fn run(
         .map_or_else(|| data_dir.display().to_string(), ToString::to_string);
     config.database_url = database;
     let _log_guard = telemetry::init(&config.data_dir, config.log_format)?;
+    if config.database_url.is_some() && config.api_keys.is_empty() {
+        // `serve` with a database generates no key file (it would work on one replica
+        // only); the demo is one local process, so it keeps its key in the data
+        // directory as with files, and passes it on as a configured key.
+        config.api_keys = vec![auth::key_from_file(data_dir)?];
+    }
     let configured_key = config.api_keys.first().cloned();
     let host = if config.host == "0.0.0.0" {
         "127.0.0.1".to_owned()

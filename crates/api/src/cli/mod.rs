@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod evaluate;
 pub mod generate;
 pub mod init;
+pub mod keys;
 pub mod migrate;
 pub mod report;
 pub mod serve;
@@ -31,8 +32,8 @@ pub struct Cli {
     pub data_dir: PathBuf,
     /// A PostgreSQL database to keep everything in instead of the data directory
     /// (`postgres://user:password@host:port/database`; also `DATABASE_URL`): `serve`,
-    /// `train`, `init`, `demo` and `migrate` use it; `report` refuses it so far. The data
-    /// directory then holds only logs and the generated key file.
+    /// `train`, `init`, `demo`, `report`, `migrate` and `keys` use it. The data directory
+    /// then holds only logs (keys come from `SCOREWATCH_API_KEYS` and `scorewatch keys`).
     #[arg(
         long,
         global = true,
@@ -75,6 +76,9 @@ pub enum Command {
     /// Apply the PostgreSQL schema migrations to the database of `--database-url`
     /// (under an advisory lock; a schema newer than this build is refused).
     Migrate(migrate::MigrateArgs),
+    /// Add, list or revoke the API keys kept in the database of `--database-url`, which
+    /// every replica accepts (`keys add` prints the new key once).
+    Keys(keys::KeysArgs),
 }
 
 /// Runs a parsed command line.
@@ -102,5 +106,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => {
             migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())
         }
+        Command::Keys(args) => keys::run(parsed()?.as_ref(), &args, &mut std::io::stdout().lock()),
     }
 }

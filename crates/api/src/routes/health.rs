@@ -10,8 +10,10 @@ use crate::state::AppState;
 
 /// Liveness: `ok`, or `degraded` when the data directory cannot be written: its `tmp/`
 /// is not writable, or the last write was refused by the disk (full, read-only) and none
-/// has succeeded since. `storage` then says which file (relative to the data directory)
-/// and why.
+/// has succeeded since; or, with a database, the last call found it unreachable (the
+/// key refresh tries it every few seconds). `storage` then says which file (relative to
+/// the data directory) or what the database did not answer, and why. `backend` and
+/// `replica` say which store and which replica answered.
 #[utoipa::path(
     tag = "service",
     responses((status = 200, description = "The service is up", body = Health))
@@ -19,7 +21,7 @@ use crate::state::AppState;
 #[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
     let storage = storage_problem(&state).map(|problem| StorageProblem {
-        message: within_data_dir(&problem.message, &state.config.data_dir),
+        message: without_locations(&state, &problem.message),
         ..problem
     });
     web::Json(Health {
@@ -27,10 +29,21 @@ pub async fn health(state: web::Data<AppState>) -> web::Json<Health> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         model_version: state.served().map(|s| s.version.clone()),
         backend: state.store.backend().to_owned(),
+        replica: state.config.replica_name.clone(),
         uptime_seconds: state.started.elapsed().as_secs_f64(),
         resident_memory_bytes: resident_memory_bytes(),
         storage,
     })
+}
+
+/// `message` without where the data is kept: the data directory's path (files named
+/// relative to it) and the database's host and name (said as "--database-url").
+fn without_locations(state: &AppState, message: &str) -> String {
+    let message = within_data_dir(message, &state.config.data_dir);
+    match &state.config.database_url {
+        Some(url) => message.replace(&url.to_string(), "of --database-url"),
+        None => message,
+    }
 }
 
 /// `message` with the data directory's absolute path taken out, so that files are named

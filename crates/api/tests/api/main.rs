@@ -19,6 +19,7 @@ mod openapi;
 mod outcomes;
 mod pipeline;
 mod postgres;
+mod postgres_keys;
 mod predict;
 mod predictions;
 mod prometheus_rules;

@@ -14,9 +14,9 @@ use scorewatch_postgres::{DatabaseUrl, PgStore};
 use serde_json::{Value, json};
 
 use crate::database::{SERVER_ENV, TestDb};
-use crate::helpers::{TRAINING_ROWS, TestApp, spawn_with};
+use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
 
-async fn spawn_on(db: &TestDb) -> TestApp {
+pub async fn spawn_on(db: &TestDb) -> TestApp {
     let url = db.url.clone();
     spawn_with(tempfile::tempdir().expect("temp dir"), move |config| {
         config.database_url = Some(url);

@@ -123,6 +123,21 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The database cannot be reached: the connection was refused or lost, or no pooled
+    /// connection came free in time. A state that usually passes by itself (a restart, a
+    /// fail-over), unlike [`StoreError::Database`]: the API answers 503
+    /// `storage_unavailable` with a short `Retry-After`. Nothing of the call was
+    /// acknowledged. `target` names the database without its password.
+    #[error("database {target} is unavailable: cannot {action}")]
+    DatabaseUnavailable {
+        /// What the store was doing, such as `append predictions`.
+        action: String,
+        /// `postgres://user@host:port/database`, never the password.
+        target: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// An outcome for this prediction was already recorded. A database backend enforces
     /// one outcome per id across every replica (the file backend's single process checks
     /// it in memory first); nothing of the batch is written then.

@@ -100,6 +100,7 @@ pub fn show(ui: &mut egui::Ui, state: &ViewState, actions: &mut Vec<Action>) {
                     let color = if health.status == "ok" { GOOD } else { BAD };
                     badge(ui, &health.status.to_uppercase(), color);
                 });
+                ui.label(format::server_place(&health.backend, &health.replica));
                 ui.label(format!(
                     "up {}",
                     format::format_duration(health.uptime_seconds)

@@ -46,6 +46,18 @@ fn overview_shows_model_kpis_volume_drift_and_pipeline() {
 }
 
 #[test]
+fn the_server_card_names_the_backend_and_the_replica() {
+    let (files, _) = harness(Answers::full(), None);
+    files.get_by_label("files · replica host-4242");
+
+    let mut answers = Answers::full();
+    answers.health.backend = "postgres".into();
+    "web-2".clone_into(&mut answers.health.replica);
+    let (postgres, _) = harness(answers, None);
+    postgres.get_by_label("postgres · replica web-2");
+}
+
+#[test]
 fn empty_api_shows_how_to_get_data_on_every_tab() {
     let (mut harness, _) = harness(Answers::empty(), Some("k"));
     harness.get_by_label("No model yet");

@@ -30,6 +30,7 @@ pub fn health() -> Health {
         version: "0.1.0".into(),
         model_version: Some(MODEL.into()),
         backend: "files".into(),
+        replica: "host-4242".into(),
         uptime_seconds: 3723.0,
         resident_memory_bytes: Some(20_000_000),
         storage: None,

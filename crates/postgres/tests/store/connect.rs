@@ -114,3 +114,27 @@ fn password_of(url: &str) -> Option<String> {
     let userinfo = rest.split('/').next()?.rsplit_once('@')?.0;
     Some(userinfo.split_once(':')?.1.to_owned()).filter(|p| !p.is_empty())
 }
+
+#[test]
+fn the_pool_replaces_connections_the_server_closed() {
+    const TEST: &str = "the_pool_replaces_connections_the_server_closed";
+    let Some(db) = TestDb::new(TEST) else { return };
+    let Some(server) = server(TEST) else { return };
+    let store = db.open();
+    let keys = store.api_keys();
+    assert!(keys.list().unwrap().is_empty());
+    // What a database restart does to the pool: every session ends under it.
+    scorewatch_postgres::testing::execute(
+        &server,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name()
+        ),
+    )
+    .unwrap();
+    // The next calls get fresh connections, with no restart of the store.
+    for _ in 0..3 {
+        assert!(keys.list().unwrap().is_empty());
+    }
+}

@@ -11,6 +11,7 @@ mod alerts;
 mod cluster;
 mod connect;
 mod documents;
+mod keys;
 mod migrate;
 mod models;
 mod outcomes;
