@@ -28,6 +28,7 @@ mod alerts;
 mod bridge;
 mod connect;
 mod documents;
+mod group_commit;
 mod migrate;
 mod models;
 mod outcomes;
@@ -49,6 +50,7 @@ pub use predictions::PgPredictionLog;
 pub use training_sets::PgTrainingSets;
 
 use bridge::Bridge;
+use group_commit::GroupCommit;
 use shared::Shared;
 
 /// Applies the migrations the database lacks (`scorewatch migrate`), under an advisory
@@ -100,8 +102,13 @@ impl PgStore {
             target: url.to_string(),
             source: Box::new(no_answer),
         })??;
+        let group_commit = GroupCommit::start(bridge.handle(), pool.clone());
         Ok(Self {
-            shared: Arc::new(Shared { pool, bridge }),
+            shared: Arc::new(Shared {
+                pool,
+                group_commit,
+                bridge,
+            }),
             url: url.clone(),
             options: *options,
             migration,

@@ -10,6 +10,7 @@
 mod alerts;
 mod connect;
 mod documents;
+mod group_commit;
 mod migrate;
 mod models;
 mod outcomes;
