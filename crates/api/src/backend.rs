@@ -23,8 +23,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// Opens the store: the data directory, or with `database` the PostgreSQL backend
 /// (migrated under its advisory lock), trying an unreachable database again for up to
-/// `wait`. With a database, `data_dir` holds only the logs and the key file. `options`
-/// are the file backend's (the database's own retention is not built yet).
+/// `wait`. With a database, `data_dir` holds only the logs and the key file, and of
+/// `options` the database takes the retention (it drops whole monthly partitions).
 ///
 /// # Errors
 /// The data directory cannot be opened (locked, corrupt); or the database refuses, or
@@ -40,7 +40,7 @@ pub fn open_store(
         return Store::open(data_dir, options)
             .with_context(|| format!("opening data directory {}", data_dir.display()));
     };
-    let pg = open_database(url, wait, &mut std::thread::sleep)?;
+    let pg = open_database(url, &options, wait, &mut std::thread::sleep)?;
     let migration = pg.migration();
     tracing::info!(
         database = %url,
@@ -57,6 +57,7 @@ pub fn open_store(
 /// [`PgStore::open`] with retries; `sleep` waits between attempts (tests pass a fake).
 fn open_database(
     url: &DatabaseUrl,
+    options: &StoreOptions,
     wait: Duration,
     sleep: &mut dyn FnMut(Duration),
 ) -> anyhow::Result<PgStore> {
@@ -64,7 +65,7 @@ fn open_database(
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1_u32;
     loop {
-        match PgStore::open(url, &StoreOptions::default()) {
+        match PgStore::open(url, options) {
             Ok(store) => return Ok(store),
             Err(err) if err.is_transient() && started.elapsed() + backoff <= wait => {
                 tracing::warn!(
@@ -105,7 +106,13 @@ mod tests {
         // Port 1 on localhost refuses at once: every attempt fails fast.
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
-        let err = open_database(&url, Duration::from_secs(3), &mut |d| pauses.push(d)).unwrap_err();
+        let err = open_database(
+            &url,
+            &StoreOptions::default(),
+            Duration::from_secs(3),
+            &mut |d| pauses.push(d),
+        )
+        .unwrap_err();
         let text = format!("{err:#}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("postgres://u@127.0.0.1:1/scores"), "{text}");
@@ -121,7 +128,10 @@ mod tests {
     fn no_wait_means_one_attempt() {
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
-        let err = open_database(&url, Duration::ZERO, &mut |d| pauses.push(d)).unwrap_err();
+        let err = open_database(&url, &StoreOptions::default(), Duration::ZERO, &mut |d| {
+            pauses.push(d)
+        })
+        .unwrap_err();
         assert!(pauses.is_empty());
         assert!(!format!("{err:#}").contains("still unavailable"), "{err:#}");
     }

@@ -9,6 +9,9 @@
 //!   traits: [`PgPredictionLog`], [`PgOutcomeLog`], [`PgMetricsHistory`],
 //!   [`PgDriftReports`], [`PgPipelineStatus`], [`PgTrainingSets`], [`PgModelStore`] and
 //!   [`PgAlertStore`]; [`PgStore::backends`] gathers them into core's `Store`.
+//! - Prediction appends from concurrent callers are group-committed (one transaction per
+//!   batch, `group_commit.rs`); [`PgStore::maintain`] keeps monthly partitions ahead
+//!   and drops those past the retention period ([`MaintenanceReport`]).
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -29,6 +32,7 @@ mod bridge;
 mod connect;
 mod documents;
 mod group_commit;
+mod maintenance;
 mod migrate;
 mod models;
 mod outcomes;
@@ -36,13 +40,16 @@ mod predictions;
 mod shared;
 mod training_sets;
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use scorewatch_core::{StoreBackends, StoreOptions};
+use scorewatch_core::{StoreBackends, StoreError, StoreOptions};
+use time::OffsetDateTime;
 
 pub use alerts::PgAlertStore;
 pub use connect::{ConnectError, DatabaseUrl};
 pub use documents::{PgDriftReports, PgMetricsHistory, PgPipelineStatus};
+pub use maintenance::{DroppedPartition, MaintenanceReport};
 pub use migrate::{MigrationReport, OpenError, latest_version};
 pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
@@ -103,6 +110,11 @@ impl PgStore {
             source: Box::new(no_answer),
         })??;
         let group_commit = GroupCommit::start(bridge.handle(), pool.clone());
+        // Partitions ahead, and retention's drops, for as long as the store is open.
+        bridge.spawn(maintenance::run(
+            pool.clone(),
+            options.prediction_retention_days,
+        ));
         Ok(Self {
             shared: Arc::new(Shared {
                 pool,
@@ -125,6 +137,30 @@ impl PgStore {
     #[must_use]
     pub fn migration(&self) -> &MigrationReport {
         &self.migration
+    }
+
+    /// Runs one partition maintenance pass as of `now`: creates the coming months'
+    /// partitions and, with `retention_days`, drops every monthly partition whose upper
+    /// bound is that many days or more before `now`, with its predictions' outcomes. The
+    /// store runs one itself at open and then hourly, with
+    /// `options.prediction_retention_days`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database refuses; nothing is dropped then.
+    pub fn maintain(
+        &self,
+        now: OffsetDateTime,
+        retention: Option<NonZeroU32>,
+    ) -> Result<MaintenanceReport, StoreError> {
+        let report = self
+            .shared
+            .call("maintain prediction partitions", |pool| async move {
+                maintenance::pass(&pool, now, retention)
+                    .await
+                    .map_err(shared::db("maintain prediction partitions"))
+            })?;
+        maintenance::log(&report);
+        Ok(report)
     }
 
     /// The prediction log.

@@ -15,4 +15,5 @@ mod migrate;
 mod models;
 mod outcomes;
 mod predictions;
+mod retention;
 mod support;
