@@ -163,6 +163,21 @@ impl PgStore {
         Ok(report)
     }
 
+    /// Creates the monthly prediction partitions from `oldest`'s month to the coming
+    /// months, so that older rows copied in (`scorewatch import`) land in partitions that
+    /// retention can drop rather than in the default one. Returns how many were created.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database refuses.
+    pub fn prepare_partitions(&self, oldest: OffsetDateTime) -> Result<i32, StoreError> {
+        self.shared
+            .call("create prediction partitions", |pool| async move {
+                maintenance::partitions_since(&pool, oldest)
+                    .await
+                    .map_err(shared::db("create prediction partitions"))
+            })
+    }
+
     /// The prediction log.
     #[must_use]
     pub fn predictions(&self) -> PgPredictionLog {

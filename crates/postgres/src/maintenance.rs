@@ -130,6 +130,32 @@ pub(crate) async fn pass(
     })
 }
 
+/// Creates the monthly partitions from `oldest`'s month up to [`PARTITION_MONTHS`]
+/// months after now, under the partition lock; returns how many were created.
+pub(crate) async fn partitions_since(
+    pool: &PgPool,
+    oldest: OffsetDateTime,
+) -> Result<i32, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PARTITION_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    let created: i32 = sqlx::query_scalar(
+        "SELECT scorewatch_prediction_partitions(
+             date_trunc('month', $1::timestamptz)::date,
+             ((extract(year FROM age(date_trunc('month', now()), date_trunc('month', $1::timestamptz))) * 12
+               + extract(month FROM age(date_trunc('month', now()), date_trunc('month', $1::timestamptz))))::int
+              + $2))",
+    )
+    .bind(oldest)
+    .bind(PARTITION_MONTHS)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
 /// Logs what a pass did: each drop at info, with its counts.
 pub(crate) fn log(report: &MaintenanceReport) {
     if report.partitions_created > 0 {

@@ -385,6 +385,35 @@ impl PredictionLog for PgPredictionLog {
         self.scan_logs(logs, visit)
     }
 
+    fn scan_archived_logs(
+        &self,
+        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let logs: Vec<(i64, Vec<String>)> =
+            self.shared
+                .call("list prediction logs", |pool| async move {
+                    sqlx::query_as(
+                        "SELECT id, features FROM prediction_logs
+                     WHERE id < (SELECT max(id) FROM prediction_logs) ORDER BY id",
+                    )
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(db("list prediction logs"))
+                })?;
+        for (log, names) in logs {
+            let mut stopped = false;
+            self.scan_logs(vec![log], &mut |record| {
+                let flow = visit(&names, record)?;
+                stopped = flow.is_break();
+                Ok(flow)
+            })?;
+            if stopped {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn recent_with_features(
         &self,
         features: &[String],

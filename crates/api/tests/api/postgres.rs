@@ -21,14 +21,14 @@ use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
 const SERVER_ENV: &str = "SCOREWATCH_TEST_DATABASE_URL";
 
 /// A database created for one test and dropped when it ends.
-struct TestDb {
+pub struct TestDb {
     server: DatabaseUrl,
     name: String,
-    url: DatabaseUrl,
+    pub url: DatabaseUrl,
 }
 
 impl TestDb {
-    fn new(test: &str) -> Option<Self> {
+    pub fn new(test: &str) -> Option<Self> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let server = match std::env::var(SERVER_ENV) {
             Ok(url) if !url.is_empty() => DatabaseUrl::parse(&url).expect("server URL"),

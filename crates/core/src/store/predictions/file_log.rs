@@ -517,6 +517,29 @@ impl PredictionLog for FilePredictionLog {
         Ok(())
     }
 
+    fn scan_archived_logs(
+        &self,
+        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let _log = self
+            .log
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (switched, _) = self.split_archives()?;
+        for archive in &switched {
+            // The header is the base columns, then this archive's features.
+            let names = open_archive(&archive.path)?
+                .header()
+                .get(PREDICTION_BASE_COLUMNS.len()..)
+                .unwrap_or_default()
+                .to_vec();
+            if scan_archive(&archive.path, &mut |record| visit(&names, record))?.is_break() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     fn scan_since(
         &self,
         since: OffsetDateTime,

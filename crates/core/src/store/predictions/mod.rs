@@ -178,6 +178,21 @@ pub trait PredictionLog: Send + Sync + Debug {
         Ok(())
     }
 
+    /// Streams the archived logs as [`PredictionLog::scan_archives`] does, each row with
+    /// the feature names of its log (the archives' feature sets differ from the current
+    /// one), for copying a store into another backend (`scorewatch import`/`export`).
+    /// The default visits nothing, as `scan_archives`'s does.
+    ///
+    /// # Errors
+    /// As [`PredictionLog::scan_archives`].
+    fn scan_archived_logs(
+        &self,
+        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let _ = visit;
+        Ok(())
+    }
+
     /// Streams every prediction ever logged, oldest first: the archives as
     /// [`PredictionLog::scan_archives`], then the current log, until `visit` breaks.
     ///
