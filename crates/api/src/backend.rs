@@ -110,7 +110,9 @@ mod tests {
             &url,
             &StoreOptions::default(),
             Duration::from_secs(3),
-            &mut |d| pauses.push(d),
+            &mut |d| {
+                pauses.push(d);
+            },
         )
         .unwrap_err();
         let text = format!("{err:#}");
@@ -129,7 +131,7 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
         let err = open_database(&url, &StoreOptions::default(), Duration::ZERO, &mut |d| {
-            pauses.push(d)
+            pauses.push(d);
         })
         .unwrap_err();
         assert!(pauses.is_empty());

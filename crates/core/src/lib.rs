@@ -184,9 +184,9 @@ pub use store::{
 pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,
     DataLayout, DriftReportStore, DriftReportSummary, ExpiredArchive, FsyncPolicy, InitAction,
-    InitEntry, InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, ORDER_SLACK,
-    OutcomeLog, PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError, Store,
-    StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName, TrainingSetSummary,
-    TrainingSets, check_prediction, decide_against_current, feature_positions, init,
-    outcome_labels,
+    InitEntry, InitReport, InvalidTrainingSetName, MetricsHistory, ModelStore, NamedRowVisitor,
+    ORDER_SLACK, OutcomeLog, PipelineStatusStore, PredictionLog, PredictionQuery, RegistryError,
+    Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions, TrainingSetName,
+    TrainingSetSummary, TrainingSets, check_prediction, decide_against_current, feature_positions,
+    init, outcome_labels,
 };

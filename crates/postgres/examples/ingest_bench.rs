@@ -25,6 +25,9 @@ use time::OffsetDateTime;
 
 const THREADS: usize = 64;
 
+/// One way of appending a call's rows.
+type Append = fn(&PgPredictionLog, &[String], &[PredictionRecord]);
+
 fn record(thread: usize, call: usize) -> PredictionRecord {
     PredictionRecord {
         prediction_id: uuid::Uuid::now_v7().to_string(),
@@ -42,11 +45,7 @@ fn record(thread: usize, call: usize) -> PredictionRecord {
 }
 
 /// Runs `calls` appends on each of the threads; returns (rows/s, p50, p99 of one call).
-fn run(
-    log: &PgPredictionLog,
-    calls: usize,
-    append: fn(&PgPredictionLog, &[String], &[PredictionRecord]),
-) -> (f64, Duration, Duration) {
+fn run(log: &PgPredictionLog, calls: usize, append: Append) -> (f64, Duration, Duration) {
     let names: Vec<String> = ["a", "b", "c", "city"].map(str::to_owned).to_vec();
     let start = Barrier::new(THREADS + 1);
     let (elapsed, mut latencies) = std::thread::scope(|scope| {
@@ -75,11 +74,12 @@ fn run(
         (began.elapsed(), latencies)
     });
     latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
+    // The call at quantile `per_mille` / 1000.
+    let at = |per_mille: usize| latencies[(latencies.len() - 1) * per_mille / 1000];
     (
         latencies.len() as f64 / elapsed.as_secs_f64(),
-        at(0.5),
-        at(0.99),
+        at(500),
+        at(990),
     )
 }
 
@@ -100,7 +100,7 @@ fn main() {
         "{:<28} {:>10} {:>10} {:>10}",
         "mode", "rows/s", "p50 ms", "p99 ms"
     );
-    let modes: [(&str, fn(&PgPredictionLog, &[String], &[PredictionRecord])); 2] = [
+    let modes: [(&str, Append); 2] = [
         ("one transaction per call", |log, names, rows| {
             log.append_unbatched(names, rows).unwrap();
         }),

@@ -8,7 +8,9 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use scorewatch_core::{PredictionLog, PredictionQuery, PredictionRecord, StoreError};
+use scorewatch_core::{
+    NamedRowVisitor, PredictionLog, PredictionQuery, PredictionRecord, StoreError,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row as _};
 use time::OffsetDateTime;
@@ -385,10 +387,7 @@ impl PredictionLog for PgPredictionLog {
         self.scan_logs(logs, visit)
     }
 
-    fn scan_archived_logs(
-        &self,
-        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
         let logs: Vec<(i64, Vec<String>)> =
             self.shared
                 .call("list prediction logs", |pool| async move {

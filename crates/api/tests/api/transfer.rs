@@ -7,6 +7,7 @@ use std::path::Path;
 
 use scorewatch_api::cli::transfer_cli::{ExportArgs, ImportArgs, run_export, run_import};
 use scorewatch_core::{PredictionRecord, Store, StoreOptions, TrainingSetName};
+use scorewatch_postgres::DatabaseUrl;
 use serde_json::json;
 
 use crate::helpers::spawn_with;
@@ -119,15 +120,9 @@ fn contents(dir: &Path) -> Contents {
     }
 }
 
-#[tokio::test]
-async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing() {
-    let Some(db) =
-        TestDb::new("a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing")
-    else {
-        return;
-    };
-    // Arrange: a data directory the service wrote: a model, predictions, outcomes, a
-    // drift report, metrics; then a log of another feature set, which archives the first.
+/// A data directory the service wrote: a model, predictions, outcomes, a drift report,
+/// metrics; then a log of another feature set, which archives the first.
+async fn service_written_data_dir() -> tempfile::TempDir {
     let app = spawn_with(tempfile::tempdir().expect("temp dir"), |config| {
         config.drift_every = 0;
         config.metrics_every = 0;
@@ -151,8 +146,7 @@ async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing
         .expect("request");
     assert_eq!(drift.status().as_u16(), 201);
     let source = app.stop().await;
-    let source_dir = source.path().to_owned();
-    let dir = source_dir.clone();
+    let dir = source.path().to_owned();
     tokio::task::spawn_blocking(move || {
         let store = Store::open(&dir, StoreOptions::default()).expect("open");
         let records: Vec<_> = (0..5)
@@ -172,7 +166,36 @@ async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing
     })
     .await
     .expect("arrange");
-    let before = contents(&source_dir);
+    source
+}
+
+/// Runs import or export (`import` true) once; its summary.
+fn transfer(import: bool, data_dir: &Path, url: &DatabaseUrl, dir: &Path) -> String {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    if import {
+        let args = ImportArgs {
+            from_dir: dir.to_owned(),
+        };
+        run_import(data_dir, Some(url), &args, &mut out, &mut err).expect("import");
+    } else {
+        let args = ExportArgs {
+            to_dir: dir.to_owned(),
+        };
+        run_export(data_dir, Some(url), &args, &mut out, &mut err).expect("export");
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+#[tokio::test]
+async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing() {
+    let Some(db) =
+        TestDb::new("a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing")
+    else {
+        return;
+    };
+    // Arrange
+    let source = service_written_data_dir().await;
+    let before = contents(source.path());
     assert_eq!(before.archived.len(), 40, "the service's log was archived");
     assert_eq!(before.current.1.len(), 5);
     assert_eq!(before.outcomes.len(), 10);
@@ -186,47 +209,21 @@ async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing
     );
 
     // Act: import twice, export twice.
-    let url = db.url.clone();
     let work = tempfile::tempdir().expect("temp dir");
     let target = work.path().join("exported");
-    let (first, second, exported, again) = tokio::task::spawn_blocking({
-        let (source_dir, target, data_dir) =
-            (source_dir.clone(), target.clone(), work.path().join("data"));
-        move || {
-            let run_import_once = || {
-                let (mut out, mut err) = (Vec::new(), Vec::new());
-                run_import(
-                    &data_dir,
-                    Some(&url),
-                    &ImportArgs {
-                        from_dir: source_dir.clone(),
-                    },
-                    &mut out,
-                    &mut err,
-                )
-                .expect("import");
-                String::from_utf8(out).expect("utf-8")
-            };
-            let run_export_once = || {
-                let (mut out, mut err) = (Vec::new(), Vec::new());
-                run_export(
-                    &data_dir,
-                    Some(&url),
-                    &ExportArgs {
-                        to_dir: target.clone(),
-                    },
-                    &mut out,
-                    &mut err,
-                )
-                .expect("export");
-                String::from_utf8(out).expect("utf-8")
-            };
-            let first = run_import_once();
-            let second = run_import_once();
-            let exported = run_export_once();
-            let again = run_export_once();
-            (first, second, exported, again)
-        }
+    let (url, from, to, data_dir) = (
+        db.url.clone(),
+        source.path().to_owned(),
+        target.clone(),
+        work.path().join("data"),
+    );
+    let [first, second, exported, again] = tokio::task::spawn_blocking(move || {
+        [
+            transfer(true, &data_dir, &url, &from),
+            transfer(true, &data_dir, &url, &from),
+            transfer(false, &data_dir, &url, &to),
+            transfer(false, &data_dir, &url, &to),
+        ]
     })
     .await
     .expect("transfer");

@@ -130,11 +130,12 @@ fn calls_with_another_feature_set_begin_a_new_generation_in_call_order() {
     log.append(&new, &[prediction(1, "v2", 3)]).unwrap();
     assert_eq!(log.feature_names().unwrap(), new);
     assert_eq!(all_ids(&log).len(), 1);
-    let mut archived = 0;
-    log.scan_archives(&mut |_| {
-        archived += 1;
+    // The archived generation keeps its own feature names.
+    let mut archived = Vec::new();
+    log.scan_archived_logs(&mut |names, record| {
+        archived.push((names.to_vec(), record.model_version));
         Ok(ControlFlow::Continue(()))
     })
     .unwrap();
-    assert_eq!(archived, 1);
+    assert_eq!(archived, vec![(old, "v1".to_owned())]);
 }

@@ -110,7 +110,7 @@ fn rows_outside_monthly_partitions_are_never_dropped() {
     let old = at(0, datetime!(2020-05-01 00:00 UTC));
     store
         .predictions()
-        .append(&features(&["a", "b"]), &[old.clone()])
+        .append(&features(&["a", "b"]), std::slice::from_ref(&old))
         .unwrap();
     let report = store
         .maintain(OffsetDateTime::now_utc(), NonZeroU32::new(1))

@@ -20,7 +20,7 @@ use super::rotation::{
     ExpiredArchive, delete_archive, expired, interrupted_rotation_header, move_to_dated_archive,
 };
 use super::row::parse_row;
-use super::{PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery};
+use super::{NamedRowVisitor, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery};
 use crate::records::PredictionRecord;
 use crate::store::csv_log::{CsvLog, FsyncPolicy, OpenReport, RowEncoder, RowLocation};
 use crate::store::fields::format_timestamp;
@@ -517,10 +517,7 @@ impl PredictionLog for FilePredictionLog {
         Ok(())
     }
 
-    fn scan_archived_logs(
-        &self,
-        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
         let _log = self
             .log
             .read()

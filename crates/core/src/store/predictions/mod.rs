@@ -128,6 +128,11 @@ impl Default for PredictionQuery {
     }
 }
 
+/// The visitor of [`PredictionLog::scan_archived_logs`]: a log's feature names and one
+/// of its rows.
+pub type NamedRowVisitor<'a> =
+    dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError> + 'a;
+
 /// The prediction log, whatever stores it.
 pub trait PredictionLog: Send + Sync + Debug {
     /// The feature columns of the current log, in schema order.
@@ -185,10 +190,7 @@ pub trait PredictionLog: Send + Sync + Debug {
     ///
     /// # Errors
     /// As [`PredictionLog::scan_archives`].
-    fn scan_archived_logs(
-        &self,
-        visit: &mut dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
-    ) -> Result<(), StoreError> {
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
         let _ = visit;
         Ok(())
     }
