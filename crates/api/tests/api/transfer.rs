@@ -289,3 +289,60 @@ fn export_refuses_a_non_empty_directory_that_is_not_a_data_directory() {
         b"not ours"
     );
 }
+
+#[test]
+fn import_and_export_without_a_database_say_which_option_is_missing() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let import = run_import(
+        work.path(),
+        None,
+        &ImportArgs {
+            from_dir: work.path().to_owned(),
+        },
+        &mut out,
+        &mut err,
+    )
+    .expect_err("refused");
+    assert!(
+        format!("{import:#}").contains("--database-url"),
+        "{import:#}"
+    );
+    let export = run_export(
+        work.path(),
+        None,
+        &ExportArgs {
+            to_dir: work.path().join("out"),
+        },
+        &mut out,
+        &mut err,
+    )
+    .expect_err("refused");
+    assert!(
+        format!("{export:#}").contains("--database-url"),
+        "{export:#}"
+    );
+    assert!(!work.path().join("out").exists(), "nothing written");
+}
+
+#[test]
+fn import_from_a_missing_directory_names_it() {
+    let Some(db) = TestDb::new("import_from_a_missing_directory_names_it") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("temp dir");
+    let missing = work.path().join("no-such-data");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let refused = run_import(
+        work.path(),
+        Some(&db.url),
+        &ImportArgs {
+            from_dir: missing.clone(),
+        },
+        &mut out,
+        &mut err,
+    )
+    .expect_err("refused");
+    let text = format!("{refused:#}");
+    assert!(text.contains(&missing.display().to_string()), "{text}");
+}
