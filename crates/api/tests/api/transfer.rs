@@ -6,7 +6,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use scorewatch_api::cli::transfer_cli::{ExportArgs, ImportArgs, run_export, run_import};
-use scorewatch_core::{PredictionRecord, Store, StoreOptions, TrainingSetName};
+use scorewatch_core::{
+    OutcomeLog as _, PredictionLog as _, PredictionRecord, Store, StoreOptions, TrainingSetName,
+};
 use scorewatch_postgres::DatabaseUrl;
 use serde_json::json;
 
@@ -345,4 +347,73 @@ fn import_from_a_missing_directory_names_it() {
     .expect_err("refused");
     let text = format!("{refused:#}");
     assert!(text.contains(&missing.display().to_string()), "{text}");
+}
+
+#[test]
+fn an_interrupted_import_goes_on_where_it_stopped_without_duplicates() {
+    let Some(db) = TestDb::new("an_interrupted_import_goes_on_where_it_stopped_without_duplicates")
+    else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("temp dir");
+    let source = work.path().join("data");
+    let names = ["a".to_owned(), "b".to_owned()];
+    let records: Vec<_> = (0..20)
+        .map(|i| PredictionRecord {
+            prediction_id: format!("p-{i}"),
+            timestamp: time::OffsetDateTime::now_utc(),
+            model_version: "v1".to_owned(),
+            score: 0.25,
+            decision: 0,
+            features: vec![Some(format!("{i}")), None],
+        })
+        .collect();
+    let outcomes: Vec<_> = records[..5]
+        .iter()
+        .map(|r| scorewatch_core::OutcomeRecord {
+            prediction_id: r.prediction_id.clone(),
+            timestamp: r.timestamp,
+            actual: 1,
+        })
+        .collect();
+    {
+        let files = Store::open(&source, StoreOptions::default()).expect("open");
+        files
+            .predictions()
+            .append(&names, &records)
+            .expect("append");
+        files.outcomes().append(&outcomes).expect("outcomes");
+    }
+    // What an import stopped half-way left: the first half of each.
+    {
+        let pg =
+            scorewatch_postgres::PgStore::open(&db.url, &StoreOptions::default()).expect("open");
+        pg.predictions()
+            .append(&names, &records[..10])
+            .expect("append");
+        pg.outcomes().append(&outcomes[..2]).expect("outcomes");
+    }
+
+    let summary = transfer(true, &work.path().join("logs"), &db.url, &source);
+
+    assert!(
+        summary.contains("predictions: 10 copied, 10 already there"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("outcomes: 3 copied, 2 already there"),
+        "{summary}"
+    );
+    let pg = scorewatch_postgres::PgStore::open(&db.url, &StoreOptions::default()).expect("open");
+    let mut ids = Vec::new();
+    pg.predictions()
+        .scan(&mut |r| {
+            ids.push(r.prediction_id);
+            Ok(ControlFlow::Continue(()))
+        })
+        .expect("scan");
+    ids.sort();
+    let mut expected: Vec<_> = records.iter().map(|r| r.prediction_id.clone()).collect();
+    expected.sort();
+    assert_eq!(ids, expected);
 }
