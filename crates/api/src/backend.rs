@@ -23,8 +23,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// Opens the store: the data directory, or with `database` the PostgreSQL backend
 /// (migrated under its advisory lock), trying an unreachable database again for up to
-/// `wait`. With a database, `data_dir` holds only the logs and the key file. `options`
-/// are the file backend's (the database's own retention is not built yet).
+/// `wait`. With a database, `data_dir` holds only the logs and the key file, and of
+/// `options` the database takes the retention (it drops whole monthly partitions).
 ///
 /// # Errors
 /// The data directory cannot be opened (locked, corrupt); or the database refuses, or
@@ -57,7 +57,7 @@ pub fn open_store_with_keys(
             .with_context(|| format!("opening data directory {}", data_dir.display()))?;
         return Ok((store, None));
     };
-    let pg = open_database(url, wait, &mut std::thread::sleep, on_retry)?;
+    let pg = open_database(url, &options, wait, &mut std::thread::sleep, on_retry)?;
     let migration = pg.migration();
     tracing::info!(
         database = %url,
@@ -75,6 +75,7 @@ pub fn open_store_with_keys(
 /// `on_retry` hears why each attempt that will be retried failed.
 fn open_database(
     url: &DatabaseUrl,
+    options: &StoreOptions,
     wait: Duration,
     sleep: &mut dyn FnMut(Duration),
     on_retry: &dyn Fn(&str),
@@ -83,7 +84,7 @@ fn open_database(
     let mut backoff = FIRST_BACKOFF;
     let mut attempt = 1_u32;
     loop {
-        match PgStore::open(url, &StoreOptions::default()) {
+        match PgStore::open(url, options) {
             Ok(store) => return Ok(store),
             Err(err) if err.is_transient() && started.elapsed() + backoff <= wait => {
                 let reason = format!("{:#}", anyhow::Error::new(err));
@@ -129,6 +130,7 @@ mod tests {
         let reasons = std::cell::RefCell::new(Vec::new());
         let err = open_database(
             &url,
+            &StoreOptions::default(),
             Duration::from_secs(3),
             &mut |d| pauses.push(d),
             &|reason| {
@@ -160,8 +162,14 @@ mod tests {
     fn no_wait_means_one_attempt() {
         let url = DatabaseUrl::parse("postgres://u:hunter2@127.0.0.1:1/scores").unwrap();
         let mut pauses = Vec::new();
-        let err =
-            open_database(&url, Duration::ZERO, &mut |d| pauses.push(d), &|_| {}).unwrap_err();
+        let err = open_database(
+            &url,
+            &StoreOptions::default(),
+            Duration::ZERO,
+            &mut |d| pauses.push(d),
+            &|_| {},
+        )
+        .unwrap_err();
         assert!(pauses.is_empty());
         assert!(!format!("{err:#}").contains("still unavailable"), "{err:#}");
     }

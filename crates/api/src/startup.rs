@@ -113,12 +113,6 @@ impl Application {
     /// unreachable, the keys cannot be loaded or generated,
     /// or the address cannot be bound.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        if config.database_url.is_some() && config.retention_days.is_some() {
-            anyhow::bail!(
-                "--retention-days applies to the data directory's prediction archives; with \
-                 --database-url it is not supported yet (PostgreSQL keeps every partition)"
-            );
-        }
         let options = StoreOptions {
             prediction_retention_days: config.retention_days,
             ..StoreOptions::default()

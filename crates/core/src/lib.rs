@@ -185,7 +185,7 @@ pub use store::{
     DEFAULT_DRIFT_RETENTION, DEFAULT_METRICS_RETENTION, DEFAULT_PIPELINE_RUNS_RETENTION,
     DataLayout, DriftReportStore, DriftReportSummary, ExpiredArchive, FsyncPolicy, InitAction,
     InitEntry, InitReport, InvalidTrainingSetName, JobClaims, Lease, LeaseChange, LeaseHolder,
-    LeaseRenewal, MetricsHistory, ModelStore, ORDER_SLACK, OutcomeLog, PipelineStatusStore,
+    LeaseRenewal, MetricsHistory, ModelStore, NamedRowVisitor, ORDER_SLACK, OutcomeLog, PipelineStatusStore,
     PredictionLog, PredictionQuery, PromotionNotices, RUN_LEASE, RUN_LEASE_RENEW, RegistryError,
     SingleProcessClaims, Store, StoreBackends, StoreError, StoreOpenReport, StoreOptions,
     TrainingSetName, TrainingSetSummary, TrainingSets, check_prediction, decide_against_current,

@@ -60,6 +60,11 @@ impl Bridge {
         rx.recv().map_err(|_| NoAnswer)
     }
 
+    /// The runtime, for tasks that live as long as the store (group commit).
+    pub(crate) fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
     /// Runs `future` on the backend's runtime without waiting for it: for clean-up that
     /// must happen there (a transaction given up between two calls rolls back on the
     /// runtime that owns its connection).

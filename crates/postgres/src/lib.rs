@@ -17,6 +17,9 @@
 //! - A query that cannot reach the database (refused, connection lost, no pooled
 //!   connection within [`ACQUIRE_TIMEOUT`]) fails with core's
 //!   `StoreError::DatabaseUnavailable`, which the API answers with 503.
+//! - Prediction appends from concurrent callers are group-committed (one transaction per
+//!   batch, `group_commit.rs`); [`PgStore::maintain`] keeps monthly partitions ahead
+//!   and drops those past the retention period ([`MaintenanceReport`]).
 //!
 //! Core's traits are synchronous and core has no async runtime; this crate owns a small
 //! tokio runtime and bridges each call to it (see `bridge.rs` and docs/architecture.md).
@@ -37,7 +40,9 @@ mod bridge;
 mod cluster;
 mod connect;
 mod documents;
+mod group_commit;
 mod keys;
+mod maintenance;
 mod migrate;
 mod models;
 mod outcomes;
@@ -46,15 +51,18 @@ mod predictions;
 mod shared;
 mod training_sets;
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use scorewatch_core::{StoreBackends, StoreOptions};
+use scorewatch_core::{StoreBackends, StoreError, StoreOptions};
+use time::OffsetDateTime;
 
 pub use alerts::PgAlertStore;
 pub use cluster::{PgJobClaims, PgPromotionNotices};
 pub use connect::{ACQUIRE_TIMEOUT, ConnectError, DatabaseUrl};
 pub use documents::{PgDriftReports, PgMetricsHistory};
 pub use keys::{ActiveKey, KEY_NAME_MAX_CHARS, PgApiKeys, StoredKey};
+pub use maintenance::{DroppedPartition, MaintenanceReport};
 pub use migrate::{MigrationReport, OpenError, latest_version};
 pub use models::{MODEL_PROMOTED_CHANNEL, PgModelStore};
 pub use outcomes::PgOutcomeLog;
@@ -63,6 +71,7 @@ pub use predictions::PgPredictionLog;
 pub use training_sets::PgTrainingSets;
 
 use bridge::Bridge;
+use group_commit::GroupCommit;
 use shared::Shared;
 
 /// Applies the migrations the database lacks (`scorewatch migrate`), under an advisory
@@ -114,9 +123,16 @@ impl PgStore {
             target: url.to_string(),
             source: Box::new(no_answer),
         })??;
+        let group_commit = GroupCommit::start(bridge.handle(), pool.clone());
+        // Partitions ahead, and retention's drops, for as long as the store is open.
+        bridge.spawn(maintenance::run(
+            pool.clone(),
+            options.prediction_retention_days,
+        ));
         Ok(Self {
             shared: Arc::new(Shared {
                 pool,
+                group_commit,
                 bridge,
                 target: url.to_string(),
             }),
@@ -136,6 +152,45 @@ impl PgStore {
     #[must_use]
     pub fn migration(&self) -> &MigrationReport {
         &self.migration
+    }
+
+    /// Runs one partition maintenance pass as of `now`: creates the coming months'
+    /// partitions and, with `retention_days`, drops every monthly partition whose upper
+    /// bound is that many days or more before `now`, with its predictions' outcomes. The
+    /// store runs one itself at open and then hourly, with
+    /// `options.prediction_retention_days`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database refuses; nothing is dropped then.
+    pub fn maintain(
+        &self,
+        now: OffsetDateTime,
+        retention: Option<NonZeroU32>,
+    ) -> Result<MaintenanceReport, StoreError> {
+        let report = self
+            .shared
+            .call("maintain prediction partitions", |pool| async move {
+                maintenance::pass(&pool, now, retention)
+                    .await
+                    .map_err(shared::db("maintain prediction partitions"))
+            })?;
+        maintenance::log(&report);
+        Ok(report)
+    }
+
+    /// Creates the monthly prediction partitions from `oldest`'s month to the coming
+    /// months, so that older rows copied in (`scorewatch import`) land in partitions that
+    /// retention can drop rather than in the default one. Returns how many were created.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the database refuses.
+    pub fn prepare_partitions(&self, oldest: OffsetDateTime) -> Result<i32, StoreError> {
+        self.shared
+            .call("create prediction partitions", |pool| async move {
+                maintenance::partitions_since(&pool, oldest)
+                    .await
+                    .map_err(shared::db("create prediction partitions"))
+            })
     }
 
     /// The prediction log.

@@ -16,11 +16,11 @@ const MIGRATE_LOCK: i64 = 0x5c0e_0003;
 
 /// Serialises the creation of prediction partitions across replicas
 /// (`pg_advisory_xact_lock` key).
-const PARTITION_LOCK: i64 = 0x5c0e_0002;
+pub(crate) const PARTITION_LOCK: i64 = 0x5c0e_0002;
 
 /// Monthly prediction partitions kept ready ahead: this month and the next two, so that
 /// a replica restarted once a month never sends a month's rows to the default partition.
-const PARTITION_MONTHS: i32 = 3;
+pub(crate) const PARTITION_MONTHS: i32 = 3;
 
 /// What [`crate::migrate`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]

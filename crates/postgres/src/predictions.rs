@@ -8,7 +8,9 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use scorewatch_core::{PredictionLog, PredictionQuery, PredictionRecord, StoreError};
+use scorewatch_core::{
+    NamedRowVisitor, PredictionLog, PredictionQuery, PredictionRecord, StoreError,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row as _};
 use time::OffsetDateTime;
@@ -87,19 +89,18 @@ fn record_of(row: &PgRow) -> Result<PredictionRecord, sqlx::Error> {
 }
 
 /// Inserts `records` into the current generation, beginning a new one first when its
-/// feature names are not `features`; one transaction.
-async fn append(
+/// feature names are not `features`; one transaction. The driver's error is returned
+/// as it is, so that group commit can tell a refused statement from a lost connection.
+pub(crate) async fn append(
     pool: PgPool,
     features: Vec<String>,
     records: Vec<PredictionRecord>,
-) -> Result<(), StoreError> {
-    let err = db("append predictions");
-    let mut tx = pool.begin().await.map_err(&err)?;
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let current: Option<(i64, Vec<String>)> =
         sqlx::query_as("SELECT id, features FROM prediction_logs ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(&err)?;
+            .await?;
     let log_id = match current {
         Some((id, names)) if names == features => id,
         _ => {
@@ -107,22 +108,21 @@ async fn append(
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(LOG_SWITCH_LOCK)
                 .execute(&mut *tx)
-                .await
-                .map_err(&err)?;
+                .await?;
             let again: Option<(i64, Vec<String>)> =
                 sqlx::query_as("SELECT id, features FROM prediction_logs ORDER BY id DESC LIMIT 1")
                     .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(&err)?;
+                    .await?;
             match again {
                 Some((id, names)) if names == features => id,
-                _ => sqlx::query_scalar(
-                    "INSERT INTO prediction_logs (features) VALUES ($1) RETURNING id",
-                )
-                .bind(&features)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(&err)?,
+                _ => {
+                    sqlx::query_scalar(
+                        "INSERT INTO prediction_logs (features) VALUES ($1) RETURNING id",
+                    )
+                    .bind(&features)
+                    .fetch_one(&mut *tx)
+                    .await?
+                }
             }
         }
     };
@@ -164,10 +164,9 @@ async fn append(
         .bind(values)
         .bind(width)
         .execute(&mut *tx)
-        .await
-        .map_err(&err)?;
+        .await?;
     }
-    tx.commit().await.map_err(&err)
+    tx.commit().await
 }
 
 /// The filters of a page, as SQL over one generation (`$1`); the page binds `$2..$4`.
@@ -288,6 +287,26 @@ async fn batch(
 }
 
 impl PgPredictionLog {
+    /// [`PredictionLog::append`] without group commit: one transaction for this call
+    /// alone. For the ingest benchmark's "before" (`examples/ingest_bench.rs`).
+    ///
+    /// # Errors
+    /// As [`PredictionLog::append`].
+    #[cfg(feature = "testing")]
+    pub fn append_unbatched(
+        &self,
+        features: &[String],
+        records: &[PredictionRecord],
+    ) -> Result<(), StoreError> {
+        check(features, records)?;
+        let (features, records) = (features.to_vec(), records.to_vec());
+        self.shared.call("append predictions", |pool| async move {
+            append(pool, features, records)
+                .await
+                .map_err(db("append predictions"))
+        })
+    }
+
     /// Visits generations `logs` oldest first, a batch per round trip; the visitor runs
     /// on the caller's thread between trips, so a scan holds no connection while it runs.
     fn scan_logs(
@@ -347,11 +366,13 @@ impl PredictionLog for PgPredictionLog {
             })
     }
 
+    /// Checked here, then committed with whatever other calls are queued at the same
+    /// time (group commit, `group_commit.rs`); returns once the batch has committed.
     fn append(&self, features: &[String], records: &[PredictionRecord]) -> Result<(), StoreError> {
         check(features, records)?;
-        let (features, records) = (features.to_vec(), records.to_vec());
         self.shared
-            .call("append predictions", |pool| append(pool, features, records))
+            .group_commit
+            .append(features.to_vec(), records.to_vec())
     }
 
     fn recent(&self, query: &PredictionQuery) -> Result<Vec<PredictionRecord>, StoreError> {
@@ -380,6 +401,32 @@ impl PredictionLog for PgPredictionLog {
             .shared
             .call("list prediction logs", |pool| generations(pool, true))?;
         self.scan_logs(logs, visit)
+    }
+
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
+        let logs: Vec<(i64, Vec<String>)> =
+            self.shared
+                .call("list prediction logs", |pool| async move {
+                    sqlx::query_as(
+                        "SELECT id, features FROM prediction_logs
+                     WHERE id < (SELECT max(id) FROM prediction_logs) ORDER BY id",
+                    )
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(db("list prediction logs"))
+                })?;
+        for (log, names) in logs {
+            let mut stopped = false;
+            self.scan_logs(vec![log], &mut |record| {
+                let flow = visit(&names, record)?;
+                stopped = flow.is_break();
+                Ok(flow)
+            })?;
+            if stopped {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn recent_with_features(

@@ -7,11 +7,14 @@ use scorewatch_core::StoreError;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::bridge::Bridge;
+use crate::group_commit::GroupCommit;
 
 /// The bridge and the pool, behind one `Arc` held by each store.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) pool: PgPool,
+    /// The queue of prediction appends, batched into shared transactions.
+    pub(crate) group_commit: GroupCommit,
     // Declared after the pool: the pool's connections close on the runtime's threads.
     pub(crate) bridge: Bridge,
     /// The database as `postgres://user@host:port/database`, for the messages of a lost

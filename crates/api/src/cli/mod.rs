@@ -16,6 +16,8 @@ pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod train;
+pub mod transfer;
+pub mod transfer_cli;
 
 /// Monitor a deployed scoring model: serve predictions, log them, track metrics and drift,
 /// retrain.
@@ -79,6 +81,13 @@ pub enum Command {
     /// Add, list or revoke the API keys kept in the database of `--database-url`, which
     /// every replica accepts (`keys add` prints the new key once).
     Keys(keys::KeysArgs),
+    /// Copy a data directory into the database of `--database-url` (predictions,
+    /// outcomes, metrics, drift reports, models, training sets, pipeline status,
+    /// alerts); safe to re-run, adds nothing the second time.
+    Import(transfer_cli::ImportArgs),
+    /// Write the database of `--database-url` into a data directory in the guide's file
+    /// layout (readable by `serve --data-dir`); safe to re-run.
+    Export(transfer_cli::ExportArgs),
 }
 
 /// Runs a parsed command line.
@@ -107,5 +116,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             migrate::run(database.as_ref(), &args, &mut std::io::stdout().lock())
         }
         Command::Keys(args) => keys::run(parsed()?.as_ref(), &args, &mut std::io::stdout().lock()),
+        Command::Import(args) => transfer_cli::run_import(
+            &cli.data_dir,
+            parsed()?.as_ref(),
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
+        Command::Export(args) => transfer_cli::run_export(
+            &cli.data_dir,
+            parsed()?.as_ref(),
+            &args,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        ),
     }
 }

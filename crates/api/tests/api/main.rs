@@ -28,6 +28,7 @@ mod restart;
 mod retention;
 mod segments;
 mod training_data;
+mod transfer;
 // One skip policy for every crate's tests (`SCOREWATCH_TESTS_REQUIRE_ALL`).
 #[path = "../../../core/tests/support/skip.rs"]
 mod skip;

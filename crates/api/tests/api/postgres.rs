@@ -237,3 +237,60 @@ async fn serve_gives_up_on_an_unreachable_database_naming_it_without_the_passwor
     );
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+#[tokio::test]
+async fn serve_with_retention_on_postgres_drops_expired_monthly_partitions() {
+    let Some(db) = TestDb::new("serve_with_retention_on_postgres_drops_expired_monthly_partitions")
+    else {
+        return;
+    };
+    // A month two years back, with its partition and one prediction in it.
+    let url = db.url.clone();
+    let store = tokio::task::spawn_blocking(move || {
+        let store = PgStore::open(&url, &StoreOptions::default()).expect("open");
+        let long_ago = time::OffsetDateTime::now_utc() - time::Duration::days(730);
+        store.maintain(long_ago, None).expect("partitions");
+        let record = scorewatch_core::PredictionRecord {
+            prediction_id: "01890000-0000-7000-8000-000000000001".to_owned(),
+            timestamp: long_ago,
+            model_version: "v1".to_owned(),
+            score: 0.5,
+            decision: 1,
+            features: vec![Some("1".to_owned())],
+        };
+        store
+            .predictions()
+            .append(&["x".to_owned()], &[record])
+            .expect("append");
+        store
+    })
+    .await
+    .expect("arrange");
+
+    // Accepted with a database now, and the store's pass at start drops that month.
+    let url = db.url.clone();
+    let app = spawn_with(tempfile::tempdir().expect("temp dir"), move |config| {
+        config.database_url = Some(url);
+        config.retention_days = std::num::NonZeroU32::new(365);
+        config.drift_every = 0;
+        config.metrics_every = 0;
+    })
+    .await;
+    let mut left = usize::MAX;
+    for _ in 0..200 {
+        let log = store.predictions();
+        left = tokio::task::spawn_blocking(move || {
+            log.recent(&PredictionQuery::newest(10))
+                .expect("read")
+                .len()
+        })
+        .await
+        .expect("read");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the expired month is still there");
+    app.stop().await;
+}

@@ -46,8 +46,8 @@ pub use pipeline_status::{
     DEFAULT_PIPELINE_RUNS_RETENTION, PIPELINE_STATUS_SCHEMA_VERSION, PipelineStatusStore,
 };
 pub use predictions::{
-    ExpiredArchive, FilePredictionLog, ORDER_SLACK, PredictionLog, PredictionQuery,
-    check_prediction,
+    ExpiredArchive, FilePredictionLog, NamedRowVisitor, ORDER_SLACK, PredictionLog,
+    PredictionQuery, check_prediction,
 };
 pub use promotions::PromotionNotices;
 pub use run_lease::{

@@ -302,3 +302,24 @@ fn a_corrupt_archive_is_an_error_naming_it_and_left_untouched() {
         "id,score\n1,0.5\n"
     );
 }
+
+#[test]
+fn archived_logs_scan_with_the_feature_names_of_each_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let [first, second, _] = three_logs(&store);
+    let mut seen = Vec::new();
+    store
+        .predictions()
+        .scan_archived_logs(&mut |names, p| {
+            seen.push((names.to_vec(), p));
+            Ok(ControlFlow::Continue(()))
+        })
+        .unwrap();
+    let expected: Vec<_> = first
+        .into_iter()
+        .map(|p| (features(&["a"]), p))
+        .chain(second.into_iter().map(|p| (features(&["a", "b"]), p)))
+        .collect();
+    assert_eq!(seen, expected);
+}

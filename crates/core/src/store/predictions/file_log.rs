@@ -20,7 +20,7 @@ use super::rotation::{
     ExpiredArchive, delete_archive, expired, interrupted_rotation_header, move_to_dated_archive,
 };
 use super::row::parse_row;
-use super::{PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery};
+use super::{NamedRowVisitor, PREDICTION_BASE_COLUMNS, PredictionLog, PredictionQuery};
 use crate::records::PredictionRecord;
 use crate::store::csv_log::{CsvLog, FsyncPolicy, OpenReport, RowEncoder, RowLocation};
 use crate::store::fields::format_timestamp;
@@ -511,6 +511,26 @@ impl PredictionLog for FilePredictionLog {
         let (switched, _) = self.split_archives()?;
         for archive in &switched {
             if scan_archive(&archive.path, visit)?.is_break() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
+        let _log = self
+            .log
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (switched, _) = self.split_archives()?;
+        for archive in &switched {
+            // The header is the base columns, then this archive's features.
+            let names = open_archive(&archive.path)?
+                .header()
+                .get(PREDICTION_BASE_COLUMNS.len()..)
+                .unwrap_or_default()
+                .to_vec();
+            if scan_archive(&archive.path, &mut |record| visit(&names, record))?.is_break() {
                 return Ok(());
             }
         }

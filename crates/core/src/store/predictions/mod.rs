@@ -128,6 +128,11 @@ impl Default for PredictionQuery {
     }
 }
 
+/// The visitor of [`PredictionLog::scan_archived_logs`]: a log's feature names and one
+/// of its rows.
+pub type NamedRowVisitor<'a> =
+    dyn FnMut(&[String], PredictionRecord) -> Result<ControlFlow<()>, StoreError> + 'a;
+
 /// The prediction log, whatever stores it.
 pub trait PredictionLog: Send + Sync + Debug {
     /// The feature columns of the current log, in schema order.
@@ -186,6 +191,18 @@ pub trait PredictionLog: Send + Sync + Debug {
         &self,
         visit: &mut dyn FnMut(PredictionRecord) -> Result<ControlFlow<()>, StoreError>,
     ) -> Result<(), StoreError> {
+        let _ = visit;
+        Ok(())
+    }
+
+    /// Streams the archived logs as [`PredictionLog::scan_archives`] does, each row with
+    /// the feature names of its log (the archives' feature sets differ from the current
+    /// one), for copying a store into another backend (`scorewatch import`/`export`).
+    /// The default visits nothing, as `scan_archives`'s does.
+    ///
+    /// # Errors
+    /// As [`PredictionLog::scan_archives`].
+    fn scan_archived_logs(&self, visit: &mut NamedRowVisitor<'_>) -> Result<(), StoreError> {
         let _ = visit;
         Ok(())
     }
