@@ -4,9 +4,10 @@
 //! `serve` binds its listener first, then opens the store, which with a database can take
 //! up to `--database-wait` (retries with backoff). Meanwhile this thread accepts on the
 //! same listener and answers every request with 503 and `Retry-After: 1`: `/health` with
-//! `{"status": "starting", "backend", "reason", "attempts"}`, anything else with the error
-//! body (code `starting`). Once the store is open it stops, and the listener, with any
-//! connection still queued on it, goes to the real server: no moment without a listener.
+//! `{"status": "starting", "backend", "replica", "reason", "attempts"}`, anything else with
+//! the error body (code `starting`). Once the store is open it stops, and the listener,
+//! with any connection still queued on it, goes to the real server: no moment without a
+//! listener.
 //!
 //! The answers are fixed and small, so this is a plain HTTP/1.1 responder over
 //! `std::net` (one request per connection, `Connection: close`) rather than a second
@@ -40,6 +41,15 @@ struct Progress {
     attempts: u32,
 }
 
+/// Who is starting, as `/health` names it.
+#[derive(Debug, Clone)]
+struct Identity {
+    /// `files` or `postgres`.
+    backend: &'static str,
+    /// `--replica-name`.
+    replica: String,
+}
+
 /// The responder thread; [`StartingResponder::finish`] stops it.
 #[derive(Debug)]
 pub struct StartingResponder {
@@ -50,11 +60,19 @@ pub struct StartingResponder {
 
 impl StartingResponder {
     /// Starts answering on `listener` (a clone of it: the caller keeps its own) for a
-    /// store of `backend` (`files` or `postgres`).
+    /// store of `backend` (`files` or `postgres`) on the replica named `replica`.
     ///
     /// # Errors
     /// When the listener cannot be cloned, made non-blocking or the thread spawned.
-    pub fn spawn(listener: &TcpListener, backend: &'static str) -> std::io::Result<Self> {
+    pub fn spawn(
+        listener: &TcpListener,
+        backend: &'static str,
+        replica: &str,
+    ) -> std::io::Result<Self> {
+        let identity = Identity {
+            backend,
+            replica: replica.to_owned(),
+        };
         let listener = listener.try_clone()?;
         // Non-blocking so that the loop sees `stop`; actix sets the same anyway.
         listener.set_nonblocking(true)?;
@@ -65,7 +83,7 @@ impl StartingResponder {
             .spawn({
                 let progress = Arc::clone(&progress);
                 let stop = Arc::clone(&stop);
-                move || accept_until_stopped(&listener, backend, &progress, &stop)
+                move || accept_until_stopped(&listener, &identity, &progress, &stop)
             })?;
         Ok(Self {
             progress,
@@ -103,7 +121,7 @@ impl Drop for StartingResponder {
 
 fn accept_until_stopped(
     listener: &TcpListener,
-    backend: &'static str,
+    identity: &Identity,
     progress: &Mutex<Progress>,
     stop: &AtomicBool,
 ) {
@@ -115,7 +133,7 @@ fn accept_until_stopped(
                     .unwrap_or_else(PoisonError::into_inner)
                     .clone();
                 // A client that misbehaves only loses its own answer.
-                let _ = answer(stream, backend, &snapshot);
+                let _ = answer(stream, identity, &snapshot);
             }
             Err(err) if err.kind() == ErrorKind::WouldBlock => std::thread::sleep(IDLE_POLL),
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
@@ -128,14 +146,14 @@ fn accept_until_stopped(
 }
 
 /// Reads the request head and writes the 503.
-fn answer(mut stream: TcpStream, backend: &str, progress: &Progress) -> std::io::Result<()> {
+fn answer(mut stream: TcpStream, identity: &Identity, progress: &Progress) -> std::io::Result<()> {
     // Accepted sockets do not inherit the listener's non-blocking flag on Linux; set it
     // explicitly so that the read timeout applies everywhere.
     stream.set_nonblocking(false)?;
     let deadline = Instant::now() + CONNECTION_BUDGET;
     stream.set_write_timeout(Some(CONNECTION_BUDGET))?;
     let path = read_request_path(&mut stream, deadline)?;
-    let body = body_for(path.as_deref(), backend, progress);
+    let body = body_for(path.as_deref(), identity, progress);
     let text = body.to_string();
     write!(
         stream,
@@ -192,16 +210,20 @@ fn read_request_path(stream: &mut TcpStream, deadline: Instant) -> std::io::Resu
 }
 
 /// `/health`'s starting body, or the error body every other path gets.
-fn body_for(path: Option<&str>, backend: &str, progress: &Progress) -> serde_json::Value {
-    let reason = progress.reason.clone().unwrap_or_else(|| match backend {
-        "postgres" => "connecting to the database".to_owned(),
-        _ => "opening the data directory".to_owned(),
-    });
+fn body_for(path: Option<&str>, identity: &Identity, progress: &Progress) -> serde_json::Value {
+    let reason = progress
+        .reason
+        .clone()
+        .unwrap_or_else(|| match identity.backend {
+            "postgres" => "connecting to the database".to_owned(),
+            _ => "opening the data directory".to_owned(),
+        });
     if path == Some("/health") {
         json!({
             "status": "starting",
             "version": env!("CARGO_PKG_VERSION"),
-            "backend": backend,
+            "backend": identity.backend,
+            "replica": identity.replica,
             "reason": reason,
             "attempts": progress.attempts,
         })
@@ -229,7 +251,7 @@ mod tests {
     fn health_says_why_the_store_is_not_open_yet_and_others_get_503_starting() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let responder = StartingResponder::spawn(&listener, "postgres").expect("spawn");
+        let responder = StartingResponder::spawn(&listener, "postgres", "web-1").expect("spawn");
 
         let before = get(port, "/health");
         assert!(before.starts_with("HTTP/1.1 503"), "{before}");
@@ -245,6 +267,7 @@ mod tests {
             serde_json::from_str(after.split("\r\n\r\n").nth(1).expect("body")).expect("json");
         assert_eq!(body["status"], "starting");
         assert_eq!(body["backend"], "postgres");
+        assert_eq!(body["replica"], "web-1");
         assert_eq!(body["attempts"], 1);
         assert_eq!(
             body["reason"],
@@ -271,7 +294,7 @@ mod tests {
     fn a_client_that_sends_nothing_does_not_stop_the_responder() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let responder = StartingResponder::spawn(&listener, "files").expect("spawn");
+        let responder = StartingResponder::spawn(&listener, "files", "web-1").expect("spawn");
         // Sends half a request line and hangs up.
         let mut rude = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         rude.write_all(b"GE").expect("write");

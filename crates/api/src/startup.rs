@@ -126,7 +126,7 @@ impl Application {
         } else {
             scorewatch_core::FILE_BACKEND
         };
-        let starting = StartingResponder::spawn(&listener, backend)
+        let starting = StartingResponder::spawn(&listener, backend, &config.replica_name)
             .context("answering on the port while starting")?;
         let (store, database_keys) = open_store_with_keys(
             &config.data_dir,

@@ -244,12 +244,10 @@ async fn production_metrics_far_below_validation_fire_a_performance_drop() {
 
 #[tokio::test]
 async fn a_storage_health_change_fires_and_resolves_the_storage_alert() {
-    if !crate::database::file_backend_only(
-        "alert_rules::a_storage_health_change_fires_and_resolves_the_storage_alert",
-    ) {
+    const TEST: &str = "alert_rules::a_storage_health_change_fires_and_resolves_the_storage_alert";
+    if !crate::database::file_backend_only(TEST) {
         return;
     }
-    const TEST: &str = "alert_rules::a_storage_health_change_fires_and_resolves_the_storage_alert";
     // The staging directory made read-only turns /health degraded; only root can still
     // write the alert book through it (as on a real disk fault, the alert is recorded
     // with the first write that goes through).

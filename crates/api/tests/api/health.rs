@@ -90,7 +90,7 @@ async fn while_the_database_is_unreachable_health_says_why_and_writes_get_503() 
                 "postgres://scorewatch:hunter2@127.0.0.1:1/scores",
             ])
             .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--database-wait", "120"])
+            .args(["--database-wait", "120", "--replica-name", "web-7"])
             .env("SCOREWATCH_API_KEYS", "a-key")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -114,6 +114,7 @@ async fn while_the_database_is_unreachable_health_says_why_and_writes_get_503() 
     }
     assert_eq!(body["status"], "starting", "{body}");
     assert_eq!(body["backend"], "postgres", "{body}");
+    assert_eq!(body["replica"], "web-7", "{body}");
     let reason = body["reason"].as_str().expect("a reason");
     assert!(
         reason.contains("postgres://scorewatch@127.0.0.1:1/scores"),

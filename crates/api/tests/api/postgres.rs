@@ -14,7 +14,7 @@ use scorewatch_postgres::{DatabaseUrl, PgStore};
 use serde_json::{Value, json};
 
 use crate::database::{SERVER_ENV, TestDb};
-use crate::helpers::{API_KEY, TRAINING_ROWS, TestApp, spawn_with};
+use crate::helpers::{TRAINING_ROWS, TestApp, spawn_with};
 
 pub async fn spawn_on(db: &TestDb) -> TestApp {
     let url = db.url.clone();

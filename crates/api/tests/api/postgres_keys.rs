@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::database::{SERVER_ENV, TestDb};
 use crate::helpers::{TestApp, expect_error, spawn_with};
-use crate::postgres::{SERVER_ENV, TestDb};
 
 /// How often the test servers read the database's keys (the default is 5 s).
 const REFRESH: Duration = Duration::from_millis(100);

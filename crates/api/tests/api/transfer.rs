@@ -12,8 +12,8 @@ use scorewatch_core::{
 use scorewatch_postgres::DatabaseUrl;
 use serde_json::json;
 
+use crate::database::TestDb;
 use crate::helpers::spawn_with;
-use crate::postgres::TestDb;
 
 /// Everything a store holds, in a comparable form.
 #[derive(Debug, PartialEq)]

@@ -228,7 +228,10 @@ fn a_replica_finds_a_prediction_id_another_replica_logged() {
     let Some(db) = TestDb::new(TEST) else { return };
     let (writer, reader) = (db.open(), db.open());
     let record = prediction(0, "v1", 0);
-    writer.predictions().append(&[], &[record.clone()]).unwrap();
+    writer
+        .predictions()
+        .append(&[], std::slice::from_ref(&record))
+        .unwrap();
     let log = reader.predictions();
     assert_eq!(log.logged(&record.prediction_id).unwrap(), Some(true));
     assert_eq!(log.logged("no-such-id").unwrap(), Some(false));
