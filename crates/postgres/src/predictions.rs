@@ -8,6 +8,7 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use futures_util::TryStreamExt as _;
 use scorewatch_core::{
     NamedRowVisitor, PredictionLog, PredictionQuery, PredictionRecord, StoreError,
 };
@@ -194,23 +195,29 @@ async fn page(
     );
     let count = format!("SELECT count(*) FROM predictions WHERE {PAGE_FILTER}");
     let mut offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let mut out = Vec::new();
+    // Sized for the page asked for (capped: a limit is an upper bound, not a promise).
+    let mut out = Vec::with_capacity(query.limit.min(1 << 20));
     for log in logs {
         let wanted = query.limit.saturating_sub(out.len());
         if wanted == 0 {
             break;
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+        // Streamed and decoded row by row: a window of a million rows is decoded while
+        // the server still sends it, and never held twice (raw rows, then records).
+        let before = out.len();
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
             .bind(log)
             .bind(query.since)
             .bind(query.until)
             .bind(query.model_version.as_deref())
             .bind(offset)
             .bind(i64::try_from(wanted).unwrap_or(i64::MAX))
-            .fetch_all(&pool)
-            .await
-            .map_err(&err)?;
-        if rows.is_empty() && offset > 0 {
+            .fetch(&pool);
+        while let Some(row) = rows.try_next().await.map_err(&err)? {
+            out.push(record_of(&row).map_err(&err)?);
+        }
+        drop(rows);
+        if out.len() == before && offset > 0 {
             // The whole generation was skipped: the next one skips what is left.
             let matching: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
                 .bind(log)
@@ -224,9 +231,6 @@ async fn page(
             continue;
         }
         offset = 0;
-        for row in &rows {
-            out.push(record_of(row).map_err(&err)?);
-        }
     }
     Ok(out)
 }

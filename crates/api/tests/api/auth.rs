@@ -114,6 +114,11 @@ async fn any_configured_key_is_accepted_and_recorded_by_id() {
 
 #[tokio::test]
 async fn without_configured_keys_a_private_key_file_is_generated() {
+    if !crate::database::file_backend_only(
+        "auth::without_configured_keys_a_private_key_file_is_generated",
+    ) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_with(dir, |c| c.api_keys.clear()).await;
     let path = app.path().join("secrets/api_key");

@@ -456,6 +456,9 @@ async fn a_full_disk_answers_every_write_with_503_and_recovers() {
 #[tokio::test]
 async fn a_read_only_data_dir_answers_every_write_with_503_and_recovers() {
     let test = "a_read_only_data_dir_answers_every_write_with_503_and_recovers";
+    if !crate::database::file_backend_only(test) {
+        return;
+    }
     if !is_root() {
         return skip_or_fail(test, IMMUTABLE_NEEDS_ROOT);
     }
@@ -490,6 +493,9 @@ async fn wait_for_health(app: &TestApp, want: &str) {
 #[tokio::test]
 async fn failed_background_writes_keep_the_server_up_and_a_failed_run_says_why() {
     let test = "failed_background_writes_keep_the_server_up_and_a_failed_run_says_why";
+    if !crate::database::file_backend_only(test) {
+        return;
+    }
     if !is_root() {
         return skip_or_fail(test, IMMUTABLE_NEEDS_ROOT);
     }

@@ -190,6 +190,12 @@ fn transfer(import: bool, data_dir: &Path, url: &DatabaseUrl, dir: &Path) -> Str
 
 #[tokio::test]
 async fn a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing() {
+    // The source is a data directory written by the service on the file backend.
+    if !crate::database::file_backend_only(
+        "transfer::a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing",
+    ) {
+        return;
+    }
     let Some(db) =
         TestDb::new("a_data_directory_round_trips_through_postgres_and_reimport_adds_nothing")
     else {
