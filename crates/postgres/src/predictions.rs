@@ -16,7 +16,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row as _};
 use time::OffsetDateTime;
 
-use crate::shared::{Shared, db, invalid, text_problem};
+use crate::shared::{Shared, db, invalid, text_problem, unavailable};
 
 const TABLE: &str = "predictions";
 
@@ -377,6 +377,8 @@ impl PredictionLog for PgPredictionLog {
         self.shared
             .group_commit
             .append(features.to_vec(), records.to_vec())
+            // Outside `Shared::call`, so classified here: a lost database answers 503.
+            .map_err(|err| unavailable(err, &self.shared.target))
     }
 
     fn recent(&self, query: &PredictionQuery) -> Result<Vec<PredictionRecord>, StoreError> {

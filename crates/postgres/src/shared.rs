@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use scorewatch_core::StoreError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -51,6 +52,8 @@ pub(crate) fn unavailable(err: StoreError, target: &str) -> StoreError {
         StoreError::Database { action, source }
             if source
                 .downcast_ref::<sqlx::Error>()
+                // Group commit answers every call of a failed batch with one shared error.
+                .or_else(|| source.downcast_ref::<Arc<sqlx::Error>>().map(AsRef::as_ref))
                 .is_some_and(is_connection_error) =>
         {
             StoreError::DatabaseUnavailable {
@@ -175,6 +178,23 @@ mod tests {
                 "database postgres://u@db:5432/scores is unavailable: cannot append predictions"
             );
         }
+    }
+
+    #[test]
+    fn a_batch_s_shared_lost_connection_is_unavailable_too() {
+        // What group commit answers each call of a batch whose connection was lost.
+        let shared = Arc::new(sqlx::Error::PoolTimedOut);
+        let err = unavailable(
+            StoreError::Database {
+                action: "append predictions".to_owned(),
+                source: Box::new(shared),
+            },
+            "postgres://u@db:5432/scores",
+        );
+        assert!(
+            matches!(err, StoreError::DatabaseUnavailable { .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
