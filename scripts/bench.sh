@@ -415,8 +415,16 @@ PY
     row "POST /monitoring/drift/run s, window $window of $rows rows in PostgreSQL (target < 3)" "$(stats < "$PGDIR/drift.s")" "load $(load); VmHWM $(hwm_mb "$REPLICA_PID") MB"
     stop_replicas
     # BENCH_KEEP_DB=1 keeps it for a closer look (psql "$PG_URL").
-    [ -n "${BENCH_KEEP_DB:-}" ] \
-        || psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)'
+    # An autovacuum worker busy on the new rows belongs to the superuser, which FORCE may
+    # not terminate for this role: try again once it has finished.
+    if [ -z "${BENCH_KEEP_DB:-}" ]; then
+        for attempt in $(seq 30); do
+            psql -q "$BENCH_DATABASE_URL" -c 'DROP DATABASE IF EXISTS scorewatch_bench WITH (FORCE)' \
+                2> "$PGDIR/drop.err" && break
+            [ "$attempt" -lt 30 ] || { cat "$PGDIR/drop.err" >&2; exit 1; }
+            sleep 2
+        done
+    fi
 fi
 
 echo

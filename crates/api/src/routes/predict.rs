@@ -6,9 +6,11 @@
 //! appends the batch to the log with one write, and records the ids in the outcome
 //! index; no file is read.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, post, web};
 use scorewatch_core::views::{BatchPredictResponse, FieldProblem, PredictRequest, PredictResponse};
-use scorewatch_core::{FeatureValue, IssueKind, PredictionRecord, StoreError};
+use scorewatch_core::{FILE_BACKEND, FeatureValue, IssueKind, PredictionRecord, StoreError};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -177,6 +179,31 @@ fn score_all(
     }
 }
 
+/// Logs `records`, returning them with the store's answer.
+///
+/// The file backend's append is a buffered write to a local file, done in place: it
+/// costs less than the hop to the blocking pool would. A database append
+/// waits for its batch's commit (group commit): in place it would hold one of the few
+/// actix workers (one per core) for the round trip, so no more requests than workers
+/// could share a batch; on the blocking pool every waiting request joins the next batch.
+async fn append(
+    state: &web::Data<AppState>,
+    served: &Arc<Served>,
+    records: Vec<PredictionRecord>,
+) -> Result<(Vec<PredictionRecord>, Result<(), StoreError>), ApiError> {
+    if state.store.backend() == FILE_BACKEND {
+        let appended = state.store.predictions().append(&served.features, &records);
+        return Ok((records, appended));
+    }
+    let (store, served) = (Arc::clone(&state.store), Arc::clone(served));
+    web::block(move || {
+        let appended = store.predictions().append(&served.features, &records);
+        (records, appended)
+    })
+    .await
+    .map_err(ApiError::internal)
+}
+
 /// Scores one application (`{"features": {...}}`) or a batch (`{"instances": [...]}`)
 /// with the current model. Every prediction is in `predictions_log.csv` before the
 /// answer is sent; an invalid request logs nothing.
@@ -203,7 +230,7 @@ pub async fn predict(
         });
     };
     let (records, issues) = score_all(&served, &instances, batch)?;
-    let appended = state.store.predictions().append(&served.features, &records);
+    let (records, appended) = append(&state, &served, records).await?;
     state.storage.note(&appended);
     appended.map_err(|err| match err {
         StoreError::InvalidRecord { .. } => ApiError::invalid("features", err.to_string()),
