@@ -57,30 +57,14 @@ fn check(items: &[OutcomeItem], batch: bool, limit: usize) -> Result<(), ApiErro
     }
 }
 
-/// Records observed labels. A batch (`{"outcomes": [...]}`) reports each item as
-/// `accepted`, `unknown_id`, `duplicate` or `outside_outcome_horizon`; a single outcome
-/// for an unknown id is 404, a second outcome for the same id is 409, and one for a
-/// prediction older than `--outcome-horizon-days` is 422 `outside_outcome_horizon`. Production metrics are recomputed every
-/// `--metrics-every` outcomes.
-#[utoipa::path(
-    tag = "monitoring",
-    request_body = OutcomesRequest,
-    responses(
-        (status = 200, description = "Per-item results", body = OutcomesResponse),
-        NotFound, Conflict, OutcomeInvalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
-    ),
-    security(("api_key" = []))
-)]
-#[post("/monitoring/outcomes")]
-pub async fn post_outcomes(
-    state: web::Data<AppState>,
-    body: web::Json<OutcomesRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let (items, batch) = match body.into_inner() {
-        OutcomesRequest::Batch { outcomes } => (outcomes, true),
-        OutcomesRequest::One(item) => (vec![item], false),
-    };
-    check(&items, batch, state.config.batch_limit)?;
+/// Judges each item against the id index (and, for an id this replica has not seen, the
+/// store), writes the accepted outcomes and marks them; returns each item's result and
+/// how many were accepted. A single outcome that is not accepted is its error.
+fn record(
+    state: &AppState,
+    items: &[OutcomeItem],
+    batch: bool,
+) -> Result<(Vec<OutcomeResult>, usize), ApiError> {
     let timestamp = OffsetDateTime::now_utc();
     let horizon = OutcomeHorizon::new(state.config.outcome_horizon_days);
     let mut results = Vec::with_capacity(items.len());
@@ -89,7 +73,7 @@ pub async fn post_outcomes(
         // Held across the append so two concurrent posts of one id cannot both succeed.
         let mut index = state.index();
         let mut in_batch = HashSet::new();
-        for item in &items {
+        for item in items {
             let mut recorded = index.outcome_recorded(&item.prediction_id);
             // An id this replica has not seen may have been logged by another replica on
             // the database since this one started: the store knows.
@@ -164,7 +148,40 @@ pub async fn post_outcomes(
             }
         }
     }
-    let count = accepted.len();
+    Ok((results, accepted.len()))
+}
+
+/// Records observed labels. A batch (`{"outcomes": [...]}`) reports each item as
+/// `accepted`, `unknown_id`, `duplicate` or `outside_outcome_horizon`; a single outcome
+/// for an unknown id is 404, a second outcome for the same id is 409, and one for a
+/// prediction older than `--outcome-horizon-days` is 422 `outside_outcome_horizon`. Production metrics are recomputed every
+/// `--metrics-every` outcomes.
+#[utoipa::path(
+    tag = "monitoring",
+    request_body = OutcomesRequest,
+    responses(
+        (status = 200, description = "Per-item results", body = OutcomesResponse),
+        NotFound, Conflict, OutcomeInvalid, BadRequest, PayloadTooLarge, UnsupportedMediaType, MissingKey, WrongKey, Unavailable,
+    ),
+    security(("api_key" = []))
+)]
+#[post("/monitoring/outcomes")]
+pub async fn post_outcomes(
+    state: web::Data<AppState>,
+    body: web::Json<OutcomesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (items, batch) = match body.into_inner() {
+        OutcomesRequest::Batch { outcomes } => (outcomes, true),
+        OutcomesRequest::One(item) => (vec![item], false),
+    };
+    check(&items, batch, state.config.batch_limit)?;
+    // The index lock is held across the store's write (with a database, a commit): on
+    // the blocking pool, so that a wait for it never holds an actix worker, of which
+    // there is one per core, away from `/predict`.
+    let recorder = state.clone();
+    let (results, count) = web::block(move || record(&recorder, &items, batch))
+        .await
+        .map_err(ApiError::internal)??;
     state.into_inner().count_outcomes(count as u64);
     Ok(HttpResponse::Ok().json(OutcomesResponse {
         accepted: count,
