@@ -7,6 +7,9 @@
 //!   answer 503 `storage_unavailable` with `Retry-After` and `/health` says `degraded`;
 //!   afterwards the server takes writes again by itself, and every acknowledged
 //!   prediction is in the database exactly once;
+//! - the same with the PostgreSQL cluster itself stopped (`pg_ctlcluster ... stop -m
+//!   fast`, every session ended) and started again, when this process may (root, a Debian
+//!   cluster); it runs in this suite only, one test at a time after every other suite;
 //! - two replicas under load, one killed with SIGKILL: no acknowledged prediction is lost or
 //!   duplicated, checked through the surviving replica.
 
@@ -268,11 +271,95 @@ fn the_database_goes_away_under_load_and_comes_back() {
     train_into(&db, root.path());
     let proxy = Proxy::start(format!("{}:{}", db.parsed.host(), db.parsed.port()));
     let through_proxy = db.url_at("127.0.0.1", proxy.port);
+    load_through_an_outage(
+        &db,
+        root.path(),
+        &through_proxy,
+        "database outage (proxy cut)",
+        &|| proxy.cut(),
+        &|| proxy.restore(),
+    );
+}
+
+/// The PostgreSQL cluster's major version, when this machine runs it as Debian does
+/// (`pg_ctlcluster VERSION main`) and this process may restart it (root).
+fn restartable_cluster() -> Result<String, String> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return Err("restarting PostgreSQL needs root".to_owned());
+    }
+    let versions = std::fs::read_dir("/etc/postgresql")
+        .map_err(|err| format!("no Debian PostgreSQL cluster (/etc/postgresql: {err})"))?;
+    let mut versions: Vec<u32> = versions
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions
+        .last()
+        .map(ToString::to_string)
+        .ok_or_else(|| "no cluster under /etc/postgresql".to_owned())
+}
+
+fn pg_ctlcluster(version: &str, action: &str) {
+    let status = Command::new("pg_ctlcluster")
+        .args([version, "main", action])
+        // `stop` in fast mode: sessions are ended at once (57P01), as a restart does.
+        .args(if action == "stop" {
+            &["-m", "fast"][..]
+        } else {
+            &[][..]
+        })
+        .status()
+        .expect("pg_ctlcluster runs");
+    assert!(
+        status.success(),
+        "pg_ctlcluster {version} main {action}: {status}"
+    );
+}
+
+/// The real thing: the PostgreSQL cluster itself is stopped under load and started again
+/// (every session ended with `admin_shutdown`, new connections refused while it is down).
+/// It stops every database of the cluster, so it runs only in this suite, which runs one
+/// test at a time after every other suite (scripts/reliability.sh).
+#[test]
+#[ignore = "real server processes and PostgreSQL; run with scripts/reliability.sh"]
+fn the_database_is_restarted_under_load() {
+    const TEST: &str = "the_database_is_restarted_under_load";
+    let version = match restartable_cluster() {
+        Ok(version) => version,
+        Err(reason) => return crate::skip::skip_or_fail(TEST, &reason),
+    };
+    let db = TestDb::new();
+    let root = tempfile::tempdir().expect("temp dir");
+    train_into(&db, root.path());
+    load_through_an_outage(
+        &db,
+        root.path(),
+        &db.direct_url(),
+        "database restart",
+        &|| pg_ctlcluster(&version, "stop"),
+        &|| pg_ctlcluster(&version, "start"),
+    );
+}
+
+/// Drives `/predict` on a server of `database_url` while `cut` takes the database away
+/// for [`OUTAGE`] and `restore` brings it back, then checks what a client relies on.
+fn load_through_an_outage(
+    db: &TestDb,
+    root: &Path,
+    database_url: &str,
+    label: &str,
+    cut: &(dyn Fn() + Sync),
+    restore: &(dyn Fn() + Sync),
+) {
     let server = Server::start(
-        &root.path().join("data"),
+        &root.join("data"),
         &[
             "--database-url",
-            &through_proxy,
+            database_url,
             "--drift-every",
             "0",
             "--metrics-every",
@@ -289,11 +376,11 @@ fn the_database_goes_away_under_load_and_comes_back() {
             })
             .collect();
         std::thread::sleep(BEFORE);
-        proxy.cut();
+        cut();
         std::thread::sleep(OUTAGE / 2);
         let during_outage = health(&server.base);
         std::thread::sleep(OUTAGE / 2);
-        proxy.restore();
+        restore();
         std::thread::sleep(AFTER);
         stop.store(true, Ordering::Relaxed);
         let seen: Vec<Seen> = clients
@@ -355,10 +442,10 @@ fn the_database_goes_away_under_load_and_comes_back() {
     let mut acked: HashSet<String> = seen.iter().flat_map(|s| s.acked.iter().cloned()).collect();
     let acked_during_load = acked.len();
     acked.extend(recovered);
-    let stored = ids_in_database(&db);
+    let stored = ids_in_database(db);
     assert_exactly_once(&acked, &stored, "predictions");
     println!(
-        "database outage: {acked_during_load} acknowledged under load, {} refused with 503, \
+        "{label}: {acked_during_load} acknowledged under load, {} refused with 503, \
          {} rows stored",
         refusals.len(),
         stored.rows
