@@ -87,13 +87,28 @@ pub fn drift_report_of_window(
         ..query.clone()
     };
     let records = store.predictions().recent(&query)?;
-    drift_report_of_records(
+    let report = drift_report_of_records(
         version,
         profile,
         &store.predictions().feature_names()?,
         &records,
         &query,
-    )
+    );
+    drop_in_background(records);
+    report
+}
+
+/// Frees `records` on a thread of its own: a window of a million predictions is some
+/// twelve million allocations, whose freeing need not delay the report. Freed here when
+/// no thread can be started.
+fn drop_in_background(records: Vec<PredictionRecord>) {
+    if records.len() < 10_000 {
+        return;
+    }
+    // On failure the closure, and the records with it, are dropped right here.
+    let _ = std::thread::Builder::new()
+        .name("scorewatch-free-window".to_owned())
+        .spawn(move || drop(records));
 }
 
 /// The drift report of `records` (newest first, as `query` selected them from a log
@@ -116,6 +131,29 @@ pub fn drift_report_of_records(
     if records.is_empty() {
         return Ok(None);
     }
+    // The data-quality section reads the same rows: on a second core meanwhile.
+    std::thread::scope(|scope| {
+        let quality = scope.spawn(|| summarize_window(profile, log_features, records));
+        let report = drift_of_records(version, profile, log_features, records, query);
+        let quality = quality
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut report = report?;
+        let mut quality = quality?;
+        quality.model_version = Some(version.to_owned());
+        report.data_quality = Some(quality);
+        Ok(Some(report))
+    })
+}
+
+/// The drift part of [`drift_report_of_records`] (no data-quality section).
+fn drift_of_records(
+    version: &str,
+    profile: &ReferenceProfile,
+    log_features: &[String],
+    records: &[PredictionRecord],
+    query: &PredictionQuery,
+) -> Result<DriftReport, MonitorError> {
     let window = window_of_records(profile, log_features, records)?;
     let description = window_description(version, records.len(), query);
     let options = DriftOptions {
@@ -135,12 +173,7 @@ pub fn drift_report_of_records(
         },
         ..DriftOptions::default()
     };
-    let mut report = compute_report(profile, &window, &options)?;
-    // From the rows already read, so the section describes exactly the drift's rows.
-    let mut quality = summarize_window(profile, log_features, records)?;
-    quality.model_version = Some(version.to_owned());
-    report.data_quality = Some(quality);
-    Ok(Some(report))
+    Ok(compute_report(profile, &window, &options)?)
 }
 
 /// How a drift report names its current side: `rows` predictions of model `version`
