@@ -182,16 +182,9 @@ wrk_row() {
     row "$label" "req/s $rps, p50 $p50, p99 $p99 ${errors}" "load $(load)"
 }
 
-if want api; then
-    need wrk "apt-get install -y wrk"
-    echo "== API (load $(load))"
-    DATA="$DIR/api-data"
-    rm -rf "$DATA"
-    mkdir -p "$DATA/training"
-    "$BIN" generate --rows 20000 --seed 7 --out "$DATA/training/applications.csv" > /dev/null
-    "$BIN" --data-dir "$DATA" train --data "$DATA/training/applications.csv" > "$DIR/train.log" 2>&1 || true
-    [ -d "$DATA/models" ] || { echo "training failed; see $DIR/train.log" >&2; exit 1; }
-    python3 - "$DATA/training/applications.csv" "$KEY" > "$DIR/predict.lua" <<'PY'
+# Writes $DIR/predict.lua: wrk's POST /predict of one generated application.
+predict_lua() {
+    python3 - "$1" "$KEY" > "$DIR/predict.lua" <<'PY'
 import csv, json, sys
 with open(sys.argv[1]) as f:
     row = next(csv.DictReader(f))
@@ -211,6 +204,18 @@ print('wrk.headers["Content-Type"] = "application/json"')
 print(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"')
 print(f"wrk.body = {json.dumps(body)}")
 PY
+}
+
+if want api; then
+    need wrk "apt-get install -y wrk"
+    echo "== API (load $(load))"
+    DATA="$DIR/api-data"
+    rm -rf "$DATA"
+    mkdir -p "$DATA/training"
+    "$BIN" generate --rows 20000 --seed 7 --out "$DATA/training/applications.csv" > /dev/null
+    "$BIN" --data-dir "$DATA" train --data "$DATA/training/applications.csv" > "$DIR/train.log" 2>&1 || true
+    [ -d "$DATA/models" ] || { echo "training failed; see $DIR/train.log" >&2; exit 1; }
+    predict_lua "$DATA/training/applications.csv"
 
     start_server "$DATA" "$DIR/serve1.log"
     ms=$STARTUP_MS
@@ -267,29 +272,6 @@ PY
     row "RSS under load MB, $rows-row log at start, peak (VmHWM) of the runs (target < 150)" "$peak" ""
 fi
 
-# Writes $DIR/predict.lua: wrk's POST /predict of one generated application.
-predict_lua() {
-    python3 - "$1" "$KEY" > "$DIR/predict.lua" <<'PY'
-import csv, json, sys
-with open(sys.argv[1]) as f:
-    row = next(csv.DictReader(f))
-row.pop("default", None)
-features = {}
-for name, cell in row.items():
-    if cell == "":
-        features[name] = None
-    else:
-        try:
-            features[name] = float(cell)
-        except ValueError:
-            features[name] = cell
-body = json.dumps({"features": features})
-print('wrk.method = "POST"')
-print('wrk.headers["Content-Type"] = "application/json"')
-print(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"')
-print(f"wrk.body = {json.dumps(body)}")
-PY
-}
 
 # Starts `serve` on the bench database at port $1 with data dir $2 (logs only), extra
 # arguments after; sets REPLICA_PID once /health answers.

@@ -23,8 +23,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// Opens the store: the data directory, or with `database` the PostgreSQL backend
 /// (migrated under its advisory lock), trying an unreachable database again for up to
-/// `wait`. With a database, `data_dir` holds only the logs and the key file, and of
-/// `options` the database takes the retention (it drops whole monthly partitions).
+/// `wait`. With a database, `data_dir` holds only the logs (keys come from the environment
+/// and the database), and of `options` the database takes the retention (it drops whole
+/// monthly partitions).
 ///
 /// # Errors
 /// The data directory cannot be opened (locked, corrupt); or the database refuses, or

@@ -130,8 +130,9 @@ pub struct ServeArgs {
     pub database_wait: u64,
     // File backend retention (issue 14).
     /// Delete prediction archives (one per UTC day) whose every row is older than this
-    /// many days, at start and at each daily rotation. Off by default: nothing is deleted
-    /// unless asked.
+    /// many days, at start and at each daily rotation; with --database-url, drop the
+    /// monthly prediction partitions (with their outcomes) past it, at start and hourly.
+    /// Off by default: nothing is deleted unless asked.
     #[arg(long, env = "SCOREWATCH_RETENTION_DAYS", value_name = "DAYS",
         value_parser = parse_days, allow_negative_numbers = true)]
     pub retention_days: Option<NonZeroU32>,

@@ -14,7 +14,7 @@ pub struct InitArgs {}
 
 /// Creates what is missing under `data_dir` and prints each path as `created` or `kept`;
 /// with `database`, applies its schema migrations instead (the data directory then holds
-/// only logs and the key file, which `serve` creates).
+/// only logs, which `serve` creates).
 ///
 /// # Errors
 /// The path that could not be created and why (for example a directory without write

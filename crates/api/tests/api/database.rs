@@ -44,6 +44,16 @@ pub fn file_backend_only(test: &str) -> bool {
     false
 }
 
+/// The password of the test server's URL, for the checks that it is never shown.
+pub fn server_password() -> String {
+    let url = std::env::var(SERVER_ENV).expect("server URL");
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, p)| p.to_owned())
+        .expect("a password in the test URL")
+}
+
 /// A database created for one test and dropped when it ends.
 #[derive(Debug)]
 pub struct TestDb {

@@ -13,7 +13,7 @@ use scorewatch_core::{
 use scorewatch_postgres::{DatabaseUrl, PgStore};
 use serde_json::{Value, json};
 
-use crate::database::{SERVER_ENV, TestDb};
+use crate::database::TestDb;
 use crate::helpers::{TRAINING_ROWS, TestApp, spawn_with};
 
 pub async fn spawn_on(db: &TestDb) -> TestApp {
@@ -161,13 +161,7 @@ fn init_and_train_on_postgres_publish_into_the_database_and_report_reads_it() {
     )
     .expect("sample");
     // The URL as a user passes it, with its password.
-    let password = std::env::var(SERVER_ENV).expect("server URL");
-    let password = password
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, p)| p.to_owned())
-        .expect("a password in the test URL");
+    let password = crate::database::server_password();
     let url = format!(
         "postgres://{}:{password}@{}:{}/{}",
         db.url.user(),

@@ -223,12 +223,6 @@ fn revoking_an_unknown_or_malformed_id_is_an_error_naming_it() {
     let output = scorewatch(dir.path(), Some(&url), &["keys", "revoke", unknown]);
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains(&format!("no key {unknown}")), "{err}");
-    let password = std::env::var(SERVER_ENV).expect("server URL");
-    let password = password
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, p)| p.to_owned())
-        .expect("a password in the test URL");
+    let password = crate::database::server_password();
     assert!(!err.contains(&password), "{err}");
 }
